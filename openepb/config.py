@@ -1,0 +1,71 @@
+"""Offices, districts and other reference data, loaded from ``sources/`` and validated once."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES_DIR = ROOT / "sources"
+SCHEMA_DIR = ROOT / "schema"
+
+
+class District(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    name: str
+    short: str
+
+
+class Office(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str = Field(pattern=r"^[a-z]+$")
+    name: str
+    short: str
+    district: str
+    reg_prefixes: list[str] = Field(default_factory=list)
+    register_urls: list[str] = Field(default_factory=list)
+    publishes_certificates: bool = False
+    valid_from: str | None = None
+    valid_to: str | None = None
+    successor: str | None = None
+    verified: str = "unverified"
+
+
+class Sources(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    districts: list[District]
+    offices: list[Office]
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Sources:
+        codes = {d.code for d in self.districts}
+        seen: set[str] = set()
+        for office in self.offices:
+            if office.district not in codes:
+                raise ValueError(f"office {office.code}: unknown district {office.district}")
+            if office.code in seen:
+                raise ValueError(f"office {office.code} is listed twice")
+            seen.add(office.code)
+        return self
+
+    def office(self, code: str) -> Office | None:
+        return next((o for o in self.offices if o.code == code), None)
+
+    def district(self, code: str) -> District | None:
+        return next((d for d in self.districts if d.code == code), None)
+
+
+def _load_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@cache
+def load_sources(sources_dir: Path = SOURCES_DIR) -> Sources:
+    return Sources(
+        districts=_load_yaml(sources_dir / "districts.yaml")["districts"],
+        offices=_load_yaml(sources_dir / "offices.yaml")["offices"],
+    )
