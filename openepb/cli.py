@@ -1,0 +1,78 @@
+"""Command line: ``python build.py [--demo | --input DIR]`` and ``python build.py validate FILE…``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from openepb.config import ROOT
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Собрать реестр заключений ЭПБ: прочитать файлы управлений, нормализовать, сохранить.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true", help="сгенерировать демо-корпус и собрать из него")
+    source.add_argument(
+        "--input", type=Path, metavar="DIR", help="собрать из локального зеркала (папка на управление)"
+    )
+    parser.add_argument(
+        "--demo-scale", type=float, default=1.0, help="множитель объёма демо-корпуса (1.0 ≈ 30 тыс.)"
+    )
+    parser.add_argument("--seed", type=int, default=2018, help="зерно генератора демо-корпуса")
+    parser.add_argument("--out", type=Path, default=ROOT / "build", help="папка сборки (по умолчанию build/)")
+    parser.add_argument("--workers", type=int, default=None, help="число процессов чтения (по умолчанию 2)")
+    parser.add_argument("--quiet", action="store_true", help="без индикаторов прогресса")
+    return parser
+
+
+def _log(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from openepb.pipeline import build_database, format_summary
+
+    out: Path = args.out
+    if args.demo:
+        from openepb.demo.generator import generate
+
+        started = time.perf_counter()
+        _log(args.quiet, f"demo: generating corpus (scale {args.demo_scale}, seed {args.seed}) …")
+        corpus = generate(out / "demo", scale=args.demo_scale, seed=args.seed)
+        _log(args.quiet, f"demo: corpus ready in {time.perf_counter() - started:.1f} s")
+        input_dir = corpus.corpus_dir
+    elif args.input:
+        input_dir = args.input
+        if not input_dir.is_dir():
+            print(f"error: --input {input_dir}: no such folder", file=sys.stderr)
+            return 2
+    else:
+        print(
+            "error: harvesting the offices' websites is not available yet; use --demo or --input DIR",
+            file=sys.stderr,
+        )
+        return 2
+    started = time.perf_counter()
+    summary = build_database(input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers)
+    print(format_summary(summary))
+    _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "validate":
+        print("error: validate is not available yet", file=sys.stderr)
+        return 2
+    args = _build_parser().parse_args(argv)
+    return run_build(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,364 @@
+"""The build: discover files in a mirror, read + normalize each (in parallel), deduplicate, store.
+
+Reading and normalizing a file depend on that file alone, so they run in worker processes; whether a
+row is a record or a duplicate depends on every file before it, so that decision is made here, in
+processing order (docs/normalization.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from openepb import readers
+from openepb.config import Office, Sources, load_sources
+from openepb.contract import SOURCE_FIELDS
+from openepb.normalize import FileResult, normalize_rows
+from openepb.problems import Problem, problem_codes
+from openepb.store import FILE_KINDS, StoreWriter
+
+#: Files of a mirrored website that are never register data; skipped and counted, not read.
+ASSET_SUFFIXES = frozenset(
+    {".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".woff", ".woff2", ".ttf", ".map"}
+)
+#: Fields compared when a registration number repeats, to flag conflicting republications.
+COMPARED_FIELDS = tuple(f for f in SOURCE_FIELDS if f != "reg_number")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    office_code: str
+    path: Path  # absolute
+    rel: str  # POSIX path relative to the mirror root, e.g. "vdon/upload/2017.xlsx"
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What a worker sends back for one file."""
+
+    source: SourceFile
+    sha256: str
+    size: int
+    format: str | None
+    problem: Problem | None = None  # file-level reject
+    result: FileResult | None = None
+
+
+@dataclass
+class OfficeSummary:
+    files: int = 0
+    rows: int = 0
+    records: int = 0
+    duplicates: int = 0
+    rejects: Counter = field(default_factory=Counter)
+    file_problems: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class BuildSummary:
+    offices: dict[str, OfficeSummary]
+    unknown_folders: list[str]
+    database: Path
+
+    @property
+    def records(self) -> int:
+        return sum(o.records for o in self.offices.values())
+
+
+def discover_files(root: Path, sources: Sources) -> tuple[list[SourceFile], list[str]]:
+    """Every file under each office folder, in processing order; folders of unknown offices listed."""
+    files: list[SourceFile] = []
+    unknown: list[str] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if sources.office(folder.name) is None:
+            unknown.append(folder.name)
+            continue
+        found = [
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink() and p.suffix.lower() not in ASSET_SUFFIXES
+        ]
+        found.sort(key=lambda p: p.relative_to(folder).as_posix())
+        files.extend(SourceFile(folder.name, p, p.relative_to(root).as_posix()) for p in found)
+    return files, unknown
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def process_file(source: SourceFile) -> FileOutcome:
+    """Read and normalize one file; any failure becomes a file-level problem, never an exception."""
+    sha, size = sha256_of(source.path)
+    outcome = FileOutcome(source, sha, size, None)
+    try:
+        outcome.format = readers.detect_format(source.path)
+        rows = readers.read_rows(source.path, outcome.format)
+        outcome.result = normalize_rows(rows, source.rel)
+    except readers.ReadError as err:
+        outcome.problem = Problem(err.code, source.rel, detail=err.message)
+        outcome.result = None
+    except Exception as err:  # a reader bug must not stop the build: report it on this file
+        outcome.problem = Problem("file_corrupt", source.rel, detail=f"{type(err).__name__}: {err}")
+        outcome.result = None
+    return outcome
+
+
+def _problem_row(p: Problem) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "level": problem_codes()[p.code]["level"],
+        "source_file": p.file,
+        "source_table": p.table,
+        "source_row": p.row,
+        "field": p.field,
+        "value": p.value,
+        "detail": p.detail,
+        "message": p.message,
+    }
+
+
+class Deduplicator:
+    """Turns "data" rows into records or duplicates, in processing order, and writes them."""
+
+    def __init__(self, store: StoreWriter, sources: Sources) -> None:
+        self.store = store
+        self.sources = sources
+        self.first: dict[str, dict[str, Any]] = {}
+
+    def take(self, office: Office, rel: str, row: Any, counts: Counter) -> None:
+        values = row.values
+        reg = values["reg_number"]
+        first = self.first.get(reg)
+        if first is None:
+            record = {name: values.get(name) for name in SOURCE_FIELDS}
+            record.update(
+                office_code=office.code,
+                district=office.district,
+                year=values.get("year"),
+                source_file=rel,
+                source_table=row.table,
+                source_row=row.row,
+            )
+            self.first[reg] = record
+            self.store.add("records", record)
+            counts["records"] += 1
+            return
+        differs = [f for f in COMPARED_FIELDS if values.get(f) != first.get(f)]
+        self.store.add(
+            "duplicates",
+            {
+                "reg_number": reg,
+                "source_file": rel,
+                "source_table": row.table,
+                "source_row": row.row,
+                "first_file": first["source_file"],
+                "first_table": first["source_table"],
+                "first_row": first["source_row"],
+                "differs": ",".join(differs) or None,
+            },
+        )
+        counts["duplicates"] += 1
+
+
+def _iter_outcomes(files: list[SourceFile], workers: int) -> Iterator[FileOutcome]:
+    if workers <= 1 or len(files) <= 1:
+        yield from map(process_file, files)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(process_file, files, chunksize=1)
+
+
+def build_database(
+    input_dir: Path,
+    db_path: Path,
+    *,
+    quiet: bool = False,
+    workers: int | None = None,
+    sources: Sources | None = None,
+) -> BuildSummary:
+    sources = sources or load_sources()
+    files, unknown = discover_files(input_dir, sources)
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    store = StoreWriter(db_path)
+    offices = {o.code: OfficeSummary() for o in sources.offices}
+    dedup = Deduplicator(store, sources)
+    seen_hashes: dict[str, str] = {}
+    try:
+        progress = tqdm(
+            _iter_outcomes(files, workers),
+            total=len(files),
+            desc="read+normalize",
+            unit="file",
+            disable=quiet,
+            file=sys.stderr,
+        )
+        for outcome in progress:
+            _take_outcome(outcome, sources, store, dedup, offices, seen_hashes)
+        for folder in unknown:
+            store.add(
+                "problems",
+                _problem_row(
+                    Problem("office_unknown", folder, detail="папка не указана в sources/offices.yaml")
+                ),
+            )
+        _write_offices(store, sources)
+        store.set_meta({"input": input_dir.name, "files": len(files)})
+        store.close()
+    except BaseException:
+        store.abort()
+        raise
+    return BuildSummary({k: v for k, v in offices.items() if v.files}, unknown, db_path)
+
+
+def _take_outcome(
+    outcome: FileOutcome,
+    sources: Sources,
+    store: StoreWriter,
+    dedup: Deduplicator,
+    offices: dict[str, OfficeSummary],
+    seen_hashes: dict[str, str],
+) -> None:
+    src = outcome.source
+    office = sources.office(src.office_code)
+    assert office is not None
+    summary = offices[office.code]
+    summary.files += 1
+    counts: Counter = Counter()
+    file_row: dict[str, Any] = {
+        "path": src.rel,
+        "office_code": office.code,
+        "sha256": outcome.sha256,
+        "size": outcome.size,
+        "format": outcome.format,
+        "status": "ok",
+    }
+    if outcome.sha256 in seen_hashes:
+        problem = Problem("same_content", src.rel, detail=seen_hashes[outcome.sha256])
+        file_row.update(status="same_content", same_as=seen_hashes[outcome.sha256], message=problem.message)
+        store.add("problems", _problem_row(problem))
+        summary.file_problems["same_content"] += 1
+    elif outcome.problem is not None:
+        file_row.update(status=outcome.problem.code, message=outcome.problem.message)
+        store.add("problems", _problem_row(outcome.problem))
+        summary.file_problems[outcome.problem.code] += 1
+        seen_hashes[outcome.sha256] = src.rel
+    else:
+        seen_hashes[outcome.sha256] = src.rel
+        result = outcome.result
+        assert result is not None
+        _take_rows(result, office, src.rel, store, dedup, counts, summary)
+        if not result.has_register:
+            status = "page" if outcome.format == "html" else "not_a_register"
+            file_row["status"] = status
+            if status == "not_a_register":
+                summary.file_problems[status] += 1
+        for problem in result.problems:
+            if not (file_row["status"] == "page" and problem.code == "not_a_register"):
+                store.add("problems", _problem_row(problem))
+    rows_in = sum(counts.values())
+    file_row.update(rows_in=rows_in, **{k: counts.get(k, 0) for k in ("records", "duplicates", "rejects")})
+    file_row.update({kind: counts.get(kind, 0) for kind in FILE_KINDS})
+    store.add("files", file_row)
+    summary.rows += rows_in
+    summary.records += counts["records"]
+    summary.duplicates += counts["duplicates"]
+
+
+def _take_rows(
+    result: FileResult,
+    office: Office,
+    rel: str,
+    store: StoreWriter,
+    dedup: Deduplicator,
+    counts: Counter,
+    summary: OfficeSummary,
+) -> None:
+    for row in result.rows:
+        if row.kind == "data":
+            dedup.take(office, rel, row, counts)
+        elif row.kind == "reject":
+            problem = Problem(row.reason or "reg_number_invalid", rel, row.table, row.row, "reg_number")
+            store.add(
+                "rejects",
+                {
+                    "source_file": rel,
+                    "source_table": row.table,
+                    "source_row": row.row,
+                    "reason": problem.code,
+                    "message": problem.message,
+                    "cells": json.dumps(list(row.cells), ensure_ascii=False),
+                },
+            )
+            counts["rejects"] += 1
+            summary.rejects[problem.code] += 1
+        else:
+            counts[row.kind] += 1
+        for problem in row.problems:
+            store.add("problems", _problem_row(problem))
+
+
+def _write_offices(store: StoreWriter, sources: Sources) -> None:
+    for office in sources.offices:
+        district = sources.district(office.district)
+        store.add(
+            "offices",
+            {
+                "code": office.code,
+                "name": office.name,
+                "short": office.short,
+                "district": office.district,
+                "district_name": district.name if district else None,
+                "district_short": district.short if district else None,
+            },
+        )
+
+
+def format_summary(summary: BuildSummary) -> str:
+    """A per-office table for the terminal."""
+    lines = [
+        f"{'office':<8} {'files':>5} {'rows':>8} {'records':>8} {'dupl.':>7} {'rejects':>7}  reasons / file problems"
+    ]
+    total = OfficeSummary()
+    for code in sorted(summary.offices):
+        s = summary.offices[code]
+        notes = ", ".join(f"{k} {v}" for k, v in sorted((s.rejects + s.file_problems).items()))
+        lines.append(
+            f"{code:<8} {s.files:>5} {s.rows:>8} {s.records:>8} {s.duplicates:>7} "
+            f"{sum(s.rejects.values()):>7}  {notes}"
+        )
+        total.files += s.files
+        total.rows += s.rows
+        total.records += s.records
+        total.duplicates += s.duplicates
+        total.rejects.update(s.rejects)
+    lines.append(
+        f"{'total':<8} {total.files:>5} {total.rows:>8} {total.records:>8} {total.duplicates:>7} "
+        f"{sum(total.rejects.values()):>7}"
+    )
+    if summary.unknown_folders:
+        lines.append("folders of unknown offices (skipped): " + ", ".join(summary.unknown_folders))
+    return "\n".join(lines)
+
+
+def office_counts(summary: BuildSummary) -> dict[str, dict[str, int]]:
+    return {
+        code: {"files": s.files, "rows": s.rows, "records": s.records, "duplicates": s.duplicates}
+        for code, s in summary.offices.items()
+    }
