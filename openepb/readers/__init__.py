@@ -16,7 +16,8 @@ Contract (every reader keeps it, tests check it):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +40,48 @@ class ReadError(Exception):
 
 FORMATS = ("xlsx", "xls", "docx", "doc", "pdf", "csv", "html")
 
+#: Format → "module:function" of its reader; imported on first use, so reading a CSV never loads
+#: pdfplumber and the format modules can import this package without a cycle.
+READERS: dict[str, str] = {
+    "xlsx": "openepb.readers.xlsx:read_xlsx",
+    "xls": "openepb.readers.xls:read_xls",
+    "docx": "openepb.readers.docx:read_docx",
+    "doc": "openepb.readers.doc:read_doc",
+    "pdf": "openepb.readers.pdf:read_pdf",
+    "csv": "openepb.readers.csv:read_csv",
+    "html": "openepb.readers.html:read_html",
+}
 
-def detect_format(path: Path) -> str:  # pragma: no cover - replaced by the implementation
-    raise NotImplementedError
+
+def detect_format(path: Path) -> str:
+    """The file's format by content (never by extension); :class:`ReadError` when there is none."""
+    from openepb.readers.detect import detect_format as detect
+
+    return detect(Path(path))
 
 
-def read_rows(path: Path, fmt: str | None = None) -> Iterator[RawRow]:  # pragma: no cover
-    raise NotImplementedError
+def reader_for(fmt: str) -> Callable[[Path], Iterable[RawRow]]:
+    """The reader function of a format."""
+    if fmt not in READERS:
+        raise ReadError("format_unknown", f"формат «{fmt}» не поддерживается")
+    module_name, function = READERS[fmt].split(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def read_rows(path: Path, fmt: str | None = None) -> Iterator[RawRow]:
+    """Every row of every table of the file; ``fmt`` skips detection when the caller knows it.
+
+    Errors surface while iterating. Whatever a library raises becomes ``ReadError`` so that one
+    broken file never stops a build.
+    """
+    path = Path(path)
+    fmt = fmt or detect_format(path)
+    reader = reader_for(fmt)
+    try:
+        yield from reader(path)
+    except ReadError:
+        raise
+    except OSError as e:
+        raise ReadError("file_corrupt", f"{fmt}: файл не читается ({e.strerror or e})") from e
+    except Exception as e:
+        raise ReadError("file_corrupt", f"{fmt}: файл не читается ({type(e).__name__}: {e})") from e
