@@ -1,0 +1,1 @@
+"""Demo corpus: mock office websites with every kind of published register file."""
