@@ -1,0 +1,529 @@
+"""Normalize the raw rows of one file: find each table's header, classify every row, parse values.
+
+The rules are those of docs/normalization.md; the column vocabulary lives in schema/headers.yaml.
+Files can hold millions of rows, so the column mapping is compiled once per table into a tuple of
+(column index, setter) pairs and the parsers are cached (organizations, dates and licences repeat).
+Whether a data row is a record or a duplicate is decided later, across files, by the pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache, lru_cache
+from itertools import groupby
+from operator import attrgetter
+
+import yaml
+
+from openepb import fields
+from openepb.config import SCHEMA_DIR
+from openepb.contract import COMBINED_FIELDS, SOURCE_FIELDS
+from openepb.problems import Problem
+from openepb.readers import RawRow
+
+#: Only the first rows of a table are searched for the header block.
+HEADER_SEARCH_ROWS = 40
+#: A header is one to three rows.
+MAX_HEADER_ROWS = 3
+#: A section row («2017 год», «I квартал 2017 г.») is short.
+MAX_SECTION_LENGTH = 100
+#: A footer row has at most this many distinct texts.
+MAX_FOOTER_TEXTS = 3
+
+IGNORED = "-"  # field_for_header() result for a column listed under `ignore`
+CACHE_SIZE = 1 << 16
+
+_SIGNATURE = re.compile(
+    r"(?<!\w)(начальник|заместитель|исполнитель|подпись|м\.\s?п\.|ф\.\s?и\.\s?о\.|фио)(?!\w)", re.IGNORECASE
+)
+_REG_LIKE = re.compile(
+    r"\d+\s*[-‐‑‒–—―−_ ]\s*[^\W\d_]{1,3}\s*[-‐‑‒–—―−_ ]\s*\d+|^б\s*[/\\]?\s*н$", re.IGNORECASE
+)
+_TOTAL_PREFIXES = ("итого", "всего")
+_WS = re.compile(r"\s+")
+_HYPHENATED = re.compile(r"(\w)[-‐‑­]\s*\n\s*(\w)|([а-яё])[-‐‑] +([а-яё])")
+_PUNCTUATION = re.compile(r"[^\w№]+|_")
+_NUMBER_SIGNS = {"n": "№", "no": "№", "nn": "№", "№№": "№", "n°": "№"}
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RowResult:
+    kind: str  # title|header|colnum|blank|section|total|footer|no_header|data|reject
+    table: str
+    row: int
+    cells: tuple[str, ...]
+    values: dict[str, object] | None = None  # kind "data": canonical source fields + "year"
+    reason: str | None = None  # kind "reject": reg_number_missing | reg_number_invalid
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FileResult:
+    rows: list[RowResult]
+    problems: list[Problem]  # file level: unknown_column, not_a_register
+    headers: dict[str, dict[str, str]]  # table → column index (as str) → field name
+    has_register: bool  # False when no table had a header
+
+
+# --- header rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderRule:
+    field: str
+    all: tuple[str, ...]
+    none: tuple[str, ...] = ()
+
+    def matches(self, padded_key: str) -> bool:
+        """Stems match at word starts: the key is padded with a leading space, so is each stem."""
+        return all(f" {s}" in padded_key for s in self.all) and not any(
+            f" {s}" in padded_key for s in self.none
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderVocabulary:
+    rules: tuple[HeaderRule, ...]
+    ignore: frozenset[str]
+
+
+def header_key(text: str) -> str:
+    """The comparable form of a header text: lower case, ё→е, hyphenation undone, punctuation gone."""
+    text = text.lower().replace("ё", "е").replace("\u00ad", "")
+    text = _HYPHENATED.sub(lambda m: (m[1] or m[3]) + (m[2] or m[4]), text)
+    text = _PUNCTUATION.sub(" ", text.replace("№", " № "))
+    return " ".join(_NUMBER_SIGNS.get(word, word) for word in text.split())
+
+
+@cache
+def header_vocabulary() -> HeaderVocabulary:
+    """Load schema/headers.yaml once; an unknown target field is a data error, caught at load."""
+    data = yaml.safe_load((SCHEMA_DIR / "headers.yaml").read_text(encoding="utf-8"))
+    targets = set(SOURCE_FIELDS) | set(COMBINED_FIELDS)
+    rules = []
+    for target, specs in data["fields"].items():
+        if target not in targets:
+            raise ValueError(f"schema/headers.yaml: unknown field {target!r}")
+        for spec in specs:
+            stems = tuple(header_key(s) for s in spec["all"])
+            excluded = tuple(header_key(s) for s in spec.get("none", ()))
+            rules.append(HeaderRule(target, stems, excluded))
+    ignore = frozenset(header_key(text) for text in data.get("ignore", ()))
+    return HeaderVocabulary(tuple(rules), ignore)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def field_for_header(key: str) -> str | None:
+    """The field of a normalized header text; IGNORED for row-number columns; None when unknown."""
+    vocabulary = header_vocabulary()
+    if key in vocabulary.ignore:
+        return IGNORED
+    padded = f" {key}"
+    best: HeaderRule | None = None
+    for rule in vocabulary.rules:
+        if (best is None or len(rule.all) > len(best.all)) and rule.matches(padded):
+            best = rule
+    return best.field if best else None
+
+
+# --- cached parsers --------------------------------------------------------------------------------
+
+clean_text = lru_cache(maxsize=CACHE_SIZE)(fields.clean_text)
+parse_date = lru_cache(maxsize=CACHE_SIZE)(fields.parse_date)
+parse_licence = lru_cache(maxsize=CACHE_SIZE)(fields.parse_licence)
+parse_certificates = lru_cache(maxsize=CACHE_SIZE)(fields.parse_certificates)
+parse_inn = lru_cache(maxsize=CACHE_SIZE)(fields.parse_inn)
+object_type_from_text = lru_cache(maxsize=1024)(fields.object_type_from_text)
+split_contact = lru_cache(maxsize=CACHE_SIZE)(fields.split_contact)
+parse_reg_number = fields.parse_reg_number  # numbers are unique: a cache would only cost
+
+
+# --- header detection ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    start: int  # index of the first header row within the table's rows
+    size: int  # number of header rows
+    columns: tuple[str | None, ...]  # field per column; IGNORED; None when unknown
+    texts: tuple[str, ...]  # joined header text per column, white space collapsed
+    row_keys: frozenset[tuple[str, ...]]  # the header rows, for recognising repeats
+
+
+def _collapse(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def _row_key(cells: tuple[str, ...]) -> tuple[str, ...]:
+    """A row's cells with white space collapsed and trailing empty cells dropped."""
+    key = [_collapse(c) for c in cells]
+    while key and not key[-1]:
+        key.pop()
+    return tuple(key)
+
+
+def is_colnum(cells: tuple[str, ...]) -> bool:
+    """Column numbers under a header: small integers, rising (a merged cell may repeat one)."""
+    numbers = [c for c in cells if c]
+    if len(numbers) < 2 or not all(c.isdigit() and len(c) <= 3 for c in numbers):
+        return False
+    values = [int(c) for c in numbers]
+    return all(b >= a for a, b in zip(values, values[1:], strict=False)) and values[-1] > values[0]
+
+
+def _may_be_header_row(cells: tuple[str, ...]) -> bool:
+    """A title merged across the row, a data row or a column-number row is never part of a header."""
+    texts = {c for c in cells if c}
+    if len(texts) < 2 or is_colnum(cells):
+        return False
+    return not any(parse_reg_number(c) for c in texts)
+
+
+def _block_columns(block: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """Join each column's texts top to bottom; a cell merged down over rows is said once."""
+    width = max(len(cells) for cells in block)
+    texts = []
+    for col in range(width):
+        parts: list[str] = []
+        for cells in block:
+            text = _collapse(cells[col]) if col < len(cells) else ""
+            if text and (not parts or parts[-1] != text):
+                parts.append(text)
+        texts.append(" ".join(parts))
+    return tuple(texts)
+
+
+def _map_columns(texts: tuple[str, ...]) -> tuple[str | None, ...]:
+    return tuple(field_for_header(header_key(t)) if t else None for t in texts)
+
+
+def _distinct_fields(columns: tuple[str | None, ...]) -> set[str]:
+    return {c for c in columns if c and c != IGNORED}
+
+
+def find_header(rows: list[RawRow]) -> Header | None:
+    """The block of 1–3 rows mapping most distinct fields (reg_number required); ties: shorter, earlier."""
+    limit = min(HEADER_SEARCH_ROWS, len(rows))
+    eligible = [_may_be_header_row(r.cells) for r in rows[:limit]]
+    best: Header | None = None
+    best_score = 0
+    for start in range(limit):
+        for size in range(1, MAX_HEADER_ROWS + 1):
+            if start + size > limit or not eligible[start + size - 1]:
+                break
+            block = [r.cells for r in rows[start : start + size]]
+            texts = _block_columns(block)
+            columns = _map_columns(texts)
+            found = _distinct_fields(columns)
+            if "reg_number" not in found:
+                continue
+            if len(found) > best_score or (
+                best is not None and len(found) == best_score and size < best.size
+            ):
+                keys = frozenset(_row_key(cells) for cells in block)
+                best = Header(start, size, columns, texts, keys)
+                best_score = len(found)
+    return best
+
+
+def is_header_repeat(cells: tuple[str, ...], header: Header) -> bool:
+    """The header again (a new page): equal to a header row, or alone a header mapping the number."""
+    if _row_key(cells) in header.row_keys:
+        return True
+    if not _may_be_header_row(cells):
+        return False
+    found = _distinct_fields(_map_columns(_block_columns([cells])))
+    return "reg_number" in found and len(found) >= 2
+
+
+# --- value extraction ------------------------------------------------------------------------------
+
+Values = dict[str, object]
+Setter = Callable[[Values, str], str | None]  # sets a value from a cell; returns a warning code or None
+PARTY_PARTS = ("name", "address", "head", "phone", "fax", "email")
+
+
+def _text_setter(name: str) -> Setter:
+    def set_text(values: Values, cell: str) -> None:
+        if cell and values[name] is None:
+            values[name] = clean_text(cell)
+
+    return set_text
+
+
+def _date_setter(name: str) -> Setter:
+    def set_date(values: Values, cell: str) -> str | None:
+        if not cell or values[name] is not None:
+            return None
+        parsed = parse_date(cell)
+        if parsed is None:
+            return "date_invalid"
+        values[name] = parsed
+        return None
+
+    return set_date
+
+
+def _parsed_setter(name: str, parse: Callable[[str], str | None], invalid: str | None = None) -> Setter:
+    def set_parsed(values: Values, cell: str) -> str | None:
+        if not cell or values[name] is not None:
+            return None
+        parsed = parse(cell)
+        if parsed is None:
+            return invalid
+        values[name] = parsed
+        return None
+
+    return set_parsed
+
+
+def _contact_setter(party: str) -> Setter:
+    """Fill the party's fields from a combined cell, only where a separate column left them empty."""
+    targets = tuple((part, f"{party}_{part}") for part in PARTY_PARTS)
+    extra = (("inn", "applicant_inn"),) if party == "applicant" else (("licence", "licence_number"),)
+    targets += extra
+
+    def set_contact(values: Values, cell: str) -> None:
+        if not cell:
+            return
+        contact = split_contact(cell)
+        for part, name in targets:
+            if values[name] is None:
+                values[name] = getattr(contact, part)
+
+    return set_contact
+
+
+def _setter_for(name: str) -> Setter | None:
+    """The setter of a mapped field; reg_number and object_type are handled by the row itself."""
+    if name in COMBINED_FIELDS:
+        return _contact_setter(COMBINED_FIELDS[name])
+    if name in ("date_registered", "excluded_date"):
+        return _date_setter(name)
+    if name == "licence_number":
+        return _parsed_setter(name, parse_licence, "licence_invalid")
+    if name == "expert_certificate":
+        return _parsed_setter(name, parse_certificates)
+    if name == "applicant_inn":
+        return _parsed_setter(name, parse_inn)
+    if name in ("reg_number", "object_type"):
+        return None
+    return _text_setter(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Extractor:
+    """A table's column mapping compiled once: what to read from which cell, in which order."""
+
+    reg_index: int
+    object_type_index: int | None
+    date_index: int | None
+    steps: tuple[tuple[int, str, Setter], ...]  # (column, field, setter); combined cells last
+
+    @classmethod
+    def compile(cls, columns: tuple[str | None, ...]) -> Extractor:
+        mapped = [(i, name) for i, name in enumerate(columns) if name and name != IGNORED]
+        mapped.sort(key=lambda item: item[1] in COMBINED_FIELDS)
+        steps = []
+        for i, name in mapped:
+            setter = _setter_for(name)
+            if setter is not None:
+                steps.append((i, name, setter))
+        return cls(
+            reg_index=columns.index("reg_number"),
+            object_type_index=_first_index(columns, "object_type"),
+            date_index=_first_index(columns, "date_registered"),
+            steps=tuple(steps),
+        )
+
+
+def _first_index(columns: tuple[str | None, ...], name: str) -> int | None:
+    return columns.index(name) if name in columns else None
+
+
+def _cell(cells: tuple[str, ...], index: int | None) -> str:
+    return cells[index] if index is not None and index < len(cells) else ""
+
+
+_VALUES_TEMPLATE: Values = dict.fromkeys((*SOURCE_FIELDS, "year"))
+
+
+# --- row classification ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TableMapping:
+    """A header found in one table, shared by the tables that continue it."""
+
+    table: str
+    header: Header
+    extractor: Extractor
+    width: int
+    unknown: tuple[int, ...]  # columns reported as unknown_column
+    counts: dict[int, int] = field(default_factory=dict)  # non-empty cells per unknown column
+
+
+class Normalizer:
+    """Normalizes one file; holds the file label and the previous table's mapping."""
+
+    def __init__(self, file_label: str) -> None:
+        self.file = file_label
+        self.rows: list[RowResult] = []
+        self.mappings: list[TableMapping] = []
+        self.headers: dict[str, dict[str, str]] = {}
+        self.previous: TableMapping | None = None
+
+    def table(self, name: str, rows: list[RawRow]) -> None:
+        width = max((len(r.cells) for r in rows), default=0)
+        header = find_header(rows)
+        if header is not None:
+            mapping = self._new_mapping(name, header, width)
+            self._emit_top(name, rows, header)
+            body = rows[header.start + header.size :]
+        elif self.previous is not None and self.previous.width == width:
+            mapping = self.previous
+            body = rows
+        else:
+            self.previous = None
+            self.rows.extend(RowResult(_blank_or(r.cells, "no_header"), name, r.row, r.cells) for r in rows)
+            return
+        self.headers[name] = {str(i): f for i, f in enumerate(mapping.header.columns) if f and f != IGNORED}
+        self.previous = mapping
+        classify = self._classifier(mapping)
+        self.rows.extend(classify(r) for r in body)
+
+    def _new_mapping(self, name: str, header: Header, width: int) -> TableMapping:
+        unknown = tuple(i for i in range(width) if (i >= len(header.columns) or header.columns[i] is None))
+        mapping = TableMapping(name, header, Extractor.compile(header.columns), width, unknown)
+        self.mappings.append(mapping)
+        return mapping
+
+    def _emit_top(self, name: str, rows: list[RawRow], header: Header) -> None:
+        for r in rows[: header.start]:
+            self.rows.append(RowResult("title", name, r.row, r.cells))
+        for r in rows[header.start : header.start + header.size]:
+            self.rows.append(RowResult("header", name, r.row, r.cells))
+
+    def _classifier(self, mapping: TableMapping) -> Callable[[RawRow], RowResult]:
+        extractor = mapping.extractor
+        reg_index = extractor.reg_index
+        header = mapping.header
+        unknown = mapping.unknown
+        counts = mapping.counts
+        data = self._data_row
+
+        def classify(raw: RawRow) -> RowResult:
+            cells = raw.cells
+            reg_cell = cells[reg_index] if reg_index < len(cells) else ""
+            reg = parse_reg_number(reg_cell) if reg_cell else None
+            if reg is None:
+                kind = _other_kind(cells, reg_index, header)
+                if kind is not None:
+                    return RowResult(kind, raw.table, raw.row, cells)
+            for i in unknown:
+                if i < len(cells) and cells[i]:
+                    counts[i] = counts.get(i, 0) + 1
+            if reg is None:
+                reason = "reg_number_invalid" if reg_cell.strip() else "reg_number_missing"
+                return RowResult("reject", raw.table, raw.row, cells, reason=reason)
+            return data(raw, reg, extractor)
+
+        return classify
+
+    def _data_row(self, raw: RawRow, reg: str, extractor: Extractor) -> RowResult:
+        cells = raw.cells
+        values = _VALUES_TEMPLATE.copy()
+        values["reg_number"] = reg
+        warnings: list[tuple[str, str, str, str | None]] = []  # code, field, value, detail
+        n = len(cells)
+        for i, name, setter in extractor.steps:
+            if i < n:
+                cell = cells[i]
+                if cell and (code := setter(values, cell)):
+                    warnings.append((code, name, cell, None))
+        letters = reg[3:5]
+        values["object_type"] = letters
+        reg_year = int(reg[-4:])
+        registered = values["date_registered"]
+        if isinstance(registered, date):
+            values["year"] = registered.year
+            if registered.year != reg_year:
+                warnings.append(
+                    ("date_year_mismatch", "date_registered", _cell(cells, extractor.date_index), reg)
+                )
+        else:
+            values["year"] = reg_year
+            if not any(w[0] == "date_invalid" and w[1] == "date_registered" for w in warnings):
+                warnings.append(("date_missing", "date_registered", "", None))
+        if extractor.object_type_index is not None:
+            type_cell = _cell(cells, extractor.object_type_index)
+            code = object_type_from_text(type_cell) if type_cell else None
+            if code is not None and code != letters:
+                warnings.append(("object_type_mismatch", "object_type", type_cell, f"в номере {letters}"))
+        result = RowResult("data", raw.table, raw.row, cells, values)
+        if warnings:
+            result.problems = [
+                Problem(code, self.file, raw.table, raw.row, name, value or None, detail)
+                for code, name, value, detail in warnings
+            ]
+        return result
+
+    def result(self) -> FileResult:
+        problems = [p for m in self.mappings for p in self._unknown_columns(m)]
+        has_register = bool(self.mappings)
+        if not has_register:
+            problems.append(Problem("not_a_register", self.file))
+        return FileResult(self.rows, problems, self.headers, has_register)
+
+    def _unknown_columns(self, mapping: TableMapping) -> list[Problem]:
+        problems = []
+        texts = mapping.header.texts
+        for i in mapping.unknown:
+            text = texts[i] if i < len(texts) else ""
+            count = mapping.counts.get(i, 0)
+            if text or count:
+                detail = f"столбец {i + 1} «{text}», непустых ячеек: {count}"
+                problems.append(Problem("unknown_column", self.file, mapping.table, None, None, text, detail))
+        return problems
+
+
+def _blank_or(cells: tuple[str, ...], kind: str) -> str:
+    return kind if any(cells) else "blank"
+
+
+def _other_kind(cells: tuple[str, ...], reg_index: int, header: Header) -> str | None:
+    """The kind of a row below the header that has no valid number; None for a reject."""
+    texts = [c for c in cells if c]
+    if not texts:
+        return "blank"
+    if is_header_repeat(cells, header):
+        return "header"
+    if is_colnum(cells):
+        return "colnum"
+    if texts[0].lstrip().lower().startswith(_TOTAL_PREFIXES):
+        return "total"
+    distinct = set(texts)
+    if len(distinct) <= MAX_FOOTER_TEXTS and any(_SIGNATURE.search(t) for t in distinct):
+        return "footer"  # before sections: a signature alone in a merged cell is one text too
+    if len(distinct) == 1:
+        text = texts[0]
+        if len(text) <= MAX_SECTION_LENGTH and not _REG_LIKE.search(text.strip()):
+            return "section"
+    return None
+
+
+# --- entry point -----------------------------------------------------------------------------------
+
+
+def normalize_rows(rows: Iterable[RawRow], file_label: str) -> FileResult:
+    """Classify every row of one file and parse its data rows (see docs/normalization.md)."""
+    normalizer = Normalizer(file_label)
+    for name, table_rows in groupby(rows, key=attrgetter("table")):
+        normalizer.table(name, list(table_rows))
+    return normalizer.result()

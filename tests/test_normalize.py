@@ -1,0 +1,596 @@
+"""The normalizer: header mapping, row kinds and canonical values, as docs/normalization.md says."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from openepb.contract import SOURCE_FIELDS
+from openepb.normalize import (
+    IGNORED,
+    FileResult,
+    RowResult,
+    field_for_header,
+    header_key,
+    normalize_rows,
+)
+from openepb.readers import RawRow
+
+FILE = "vdon/2017.xlsx"
+
+
+def raw(table: str, rows: list[list[str]], first: int = 1) -> list[RawRow]:
+    """RawRows numbered from `first`, every row as wide as the widest (as readers give them)."""
+    width = max(len(r) for r in rows)
+    return [RawRow(table, first + i, tuple(r + [""] * (width - len(r)))) for i, r in enumerate(rows)]
+
+
+def record(**given: object) -> dict[str, object]:
+    values: dict[str, object] = dict.fromkeys((*SOURCE_FIELDS, "year"))
+    values.update(given)
+    return values
+
+
+def summary(result: FileResult) -> list[tuple[str, int, object]]:
+    """(kind, row, values or reason) for every row: what the pipeline consumes."""
+    out: list[tuple[str, int, object]] = []
+    for r in result.rows:
+        detail = r.values if r.kind == "data" else r.reason
+        out.append((r.kind, r.row, detail))
+    return out
+
+
+def problems_of(rows: list[RowResult]) -> list[tuple[str, int, str | None, str | None]]:
+    return [(p.code, p.row, p.field, p.value) for r in rows for p in r.problems]
+
+
+def assert_accounted(rows_in: list[RawRow], result: FileResult) -> None:
+    """Rows in = the sum over kinds, in reader order."""
+    assert [(r.table, r.row) for r in result.rows] == [(r.table, r.row) for r in rows_in]
+    assert sum(Counter(r.kind for r in result.rows).values()) == len(rows_in)
+
+
+# --- header vocabulary -------------------------------------------------------------------------------
+
+HEADER_VARIANTS = [
+    ("Регистрационный номер", "reg_number"),
+    ("Регистрационный\nномер заключения", "reg_number"),
+    ("Регистрационный номер заключения ЭПБ", "reg_number"),
+    ("РЕГИСТРАЦИОННЫЙ  НОМЕР", "reg_number"),
+    ("Рег. №", "reg_number"),
+    ("Рег. N", "reg_number"),
+    ("Рег.№ заключения", "reg_number"),
+    ("Номер в реестре", "reg_number"),
+    ("№ заключения в реестре", "reg_number"),
+    ("Регистра-\nционный номер", "reg_number"),
+    ("Дата внесения в реестр", "date_registered"),
+    ("Дата\nвнесения\nв реестр", "date_registered"),
+    ("Дата регистрации", "date_registered"),
+    ("Дата внесения сведений в реестр", "date_registered"),
+    ("ДАТА ВНЕСЕНИЯ В РЕЕСТР", "date_registered"),
+    ("Объект экспертизы", "object_type"),
+    ("Вид объекта экспертизы", "object_type"),
+    ("Наименование объекта экспертизы", "object_name"),
+    ("Наименование заключения", "object_name"),
+    ("Наименование заключения экспертизы промышленной безопасности", "object_name"),
+    ("Наименование заключения  экспертизы\u00a0промышленной безопасности", "object_name"),
+    (
+        "Наименование и адрес заяви-\nтеля, ФИО руководителя, телефон, факс, адрес электронной почты",
+        "applicant_contact",
+    ),
+    ("Заявитель", "applicant_contact"),
+    ("Заказчик", "applicant_contact"),
+    ("Заказчик (наименование, ИНН)", "applicant_contact"),
+    ("Наименование заявителя", "applicant_name"),
+    ("Заявитель Наименование", "applicant_name"),
+    ("Заявитель Адрес", "applicant_address"),
+    ("Заявитель Руководитель", "applicant_head"),
+    ("Заявитель Телефон", "applicant_phone"),
+    ("Заявитель Факс", "applicant_fax"),
+    ("Заявитель E-mail", "applicant_email"),
+    ("ИНН заявителя", "applicant_inn"),
+    ("ИНН", "applicant_inn"),
+    (
+        "Наименование экспертной организации, ФИО руководителя, телефон, факс, адрес электронной почты",
+        "expert_org_contact",
+    ),
+    ("Экспертная организация", "expert_org_contact"),
+    ("Наименование экспертной организации, номер лицензии", "expert_org_contact"),
+    ("Экспертная организация Наименование", "expert_org_name"),
+    ("Экспертная организация Адрес", "expert_org_address"),
+    ("Экспертная организация Руководитель", "expert_org_head"),
+    ("Экспертная организация Телефон", "expert_org_phone"),
+    ("Экспертная организация E-mail", "expert_org_email"),
+    ("Номер лицензии", "licence_number"),
+    ("№ лицензии экспертной организации", "licence_number"),
+    ("N лицензии экспертной организации", "licence_number"),
+    ("Лицензия", "licence_number"),
+    ("Экспертная организация № лицензии", "licence_number"),
+    ("Номер квалификационного удостоверения эксперта", "expert_certificate"),
+    ("Номер квалифика-\nционного удостоверения эксперта", "expert_certificate"),
+    ("№ удостоверения", "expert_certificate"),
+    ("Эксперт (ФИО, № удостоверения)", "expert_certificate"),
+    ("Дата исключения", "excluded_date"),
+    ("Дата исключения из реестра", "excluded_date"),
+    ("Сведения об исключении", "exclusion_reason"),
+    ("Основание исключения", "exclusion_reason"),
+    ("№ п/п", IGNORED),
+    ("N п/п", IGNORED),
+    ("№\nп/п", IGNORED),
+    ("№", IGNORED),
+    ("Примечание", None),
+    ("Статус", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), HEADER_VARIANTS)
+def test_header_text_maps_to_field(text: str, expected: str | None) -> None:
+    assert field_for_header(header_key(text)) == expected
+
+
+def test_header_key_normalizes_case_hyphenation_punctuation_and_number_sign() -> None:
+    assert header_key("Наименование и адрес заяви-\nтеля, ФИО") == "наименование и адрес заявителя фио"
+    assert header_key("РЕГ. No") == "рег №"
+    assert header_key("Объём  ёмкости") == "объем емкости"
+    assert header_key("№п/п") == "№ п п"
+
+
+# --- a whole sheet -------------------------------------------------------------------------------------
+
+SHEET_HEADER = [
+    "№ п/п",
+    "Регистрационный\nномер заключения",
+    "Дата внесения\nв реестр",
+    "Наименование заключения",
+    "Заявитель",
+    "Экспертная организация",
+    "№ лицензии",
+    "Примечание",
+]
+
+
+def sheet_rows() -> list[RawRow]:
+    title = "Реестр заключений экспертизы промышленной безопасности"
+    return raw(
+        "Лист1",
+        [
+            [title] * 8,
+            ["Верхне-Донское управление Ростехнадзора"],
+            [],
+            SHEET_HEADER,
+            ["1", "2", "3", "4", "5", "6", "7", "8"],
+            ["2017 год"] * 8,
+            ["Январь"],
+            [
+                "1",
+                "58-ТУ-00001-2017",
+                "10.01.2017",
+                "ЗЭПБ на  кран\nмостовой",
+                "ООО «Ромашка»",
+                "ООО «Эксперт»",
+                "ДЭ-00-012345",
+                "",
+            ],
+            [
+                "2",
+                "№ 58-TY-00002-2017",
+                "11/01/17",
+                "Котёл ДКВР",
+                "АО «Завод»",
+                "ООО «Эксперт»",
+                "DE 00 012345",
+                "",
+            ],
+            ["3", "", "12.01.2017", "Котел", "АО «Завод»", "ООО «Эксперт»", "ДЭ-00-012345", ""],
+            ["4", "б/н", "12.01.2017", "Котел", "АО «Завод»", "ООО «Эксперт»", "ДЭ-00-012345", ""],
+            ["Итого: 125", "", "", "", "", "", "", ""],
+            [],
+            SHEET_HEADER,
+            ["5", "58-ЗС-00003-2017", "12.01.2018", "Здание", "АО «Завод»", "ООО «Эксперт»", "", "повторно"],
+            ["Начальник отдела ____ И.И. Иванов"],
+        ],
+    )
+
+
+def test_sheet_rows_get_exact_kinds_and_values() -> None:
+    rows = sheet_rows()
+    result = normalize_rows(rows, FILE)
+    assert_accounted(rows, result)
+    common = {"applicant_name": "АО «Завод»", "expert_org_name": "ООО «Эксперт»"}
+    assert summary(result) == [
+        ("title", 1, None),
+        ("title", 2, None),
+        ("title", 3, None),
+        ("header", 4, None),
+        ("colnum", 5, None),
+        ("section", 6, None),
+        ("section", 7, None),
+        (
+            "data",
+            8,
+            record(
+                reg_number="58-ТУ-00001-2017",
+                date_registered=date(2017, 1, 10),
+                year=2017,
+                object_type="ТУ",
+                object_name="ЗЭПБ на кран мостовой",
+                applicant_name="ООО «Ромашка»",
+                expert_org_name="ООО «Эксперт»",
+                licence_number="ДЭ-00-012345",
+            ),
+        ),
+        (
+            "data",
+            9,
+            record(
+                reg_number="58-ТУ-00002-2017",
+                date_registered=date(2017, 1, 11),
+                year=2017,
+                object_type="ТУ",
+                object_name="Котёл ДКВР",
+                licence_number="ДЭ-00-012345",
+                **common,
+            ),
+        ),
+        ("reject", 10, "reg_number_missing"),
+        ("reject", 11, "reg_number_invalid"),
+        ("total", 12, None),
+        ("blank", 13, None),
+        ("header", 14, None),
+        (
+            "data",
+            15,
+            record(
+                reg_number="58-ЗС-00003-2017",
+                date_registered=date(2018, 1, 12),
+                year=2018,
+                object_type="ЗС",
+                object_name="Здание",
+                **common,
+            ),
+        ),
+        ("footer", 16, None),
+    ]
+    assert problems_of(result.rows) == [("date_year_mismatch", 15, "date_registered", "12.01.2018")]
+    assert result.has_register
+    assert result.headers == {
+        "Лист1": {
+            "1": "reg_number",
+            "2": "date_registered",
+            "3": "object_name",
+            "4": "applicant_contact",
+            "5": "expert_org_contact",
+            "6": "licence_number",
+        }
+    }
+    assert [(p.code, p.table, p.value, p.detail) for p in result.problems] == [
+        ("unknown_column", "Лист1", "Примечание", "столбец 8 «Примечание», непустых ячеек: 1")
+    ]
+
+
+# --- two-row header, continuation table, layout table --------------------------------------------------
+
+TWO_ROW_HEADER = [
+    [
+        "Рег. №",
+        "Дата регистрации",
+        "Заявитель",
+        "Заявитель",
+        "Заявитель",
+        "Экспертная организация",
+        "Экспертная организация",
+    ],
+    [
+        "Рег. №",
+        "Дата регистрации",
+        "Наименование",
+        "ИНН",
+        "Адрес",
+        "Наименование, адрес, телефон",
+        "№ лицензии",
+    ],
+]
+
+
+def test_two_row_header_continuation_and_layout_tables() -> None:
+    expert = "ООО «ИЦ Эксперт»\nг. Воронеж, ул. Мира, д. 5\nтел. 8 (473) 200-00-00"
+    rows = [
+        *raw(
+            "table 1",
+            [
+                ["Сведения о заключениях экспертизы промышленной безопасности, внесенных в реестр"],
+                *TWO_ROW_HEADER,
+                ["03-ТП-00010-2018", "01.02.2018", "ПАО «Нефть»", "3601000001", "г. Лиски", expert, ""],
+            ],
+        ),
+        *raw(
+            "table 2",
+            [
+                [
+                    "03-ДК-00011-2018",
+                    "2018-02-02",
+                    "ПАО «Нефть»",
+                    "ИНН 3601000001",
+                    "г. Лиски",
+                    expert,
+                    "ДЭ-00-000777",
+                ],
+                ["03-ДЛ-00012-2018", "", "", "", "", "", ""],
+            ],
+        ),
+        *raw("table 3", [["Главная", "Контакты"], ["", ""]]),
+    ]
+    result = normalize_rows(rows, "vdon/reestr.docx")
+    assert_accounted(rows, result)
+    applicant = {
+        "applicant_name": "ПАО «Нефть»",
+        "applicant_inn": "3601000001",
+        "applicant_address": "г. Лиски",
+    }
+    expert_values = {
+        "expert_org_name": "ООО «ИЦ Эксперт»",
+        "expert_org_address": "г. Воронеж, ул. Мира, д. 5",
+        "expert_org_phone": "8 (473) 200-00-00",
+    }
+    assert summary(result) == [
+        ("title", 1, None),
+        ("header", 2, None),
+        ("header", 3, None),
+        (
+            "data",
+            4,
+            record(
+                reg_number="03-ТП-00010-2018",
+                date_registered=date(2018, 2, 1),
+                year=2018,
+                object_type="ТП",
+                **applicant,
+                **expert_values,
+            ),
+        ),
+        (
+            "data",
+            1,
+            record(
+                reg_number="03-ДК-00011-2018",
+                date_registered=date(2018, 2, 2),
+                year=2018,
+                object_type="ДК",
+                licence_number="ДЭ-00-000777",
+                **applicant,
+                **expert_values,
+            ),
+        ),
+        ("data", 2, record(reg_number="03-ДЛ-00012-2018", year=2018, object_type="ДЛ")),
+        ("no_header", 1, None),
+        ("blank", 2, None),
+    ]
+    assert problems_of(result.rows) == [("date_missing", 2, "date_registered", None)]
+    mapping = {
+        "0": "reg_number",
+        "1": "date_registered",
+        "2": "applicant_name",
+        "3": "applicant_inn",
+        "4": "applicant_address",
+        "5": "expert_org_contact",
+        "6": "licence_number",
+    }
+    assert result.headers == {"table 1": mapping, "table 2": mapping}
+    assert result.problems == []
+
+
+def test_file_without_header_is_not_a_register() -> None:
+    rows = raw("table 1", [["Новости"], [], ["Приём граждан", "пн–пт"]])
+    result = normalize_rows(rows, "vdon/index.html")
+    assert_accounted(rows, result)
+    assert summary(result) == [("no_header", 1, None), ("blank", 2, None), ("no_header", 3, None)]
+    assert not result.has_register
+    assert [(p.code, p.file) for p in result.problems] == [("not_a_register", "vdon/index.html")]
+    assert result.headers == {}
+
+
+# --- canonical values and warnings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("01.12.2018", date(2018, 12, 1)),
+        ("01.12.18", date(2018, 12, 1)),
+        ("01/12/2018", date(2018, 12, 1)),
+        ("01/12/18", date(2018, 12, 1)),
+        ("2018-12-01", date(2018, 12, 1)),
+        ("2018-12-01T10:30:00", date(2018, 12, 1)),
+        ("1 декабря 2018 г.", date(2018, 12, 1)),
+        ("01.12.2018г.", date(2018, 12, 1)),
+        ("01.12.2018 г.", date(2018, 12, 1)),
+        ("43435", date(2018, 12, 1)),
+    ],
+)
+def test_date_forms_are_parsed(cell: str, expected: date) -> None:
+    rows = raw("", [["Регистрационный номер", "Дата внесения в реестр"], ["58-ТУ-00001-2018", cell]])
+    result = normalize_rows(rows, "x.csv")
+    row = result.rows[1]
+    assert (row.kind, row.values["date_registered"], row.values["year"], row.problems) == (
+        "data",
+        expected,
+        2018,
+        [],
+    )
+
+
+def test_invalid_and_missing_dates_are_warnings_and_year_comes_from_the_number() -> None:
+    rows = raw(
+        "",
+        [
+            ["Регистрационный номер", "Дата внесения в реестр", "Дата исключения"],
+            ["58-ТУ-00001-2016", "32.13.2018", "не дата"],
+            ["58-ТУ-00002-2016", "", ""],
+        ],
+    )
+    result = normalize_rows(rows, "x.csv")
+    assert [(r.kind, r.values["date_registered"], r.values["year"]) for r in result.rows[1:]] == [
+        ("data", None, 2016),
+        ("data", None, 2016),
+    ]
+    assert problems_of(result.rows) == [
+        ("date_invalid", 2, "date_registered", "32.13.2018"),
+        ("date_invalid", 2, "excluded_date", "не дата"),
+        ("date_missing", 3, "date_registered", None),
+    ]
+
+
+def test_licence_certificate_object_type_and_exclusion() -> None:
+    rows = raw(
+        "",
+        [
+            [
+                "Рег. №",
+                "Дата",
+                "Объект экспертизы",
+                "№ лицензии",
+                "Эксперт (ФИО, № удостоверения)",
+                "Дата исключения",
+                "Основание исключения",
+            ],
+            [
+                "58-ТУ-00001-2018",
+                "01.12.2018",
+                "Здания и сооружения",
+                "лицензия отозвана",
+                "Иванов И.И. АЭ.16.01234.003, Петров П.П. AЭ.17.00001.001",
+                "01.02.2019",
+                "Заявление  заявителя",
+            ],
+            [
+                "58-ТУ-00002-2018",
+                "01.12.2018",
+                "Технические устройства",
+                "№ ДЭ-00-007889 от 04.10.2007",
+                "Иванов",
+                "",
+                "",
+            ],
+        ],
+    )
+    result = normalize_rows(rows, "x.csv")
+    first, second = result.rows[1].values, result.rows[2].values
+    assert (first["licence_number"], first["expert_certificate"], first["object_type"]) == (
+        None,
+        "АЭ.16.01234.003; АЭ.17.00001.001",
+        "ТУ",
+    )
+    assert (first["excluded_date"], first["exclusion_reason"]) == (date(2019, 2, 1), "Заявление заявителя")
+    assert (second["licence_number"], second["expert_certificate"], second["excluded_date"]) == (
+        "ДЭ-00-007889",
+        "Иванов",
+        None,
+    )
+    assert [(p.code, p.row, p.field, p.value, p.detail) for r in result.rows for p in r.problems] == [
+        ("licence_invalid", 2, "licence_number", "лицензия отозвана", None),
+        ("object_type_mismatch", 2, "object_type", "Здания и сооружения", "в номере ТУ"),
+    ]
+
+
+def test_combined_contact_cells_are_split_and_separate_columns_win() -> None:
+    applicant = (
+        "ООО «Ромашка», ИНН 7701234567\n"
+        "123456, г. Москва, ул. Ленина, д. 1\n"
+        "Генеральный директор Петров П.П.\n"
+        "тел. (495) 123-45-67; факс (495) 123-45-68\n"
+        "e-mail: INFO@romashka.ru"
+    )
+    expert = "АО «НТЦ «Промышленная безопасность»\nлицензия № ДЭ-00-017384 от 06.05.2019"
+    rows = raw(
+        "",
+        [
+            [
+                "Регистрационный номер",
+                "Наименование и адрес заявителя, ФИО руководителя, телефон, факс, адрес электронной почты",
+                "ИНН заявителя",
+                "Наименование экспертной организации, номер лицензии",
+            ],
+            ["58-ОБ-00001-2018", applicant, "7700000000", expert],
+        ],
+    )
+    result = normalize_rows(rows, "x.csv")
+    assert result.rows[1].values == record(
+        reg_number="58-ОБ-00001-2018",
+        year=2018,
+        object_type="ОБ",
+        applicant_name="ООО «Ромашка»",
+        applicant_inn="7700000000",
+        applicant_address="123456, г. Москва, ул. Ленина, д. 1",
+        applicant_head="Генеральный директор Петров П.П.",
+        applicant_phone="(495) 123-45-67",
+        applicant_fax="(495) 123-45-68",
+        applicant_email="info@romashka.ru",
+        expert_org_name="АО «НТЦ «Промышленная безопасность»",
+        licence_number="ДЭ-00-017384",
+    )
+
+
+# --- header detection ----------------------------------------------------------------------------------
+
+
+def test_header_block_skips_titles_and_prefers_most_fields_then_shorter() -> None:
+    rows = raw(
+        "Лист1",
+        [
+            ["Сведения о заключениях ЭПБ", "Сведения о заключениях ЭПБ", "Сведения о заключениях ЭПБ"],
+            ["за 2018 год"],
+            ["Номер", "Дата", "Заявитель"],
+            ["Регистрационный номер", "Дата внесения в реестр", "Заявитель"],
+            ["58-ТУ-00001-2018", "01.12.2018", "ООО «Ромашка»"],
+        ],
+    )
+    result = normalize_rows(rows, "x.xlsx")
+    assert [(r.kind, r.row) for r in result.rows] == [
+        ("title", 1),
+        ("title", 2),
+        ("title", 3),
+        ("header", 4),
+        ("data", 5),
+    ]
+    assert result.headers == {"Лист1": {"0": "reg_number", "1": "date_registered", "2": "applicant_contact"}}
+
+
+def test_unknown_columns_are_reported_and_row_number_columns_ignored() -> None:
+    rows = raw(
+        "",
+        [
+            ["№ п/п", "Регистрационный номер", "Статус", ""],
+            ["1", "58-ТУ-00001-2018", "действует", "лишнее"],
+            ["2", "", "действует", ""],
+        ],
+    )
+    result = normalize_rows(rows, "x.csv")
+    assert [(p.code, p.value, p.detail) for p in result.problems] == [
+        ("unknown_column", "Статус", "столбец 3 «Статус», непустых ячеек: 2"),
+        ("unknown_column", "", "столбец 4 «», непустых ячеек: 1"),
+    ]
+
+
+def test_section_row_is_not_taken_for_a_number_and_footer_needs_a_signature_word() -> None:
+    rows = raw(
+        "",
+        [
+            ["Регистрационный номер", "Заявитель", "Экспертная организация"],
+            ["I квартал 2017 г.", "I квартал 2017 г.", "I квартал 2017 г."],
+            ["58-ТУ-0001-2017", "", ""],
+            ["Исполнитель: Петрова А.А.", "тел. 22-33-44", ""],
+            ["Всего 3", "", ""],
+            ["", "ООО «Ромашка»", "ООО «Эксперт»"],
+        ],
+    )
+    result = normalize_rows(rows, "x.csv")
+    assert summary(result) == [
+        ("header", 1, None),
+        ("section", 2, None),
+        ("reject", 3, "reg_number_invalid"),
+        ("footer", 4, None),
+        ("total", 5, None),
+        ("reject", 6, "reg_number_missing"),
+    ]
