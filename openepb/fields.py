@@ -20,7 +20,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 # Text
 # --------------------------------------------------------------------------------------------------
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def clean_text(s: str | None) -> str | None:
@@ -31,8 +31,8 @@ def clean_text(s: str | None) -> str | None:
     """
     if not s:
         return None
-    if not s.isascii():
-        s = s.translate(_INVISIBLE)
+    if _INVISIBLE.search(s):
+        s = _INVISIBLE.sub("", s)
     text = " ".join(s.split())
     return text or None
 
@@ -82,10 +82,9 @@ _SERIAL_MIN = (dt.date(2000, 1, 1) - _EXCEL_EPOCH).days
 _SERIAL_MAX = (dt.date(2099, 12, 31) - _EXCEL_EPOCH).days
 
 _YEAR_SUFFIX = r"(?:\s*г(?:од[а]?)?\.?)?"
-_DATE_ISO = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
-)
-_DATE_DMY = re.compile(rf"([0-9]{{1,2}})([./])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}}){_YEAR_SUFFIX}")
+_TIME = r"(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+_DATE_ISO = re.compile(rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}}){_TIME}")
+_DATE_DMY = re.compile(rf"([0-9]{{1,2}})([./])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}}){_YEAR_SUFFIX}{_TIME}")
 _DATE_WORDS = re.compile(rf"[«\"]?([0-9]{{1,2}})[»\"]?\s*([а-яё]+)\.?\s*([0-9]{{4}}){_YEAR_SUFFIX}")
 _DATE_SERIAL = re.compile(r"([0-9]{5})(?:\.[0-9]+)?")
 
@@ -137,7 +136,8 @@ def _date_from_serial(serial: int) -> dt.date | None:
 def parse_date(s: str | None) -> dt.date | None:
     """Every date form the contract accepts; ``None`` when the text is not one of them.
 
-    Day first; two-digit years are 20YY; a time part is dropped; month names may be abbreviated
+    Day first; two-digit years are 20YY; a time part is dropped (also after a day-first date, as
+    spreadsheet CSV exports write it); month names may be abbreviated
     to three or more letters (``1 дек. 2018``), which is unambiguous for Russian months.
     Cached: a register has few distinct dates and many rows per date.
     """
@@ -183,6 +183,7 @@ _CERTIFICATE = re.compile(
     r"(?<![^\W\d_])([A-ZА-ЯЁ]{2})\s*\.\s*([0-9]{2})\s*\.\s*([0-9]{5})\s*\.\s*([0-9]{3})(?![0-9])",
     re.IGNORECASE,
 )
+_CERTIFICATE_CANONICAL = re.compile(r"[А-ЯЁ]{2}\.[0-9]{2}\.[0-9]{5}\.[0-9]{3}")
 _LATIN_LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
 #: Prefixes that only differ from the real one by Е written for Э (as in ``DE``/``ДЕ`` licences).
 _CERTIFICATE_PREFIX_FIXES = {"АЕ": "АЭ"}
@@ -196,6 +197,8 @@ def _certificate_prefix(letters: str) -> str | None:
 
 def parse_certificates(s: str | None) -> str | None:
     """Every ``XX.NN.NNNNN.NNN`` in order, joined by ``; ``; text without one is kept as text."""
+    if s and _CERTIFICATE_CANONICAL.fullmatch(s) and s[:2] not in _CERTIFICATE_PREFIX_FIXES:
+        return s
     text = clean_text(s)
     if text is None:
         return None
