@@ -515,3 +515,56 @@ def test_split_contact_is_cached_and_immutable() -> None:
     assert split_contact(cell) is first
     with pytest.raises(AttributeError):
         first.name = "x"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------------
+# Cross-check with the demo corpus spellings: what the generator publishes parses back to its truth
+# --------------------------------------------------------------------------------------------------
+
+
+def test_demo_contact_cells_split_back_into_their_parts() -> None:
+    entities = pytest.importorskip("openepb.demo.entities")
+    mess = pytest.importorskip("openepb.demo.mess")
+    world = entities.make_world(7, 300)
+    wrong = []
+    for party in world.experts + world.applicants:
+        parts = {
+            "name": mess.safe_contact_name(party.form, party.core),
+            "address": party.address,
+            "head": party.head,
+            "phone": party.phone,
+            "fax": party.phone,
+            "email": party.email,
+            "inn": party.inn,
+        }
+        for shape in mess.CONTACT_SHAPES:
+            cell, truth = mess.contact_cell(parts, shape)
+            contact = split_contact(cell)
+            expected = {field: mess.canonical_text(truth.get(field, "")) or None for field in parts}
+            if {field: getattr(contact, field) for field in parts} != expected:
+                wrong.append(cell)
+    assert wrong == []
+
+
+def test_demo_spellings_parse_to_the_canonical_values() -> None:
+    mess = pytest.importorskip("openepb.demo.mess")
+    day = dt.date(2018, 12, 1)
+    for code in ("ТУ", "ЗС", "ОБ", "ТП"):
+        spellings = {
+            mess.reg_text("58", code, 123, 2017, style, variant)
+            for style in mess.REG_STYLES
+            for variant in range(8)
+        }
+        assert {parse_reg_number(text) for text in spellings} == {f"58-{code}-00123-2017"}
+    assert [parse_reg_number(cell) for cell, _ in mess.invalid_reg_cells("58", 2017)] == [None] * 5
+    licences = {parse_licence(mess.licence_text("ДЭ-00-012345", s, day)) for s in mess.LICENCE_STYLES}
+    assert licences == {"ДЭ-00-012345"}
+    certs = ["АЭ.16.01234.003", "АЭ.15.00012.001"]
+    names = ["Иванов И.И.", "Петров П.П."]
+    published = {
+        parse_certificates(mess.certificate_text(certs, s, names)) for s in ("lines", "names", "latin", "")
+    }
+    assert published == {"АЭ.16.01234.003; АЭ.15.00012.001"}
+    dates = {parse_date(str(mess.date_cell(day, s))) for s in [*mess.DATE_TEXT_STYLES, "serial"]}
+    assert dates == {day}
+    assert parse_date(mess.invalid_date_text(2018)) is None
