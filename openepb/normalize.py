@@ -8,8 +8,10 @@ Whether a data row is a record or a duplicate is decided later, across files, by
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -135,12 +137,12 @@ def field_for_header(key: str) -> str | None:
 # --- cached parsers --------------------------------------------------------------------------------
 
 clean_text = lru_cache(maxsize=CACHE_SIZE)(fields.clean_text)
+clean_unique_text = fields.clean_text  # object names rarely repeat: a cache would only cost
 parse_date = lru_cache(maxsize=CACHE_SIZE)(fields.parse_date)
 parse_licence = lru_cache(maxsize=CACHE_SIZE)(fields.parse_licence)
 parse_certificates = lru_cache(maxsize=CACHE_SIZE)(fields.parse_certificates)
 parse_inn = lru_cache(maxsize=CACHE_SIZE)(fields.parse_inn)
 object_type_from_text = lru_cache(maxsize=1024)(fields.object_type_from_text)
-split_contact = lru_cache(maxsize=CACHE_SIZE)(fields.split_contact)
 parse_reg_number = fields.parse_reg_number  # numbers are unique: a cache would only cost
 
 
@@ -249,31 +251,25 @@ Setter = Callable[[Values, str], str | None]  # sets a value from a cell; return
 PARTY_PARTS = ("name", "address", "head", "phone", "fax", "email")
 
 
+#: Text fields whose values are mostly unique per row; the others repeat and are cached.
+UNIQUE_TEXT_FIELDS = frozenset({"object_name"})
+
+
 def _text_setter(name: str) -> Setter:
+    clean = clean_unique_text if name in UNIQUE_TEXT_FIELDS else clean_text
+
     def set_text(values: Values, cell: str) -> None:
-        if cell and values[name] is None:
-            values[name] = clean_text(cell)
+        text = clean(cell)
+        if text is not None:
+            values[name] = text
 
     return set_text
 
 
-def _date_setter(name: str) -> Setter:
-    def set_date(values: Values, cell: str) -> str | None:
-        if not cell or values[name] is not None:
-            return None
-        parsed = parse_date(cell)
-        if parsed is None:
-            return "date_invalid"
-        values[name] = parsed
-        return None
+def _parsed_setter(name: str, parse: Callable[[str], object], invalid: str | None = None) -> Setter:
+    """Set the parsed value; a cell that does not parse leaves the field as it was."""
 
-    return set_date
-
-
-def _parsed_setter(name: str, parse: Callable[[str], str | None], invalid: str | None = None) -> Setter:
     def set_parsed(values: Values, cell: str) -> str | None:
-        if not cell or values[name] is not None:
-            return None
         parsed = parse(cell)
         if parsed is None:
             return invalid
@@ -283,19 +279,24 @@ def _parsed_setter(name: str, parse: Callable[[str], str | None], invalid: str |
     return set_parsed
 
 
+#: Parts of a combined cell that have a field of their own besides the party's PARTY_PARTS.
+PARTY_EXTRA = {"applicant": (("inn", "applicant_inn"),), "expert_org": (("licence", "licence_number"),)}
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def contact_values(party: str, cell: str) -> dict[str, object]:
+    """The non-empty parts of a combined cell as fields (split once per distinct cell; do not modify)."""
+    contact = fields.split_contact(cell)
+    targets = tuple((part, f"{party}_{part}") for part in PARTY_PARTS) + PARTY_EXTRA[party]
+    pairs = ((name, getattr(contact, part)) for part, name in targets)
+    return {name: value for name, value in pairs if value is not None}
+
+
 def _contact_setter(party: str) -> Setter:
-    """Fill the party's fields from a combined cell, only where a separate column left them empty."""
-    targets = tuple((part, f"{party}_{part}") for part in PARTY_PARTS)
-    extra = (("inn", "applicant_inn"),) if party == "applicant" else (("licence", "licence_number"),)
-    targets += extra
+    """Combined cells are applied first, so that separate columns, applied after, win."""
 
     def set_contact(values: Values, cell: str) -> None:
-        if not cell:
-            return
-        contact = split_contact(cell)
-        for part, name in targets:
-            if values[name] is None:
-                values[name] = getattr(contact, part)
+        values.update(contact_values(party, cell))
 
     return set_contact
 
@@ -305,7 +306,7 @@ def _setter_for(name: str) -> Setter | None:
     if name in COMBINED_FIELDS:
         return _contact_setter(COMBINED_FIELDS[name])
     if name in ("date_registered", "excluded_date"):
-        return _date_setter(name)
+        return _parsed_setter(name, parse_date, "date_invalid")
     if name == "licence_number":
         return _parsed_setter(name, parse_licence, "licence_invalid")
     if name == "expert_certificate":
@@ -319,17 +320,21 @@ def _setter_for(name: str) -> Setter | None:
 
 @dataclass(frozen=True, slots=True)
 class Extractor:
-    """A table's column mapping compiled once: what to read from which cell, in which order."""
+    """A table's column mapping compiled once: what to read from which cell, in which order.
+
+    Combined cells come first and separate columns after, so a separate column's value wins over
+    the combined cell's part; of two separate columns of one field the later non-empty one wins.
+    """
 
     reg_index: int
     object_type_index: int | None
     date_index: int | None
-    steps: tuple[tuple[int, str, Setter], ...]  # (column, field, setter); combined cells last
+    steps: tuple[tuple[int, str, Setter], ...]  # (column, field, setter); combined cells first
 
     @classmethod
     def compile(cls, columns: tuple[str | None, ...]) -> Extractor:
         mapped = [(i, name) for i, name in enumerate(columns) if name and name != IGNORED]
-        mapped.sort(key=lambda item: item[1] in COMBINED_FIELDS)
+        mapped.sort(key=lambda item: item[1] not in COMBINED_FIELDS)
         steps = []
         for i, name in mapped:
             setter = _setter_for(name)
@@ -524,6 +529,19 @@ def _other_kind(cells: tuple[str, ...], reg_index: int, header: Header) -> str |
 def normalize_rows(rows: Iterable[RawRow], file_label: str) -> FileResult:
     """Classify every row of one file and parse its data rows (see docs/normalization.md)."""
     normalizer = Normalizer(file_label)
-    for name, table_rows in groupby(rows, key=attrgetter("table")):
-        normalizer.table(name, list(table_rows))
+    with _cyclic_gc_paused():
+        for name, table_rows in groupby(rows, key=attrgetter("table")):
+            normalizer.table(name, list(table_rows))
     return normalizer.result()
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Millions of new dicts would trigger the cycle collector over and over; they hold no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
