@@ -568,3 +568,22 @@ def test_demo_spellings_parse_to_the_canonical_values() -> None:
     dates = {parse_date(str(mess.date_cell(day, s))) for s in [*mess.DATE_TEXT_STYLES, "serial"]}
     assert dates == {day}
     assert parse_date(mess.invalid_date_text(2018)) is None
+
+
+MESSY_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list('ООО«»"“”„ДЭАЕ-–.,;:/()№ \n\u00a0\t0123456789тел.факсИНН@ru' + "директорг")
+    ),
+    max_size=80,
+)
+
+
+@given(MESSY_TEXT)
+def test_parsers_never_raise_and_return_clean_values(text: str) -> None:
+    contact = split_contact.__wrapped__(text)
+    values = [getattr(contact, field) for field in Contact.__slots__]
+    values += [parse_reg_number(text), parse_licence(text), parse_certificates(text), parse_inn(text)]
+    values += [object_type_from_text.__wrapped__(text), clean_text(text)]
+    for value in values:
+        assert value is None or (isinstance(value, str) and value == clean_text(value))
+    assert parse_date.__wrapped__(text) is None or isinstance(parse_date.__wrapped__(text), dt.date)
