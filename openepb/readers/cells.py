@@ -7,8 +7,9 @@ which library produced a value.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Any
 
 
 def number_text(value: float) -> str:
@@ -17,8 +18,7 @@ def number_text(value: float) -> str:
         return str(value)
     if value.is_integer():
         return str(int(value))
-    text = format(Decimal(repr(value)), "f")
-    return text
+    return format(Decimal(repr(value)), "f")
 
 
 def datetime_text(value: dt.datetime) -> str:
@@ -28,11 +28,16 @@ def datetime_text(value: dt.datetime) -> str:
     return value.replace(microsecond=0, tzinfo=None).isoformat()
 
 
+def string_text(value: str) -> str:
+    """A string cell stripped, its CR LF and lone CR line breaks turned into LF."""
+    return value.strip().replace("\r\n", "\n").replace("\r", "\n")
+
+
 def value_text(value: object) -> str:
     """Any spreadsheet value as contract text, stripped."""
     kind = type(value)
     if kind is str:
-        return value.strip()  # type: ignore[union-attr]
+        return string_text(value)  # type: ignore[arg-type]
     if value is None:
         return ""
     if kind is float:
@@ -47,12 +52,28 @@ def value_text(value: object) -> str:
         return value.isoformat()  # type: ignore[union-attr]
     if kind is dt.time:
         return value.replace(microsecond=0).isoformat()  # type: ignore[union-attr]
-    return str(value).strip()
+    return string_text(str(value))
 
 
-def row_texts(values: Iterable[object]) -> list[str]:
-    """One row of values as texts; strings (the bulk of a register) take the fast path."""
-    return [v.strip() if type(v) is str else value_text(v) for v in values]
+#: Converters by exact value type, looked up once per cell; other types go through value_text.
+CONVERTERS: dict[type, Callable[[Any], str]] = {
+    str: string_text,
+    float: number_text,
+    int: str,
+    bool: str,
+    dt.date: dt.date.isoformat,
+    dt.datetime: datetime_text,
+}
+
+
+def row_texts(
+    values: Iterable[object], converters: dict[type, Callable[[Any], str]] = CONVERTERS
+) -> list[str]:
+    """One row of values as texts; strings without CR (the bulk of a register) take the fast path."""
+    return [
+        v.strip() if type(v) is str and "\r" not in v else converters.get(type(v), value_text)(v)
+        for v in values
+    ]
 
 
 def pad_rows(grid: list[list[str]], width: int | None = None) -> None:

@@ -21,7 +21,7 @@ SNIFF_SAMPLE = 64 * 1024
 def read_csv(path: Path) -> Iterator[RawRow]:
     """Records of a CSV file, each cell stripped, quotes and multi-line quoted cells resolved."""
     text, _ = decode(Path(path).read_bytes())
-    text = text.replace("\x00", "")
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     delimiter = choose_delimiter(text[:SNIFF_SAMPLE])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     number = 0

@@ -1,0 +1,388 @@
+"""Readers: exact rows for every format, detection by content, and every file-level failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shutil
+import zipfile
+from pathlib import Path
+
+import olefile
+import pytest
+from fixtures_readers import (
+    HTML_PAGE,
+    soffice_convert,
+    write_csv_cp1251,
+    write_csv_utf8_bom,
+    write_docx,
+    write_html,
+    write_pdf,
+    write_scanned_pdf,
+    write_xlsx,
+)
+
+from openepb.readers import RawRow, ReadError, detect_format, read_rows
+from openepb.readers import doc as doc_reader
+from openepb.readers.cells import value_text
+from openepb.readers.detect import sniff_delimiter
+from openepb.readers.html import expand_spans
+
+needs_soffice = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
+
+TITLE = "Реестр заключений ЭПБ"
+XLSX_ROWS = [
+    RawRow("2018", 1, ("", "", "", "", "")),
+    RawRow("2018", 2, ("", TITLE, TITLE, TITLE, TITLE)),
+    RawRow("2018", 3, ("", "№", "Номер", "Дата", "Заявитель")),
+    RawRow("2018", 4, ("", "1", "58-ТУ-01234-2018", "2018-12-01", 'ООО "Ромашка"\nг. Москва')),
+    RawRow("2018", 5, ("", "2.5", "58-ТУ-01235-2018", "43000", "ИП Иванов")),
+    RawRow("2018", 6, ("", "3", "58-ТУ-01236-2018", "2018-12-03T10:30:00", "ИП Иванов")),
+    RawRow("2018", 7, ("", "", "", "", "")),
+    RawRow("2018", 8, ("", "Итого: 3", "", "", "")),
+    RawRow("Исключённые", 1, ("Номер",)),
+    RawRow("Исключённые", 2, ("58-ЗС-00001-2017",)),
+]
+HTML_ROWS = [
+    RawRow("table 1", 1, ("№", "Заявитель", "Заявитель", "Номер")),
+    RawRow("table 1", 2, ("№", "Наименование", "Адрес", "Номер")),
+    RawRow(
+        "table 1",
+        3,
+        ("1", "ООО «Ромашка»\nИНН 7701234567", "г. Москва, ул. Ленина, д. 1", "58-ТУ-01234-2018"),
+    ),
+    RawRow("table 1", 4, ("2", "ИП Иванов", "ИП Иванов", "58-ТУ-01235-2018")),
+    RawRow("table 1", 5, ("3", "АО «Лютик»", "г. Тула", "58-ТУ-01235-2018")),
+    RawRow("table 2", 1, ("Контакты",)),
+]
+WORD_ROWS = [
+    RawRow("table 1", 1, ("№", "Заявитель", "Заявитель", "Номер")),
+    RawRow("table 1", 2, ("№", "Наименование", "Адрес", "Номер")),
+    RawRow("table 1", 3, ("1", "ООО «Ромашка»", "г. Москва", "58-ТУ-01234-2018")),
+    RawRow("table 1", 4, ("2", "ИП Иванов\nг. Тула", "ИП Иванов\nг. Тула", "58-ТУ-01235-2018")),
+    RawRow("table 2", 1, ("58-ЗС-00001-2017", "")),
+]
+PDF_HEADER = ("№", "Номер", "Заявитель")
+
+
+def pdf_row(i: int) -> tuple[str, ...]:
+    return (str(i), f"58-ТУ-{i:05d}-2018", f"ООО «Ромашка {i}»\nг. Москва")
+
+
+PDF_ROWS = [
+    RawRow(f"page {page}", n + 1, PDF_HEADER if n == 0 else pdf_row(first + n - 1))
+    for page, first, count in ((1, 1, 6), (2, 7, 6), (3, 13, 3))
+    for n in range(count + 1)
+]
+
+
+def read_error(path: Path, fmt: str | None = None) -> ReadError:
+    with pytest.raises(ReadError) as caught:
+        list(read_rows(path, fmt))
+    return caught.value
+
+
+@pytest.fixture(scope="module")
+def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """xlsx and docx, and their LibreOffice xls and doc twins (made once for the module)."""
+    folder = tmp_path_factory.mktemp("office")
+    files = {"xlsx": write_xlsx(folder / "register.xlsx"), "docx": write_docx(folder / "register.docx")}
+    if shutil.which("soffice"):
+        files["xls"] = soffice_convert(files["xlsx"], "xls", folder / "xls")
+        files["doc"] = soffice_convert(files["docx"], "doc", folder / "doc")
+    return files
+
+
+# --- exact rows per format ---------------------------------------------------------------------
+
+
+def test_xlsx_rows_from_a1_with_merges_dates_and_numbers(office_files: dict[str, Path]) -> None:
+    assert detect_format(office_files["xlsx"]) == "xlsx"
+    assert list(read_rows(office_files["xlsx"])) == XLSX_ROWS
+
+
+@needs_soffice
+def test_xls_made_by_libreoffice_reads_like_the_xlsx(office_files: dict[str, Path]) -> None:
+    assert detect_format(office_files["xls"]) == "xls"
+    assert list(read_rows(office_files["xls"])) == XLSX_ROWS
+
+
+def test_html_windows_1251_leaf_tables_spans_and_line_breaks(tmp_path: Path) -> None:
+    page = write_html(tmp_path / "register.html")
+    assert detect_format(page) == "html"
+    assert list(read_rows(page)) == HTML_ROWS
+
+
+def test_html_saved_as_xls_is_read_as_html(tmp_path: Path) -> None:
+    page = write_html(tmp_path / "register.xls")
+    assert detect_format(page) == "html"
+    assert list(read_rows(page)) == HTML_ROWS
+
+
+def test_html_utf8_bytes_win_over_a_wrong_meta_charset(tmp_path: Path) -> None:
+    page = tmp_path / "register.htm"
+    page.write_bytes(HTML_PAGE.encode("utf-8"))
+    assert list(read_rows(page)) == HTML_ROWS
+
+
+def test_html_block_elements_break_lines_and_comments_are_invisible(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<table><tr><td><p>ООО «А»</p><p>г. Тула</p></td><td>a<!-- x --><br><br>b<script>x()</script></td>"
+        "<td rowspan=0>R</td></tr><tr><td>c</td></tr><tr></tr></table>",
+        encoding="utf-8",
+    )
+    assert list(read_rows(page)) == [
+        RawRow("table 1", 1, ("ООО «А»\nг. Тула", "a\n\nb", "R")),
+        RawRow("table 1", 2, ("c", "", "R")),
+        RawRow("table 1", 3, ("", "", "R")),
+    ]
+
+
+def test_mht_archive_reads_its_html_part(tmp_path: Path) -> None:
+    body = HTML_PAGE.encode("cp1251")
+    mht = tmp_path / "register.mht"
+    mht.write_bytes(
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n--b\r\n'
+        b'Content-Type: text/html; charset="windows-1251"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        + body
+        + b"\r\n--b--\r\n"
+    )
+    assert detect_format(mht) == "html"
+    assert list(read_rows(mht)) == HTML_ROWS
+
+
+def test_docx_merged_cells_fill_the_grid_and_nested_tables_are_ignored(office_files: dict[str, Path]) -> None:
+    assert detect_format(office_files["docx"]) == "docx"
+    assert list(read_rows(office_files["docx"])) == WORD_ROWS
+
+
+@needs_soffice
+def test_doc_made_by_libreoffice_reads_like_the_docx(office_files: dict[str, Path]) -> None:
+    assert detect_format(office_files["doc"]) == "doc"
+    assert list(read_rows(office_files["doc"])) == WORD_ROWS
+
+
+def test_pdf_three_pages_with_repeated_header(tmp_path: Path) -> None:
+    pdf = write_pdf(tmp_path / "register.pdf")
+    assert detect_format(pdf) == "pdf"
+    assert list(read_rows(pdf)) == PDF_ROWS
+
+
+def test_csv_cp1251_semicolon_multiline_quoted_cell(tmp_path: Path) -> None:
+    path = write_csv_cp1251(tmp_path / "register.csv")
+    assert detect_format(path) == "csv"
+    assert list(read_rows(path)) == [
+        RawRow("", 1, (TITLE,)),
+        RawRow("", 2, ("№", "Номер", "Заявитель", "Дата")),
+        RawRow("", 3, ("1", "58-ТУ-01234-2018", 'ООО "Ромашка", г. Москва\nул. Ленина, 1', "01.12.2018")),
+        RawRow("", 4, ()),
+        RawRow("", 5, ("2", "58-ТУ-01235-2018", "ИП Иванов", "02.12.2018")),
+    ]
+
+
+def test_csv_utf8_bom_comma(tmp_path: Path) -> None:
+    path = write_csv_utf8_bom(tmp_path / "register.txt")
+    assert detect_format(path) == "csv"
+    assert list(read_rows(path)) == [
+        RawRow("", 1, ("Номер", "Заявитель", "Дата")),
+        RawRow("", 2, ("58-ТУ-01234-2018", 'ООО "Ромашка", г. Москва', "01.12.2018")),
+    ]
+
+
+# --- detection ignores the extension -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("writer", "name", "expected"),
+    [
+        (write_xlsx, "register.pdf", "xlsx"),
+        (write_docx, "register.xls", "docx"),
+        (write_html, "register.xls", "html"),
+        (write_pdf, "register.csv", "pdf"),
+        (write_csv_cp1251, "register.xlsx", "csv"),
+    ],
+)
+def test_detection_by_content_not_extension(tmp_path: Path, writer, name: str, expected: str) -> None:
+    assert detect_format(writer(tmp_path / name)) == expected
+
+
+def test_rtf_saved_as_doc_is_converted_like_a_doc(tmp_path: Path) -> None:
+    path = tmp_path / "register.doc"
+    path.write_bytes(b"{\\rtf1\\ansi{\\fonttbl\\f0\\fswiss Helvetica;}\\f0\\pard text\\par}")
+    assert detect_format(path) == "doc"
+
+
+# --- file-level failures -----------------------------------------------------------------------
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(b"")
+    error = read_error(path)
+    assert (error.code, error.message) == ("file_empty", "файл пуст (0 байт)")
+
+
+def test_truncated_xlsx_is_corrupt(tmp_path: Path) -> None:
+    whole = write_xlsx(tmp_path / "whole.xlsx").read_bytes()
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(whole[: len(whole) // 2])
+    error = read_error(path)
+    assert error.code == "file_corrupt"
+    assert error.message.startswith("zip-архив повреждён или обрезан")
+
+
+def test_xlsx_with_a_damaged_sheet_is_corrupt(tmp_path: Path) -> None:
+    source = write_xlsx(tmp_path / "whole.xlsx")
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(
+                item, b"<worksheet><sheetData><row" if item.filename == "xl/worksheets/sheet1.xml" else data
+            )
+    error = read_error(path)
+    assert error.code == "file_corrupt"
+    assert error.message.startswith("xlsx: не читается")
+
+
+def test_random_bytes_are_an_unknown_format(tmp_path: Path) -> None:
+    path = tmp_path / "junk.xls"
+    path.write_bytes(random.Random(7).randbytes(4096))
+    error = read_error(path)
+    assert (error.code, error.message) == ("format_unknown", "двоичный файл неизвестного формата")
+
+
+def test_zip_that_is_no_office_document(tmp_path: Path) -> None:
+    path = tmp_path / "archive.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("readme.txt", "hello")
+    assert read_error(path).code == "format_unknown"
+
+
+def test_text_without_column_delimiters_is_an_unknown_format(tmp_path: Path) -> None:
+    path = tmp_path / "note.csv"
+    path.write_text("Реестр временно недоступен\nОбратитесь позже\n", encoding="utf-8")
+    error = read_error(path)
+    assert (error.code, error.message) == ("format_unknown", "текстовый файл без разделителей столбцов")
+
+
+def test_encrypted_xlsx(tmp_path: Path) -> None:
+    pytest.importorskip("msoffcrypto", reason="msoffcrypto-tool encrypts the test workbook")
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = write_xlsx(tmp_path / "plain.xlsx")
+    path = tmp_path / "locked.xlsx"
+    with plain.open("rb") as src, path.open("wb") as dst:
+        OOXMLFile(src).encrypt("secret", dst)
+    assert olefile.isOleFile(str(path))
+    error = read_error(path)
+    assert (error.code, error.message) == ("file_encrypted", "файл Office зашифрован паролем")
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    error = read_error(write_pdf(tmp_path / "locked.pdf", password="secret"))
+    assert (error.code, error.message) == ("file_encrypted", "PDF защищён паролем")
+
+
+def test_pdf_without_text_layer(tmp_path: Path) -> None:
+    error = read_error(write_scanned_pdf(tmp_path / "scan.pdf"))
+    assert error.code == "pdf_no_text"
+
+
+@needs_soffice
+def test_encrypted_doc_is_refused_before_conversion(office_files: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "locked.doc"
+    shutil.copyfile(office_files["doc"], path)
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("WordDocument").read())
+        stream[0x0B] |= 0x01  # fEncrypted: bit 8 of the FIB flags word at offset 0x0A
+        ole.write_stream("WordDocument", bytes(stream))
+    error = read_error(path)
+    assert (error.code, error.message) == ("file_encrypted", "doc: документ Word защищён паролем")
+
+
+@needs_soffice
+def test_doc_without_libreoffice(office_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doc_reader.shutil, "which", lambda name: None)
+    error = read_error(office_files["doc"])
+    assert error.code == "conversion_failed"
+    assert "не установлен" in error.message
+
+
+@needs_soffice
+def test_doc_conversion_timeout(
+    office_files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = tmp_path / "soffice"
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(doc_reader, "soffice_binary", lambda: str(slow))
+    monkeypatch.setattr(doc_reader, "CONVERT_TIMEOUT", 0.5)
+    error = read_error(office_files["doc"])
+    assert (error.code, error.message) == (
+        "conversion_failed",
+        "LibreOffice не уложился в 0.5 с и был остановлен",
+    )
+
+
+def test_library_exceptions_become_read_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openepb.readers.csv as csv_reader
+
+    def broken(path: Path):
+        raise ValueError("boom")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(csv_reader, "read_csv", broken)
+    error = read_error(write_csv_cp1251(tmp_path / "a.csv"))
+    assert (error.code, error.message) == ("file_corrupt", "csv: файл не читается (ValueError: boom)")
+
+
+def test_explicit_format_skips_detection_and_unknown_format_is_refused(tmp_path: Path) -> None:
+    path = write_csv_cp1251(tmp_path / "a.bin")
+    assert next(iter(read_rows(path, "csv"))) == RawRow("", 1, (TITLE,))
+    assert read_error(path, "odt").code == "format_unknown"
+
+
+# --- small pieces ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (43000.0, "43000"),
+        (1.5, "1.5"),
+        (1e-05, "0.00001"),
+        (-3.0, "-3"),
+        (7, "7"),
+        (True, "True"),
+        (dt.date(2018, 12, 1), "2018-12-01"),
+        (dt.datetime(2018, 12, 1), "2018-12-01"),
+        (dt.datetime(2018, 12, 1, 9, 5, 7, 12), "2018-12-01T09:05:07"),
+        (dt.time(10, 30), "10:30:00"),
+        ("  a\r\nb\r ", "a\nb"),
+    ],
+)
+def test_value_text(value: object, text: str) -> None:
+    assert value_text(value) == text
+
+
+def test_expand_spans_places_cells_around_rowspans() -> None:
+    rows = [[("a", 2, 1), ("b", 1, 2)], [("c", 1, 1), ("d", 1, 1)], [("e", 1, 3)]]
+    assert expand_spans(rows) == [["a", "b", "b"], ["a", "c", "d"], ["e", "e", "e"]]
+
+
+@pytest.mark.parametrize(
+    ("lines", "delimiter"),
+    [
+        (["a;b,c", "d;e"], ";"),
+        (["a\tb", "c\td", "e"], "\t"),
+        (["a|b|c"], "|"),
+        (["a", "b", "c;d"], None),
+    ],
+)
+def test_sniff_delimiter(lines: list[str], delimiter: str | None) -> None:
+    assert sniff_delimiter(lines) == delimiter
