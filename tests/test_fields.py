@@ -495,6 +495,10 @@ CONTACTS: list[tuple[str, Contact]] = [
         Contact(name="Иванов Иван Иванович"),
     ),
     ("ИНН 7701234567", Contact(inn="7701234567")),
+    (
+        "ООО «Ромашка», www.romashka.ru, https://romashka.ru/about, 123456, г. Москва",
+        Contact(name="ООО «Ромашка»", address="123456, г. Москва"),
+    ),
     ("", Contact()),
     ("  \n ", Contact()),
 ]
