@@ -480,21 +480,28 @@ class Normalizer:
         return result
 
     def result(self) -> FileResult:
-        problems = [p for m in self.mappings for p in self._unknown_columns(m)]
+        problems = self._unknown_columns()
         has_register = bool(self.mappings)
         if not has_register:
             problems.append(Problem("not_a_register", self.file))
         return FileResult(self.rows, problems, self.headers, has_register)
 
-    def _unknown_columns(self, mapping: TableMapping) -> list[Problem]:
+    def _unknown_columns(self) -> list[Problem]:
+        """One problem per unmapped column; a header repeated on every page is one column."""
+        first_table: dict[tuple[int, str], str] = {}
+        counts: dict[tuple[int, str], int] = {}
+        for mapping in self.mappings:
+            texts = mapping.header.texts
+            for i in mapping.unknown:
+                key = (i, texts[i] if i < len(texts) else "")
+                first_table.setdefault(key, mapping.table)
+                counts[key] = counts.get(key, 0) + mapping.counts.get(i, 0)
         problems = []
-        texts = mapping.header.texts
-        for i in mapping.unknown:
-            text = texts[i] if i < len(texts) else ""
-            count = mapping.counts.get(i, 0)
+        for (i, text), table in first_table.items():
+            count = counts[(i, text)]
             if text or count:
                 detail = f"столбец {i + 1} «{text}», непустых ячеек: {count}"
-                problems.append(Problem("unknown_column", self.file, mapping.table, None, None, text, detail))
+                problems.append(Problem("unknown_column", self.file, table, None, None, text, detail))
         return problems
 
 

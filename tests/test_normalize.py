@@ -116,6 +116,17 @@ HEADER_VARIANTS = [
     ("Дата исключения из реестра", "excluded_date"),
     ("Сведения об исключении", "exclusion_reason"),
     ("Основание исключения", "exclusion_reason"),
+    ("Рег. № заключения", "reg_number"),
+    ("Дата\nвнесения", "date_registered"),
+    ("Заказчик (наименование)", "applicant_name"),
+    ("ИНН заказчика", "applicant_inn"),
+    ("Заявитель\n(наименование)", "applicant_name"),
+    ("Сведения о заявителе (наименование, адрес, руководитель, телефон, e-mail)", "applicant_contact"),
+    ("Наименование экспертной\nорганизации", "expert_org_name"),
+    ("Экспертная организация (наименование, адрес, телефон)", "expert_org_contact"),
+    ("Номер лицензии экспертной организации", "licence_number"),
+    ("Наименование заключения экспертизы", "object_name"),
+    ("№ удостоверения эксперта", "expert_certificate"),
     ("№ п/п", IGNORED),
     ("N п/п", IGNORED),
     ("№\nп/п", IGNORED),
@@ -593,4 +604,21 @@ def test_section_row_is_not_taken_for_a_number_and_footer_needs_a_signature_word
         ("footer", 4, None),
         ("total", 5, None),
         ("reject", 6, "reg_number_missing"),
+    ]
+
+
+def test_pages_repeating_the_header_report_an_unknown_column_once() -> None:
+    header = ["Регистрационный номер", "Дата внесения в реестр", "Статус"]
+    rows = [
+        *raw("page 1", [header, ["58-ТУ-00001-2018", "01.12.2018", "действует"]]),
+        *raw(
+            "page 2",
+            [header, ["58-ТУ-00002-2018", "02.12.2018", "исключено"], ["", "03.12.2018", "действует"]],
+        ),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert_accounted(rows, result)
+    assert [r.kind for r in result.rows] == ["header", "data", "header", "data", "reject"]
+    assert [(p.code, p.table, p.detail) for p in result.problems] == [
+        ("unknown_column", "page 1", "столбец 3 «Статус», непустых ячеек: 3")
     ]
