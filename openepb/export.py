@@ -1,0 +1,567 @@
+"""Open-data exports from the DuckDB store: CSV, Parquet, XML (whole register and per office),
+rejects and organizations, a Frictionless data package, the Russian open-data passport, SHA256SUMS.
+
+Everything streams: CSV and Parquet are written by DuckDB's COPY, XML from Arrow record batches, so
+memory does not grow with the number of records. Every file is written under a temporary name and
+renamed into place, so a failed export never leaves a half-written file under a published name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+from lxml import etree
+
+from openepb.config import load_sources
+from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
+from openepb.schema import (
+    NAMESPACE,
+    RECORD_ELEMENT,
+    ROOT_ELEMENT,
+    SCHEMA_VERSION,
+    load_schema,
+    value_fits,
+)
+
+BOM = b"\xef\xbb\xbf"
+BATCH_ROWS = 20_000
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Characters XML 1.0 cannot carry at all; they are dropped from text in the XML exports.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Export order: stable, groups offices together (per-office XML is cut from one sorted stream).
+RECORD_ORDER = "office_code, reg_number"
+
+DATASET_ID = "openepb-epb-register"
+DATASET_TITLE = "Реестр заключений экспертизы промышленной безопасности"
+DATASET_DESCRIPTION = (
+    "Сводный реестр заключений экспертизы промышленной безопасности (ЭПБ), собранный из реестров "
+    "территориальных органов Ростехнадзора и приведённый к единому формату."
+)
+DATASET_KEYWORDS = "экспертиза промышленной безопасности,ЭПБ,реестр заключений,Ростехнадзор"
+DATASET_CREATOR = "Проект openepb"
+#: Date of this version of the data structure (changes when the record contract changes).
+STRUCTURE_DATE = "20261125"
+PASSPORT_STANDARD = "http://opendata.gosmonitor.ru/standard/3.0"
+
+FRICTIONLESS_TYPES = {
+    "VARCHAR": "string",
+    "DATE": "date",
+    "SMALLINT": "integer",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "BOOLEAN": "boolean",
+    "DOUBLE": "number",
+    "FLOAT": "number",
+    "TIMESTAMP": "datetime",
+}
+PASSPORT_FORMATS = {"string": "string", "date": "date", "integer": "integer", "boolean": "boolean"}
+
+REJECT_TITLES = {
+    "source_file": "Файл-источник (путь в зеркале)",
+    "source_table": "Лист или таблица в файле-источнике",
+    "source_row": "Строка в файле-источнике",
+    "reason": "Код причины (schema/problems.yaml)",
+    "message": "Причина словами",
+    "cells": "Исходные ячейки строки (JSON)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedFile:
+    path: str  # relative to the export folder, POSIX
+    bytes: int
+    rows: int | None = None
+
+
+@dataclass
+class ExportReport:
+    out_dir: Path
+    records: int = 0
+    files: list[ExportedFile] = field(default_factory=list)
+    #: XML only: values that do not fit the schema's type, left out of the XML (kept in CSV/Parquet).
+    xml_values_dropped: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def file(self, path: str) -> ExportedFile:
+        return next(f for f in self.files if f.path == path)
+
+
+class ExportError(RuntimeError):
+    """An export could not be completed (for example the XML does not validate against the XSD)."""
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed onto it only when the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _log(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(f"export: {message}", file=sys.stderr, flush=True)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [(name, data_type) for name, data_type in rows]
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
+    return bool(found.fetchone()[0])
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def neutralize_sql(column: str) -> str:
+    """SQL that prefixes an apostrophe to a text cell a spreadsheet would run as a formula."""
+    starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS)
+    col = _quote(column)
+    return f"CASE WHEN left({col}, 1) IN ({starts}) THEN '''' || {col} ELSE {col} END AS {col}"
+
+
+def _csv_select(con: duckdb.DuckDBPyConnection, table: str, order: str | None) -> str:
+    parts = [
+        neutralize_sql(name) if data_type == "VARCHAR" else _quote(name)
+        for name, data_type in _columns(con, table)
+    ]
+    query = f"SELECT {', '.join(parts)} FROM {table}"
+    return f"{query} ORDER BY {order}" if order else query
+
+
+def _copy_with_bom(source: Path, target: BinaryIO) -> None:
+    target.write(BOM)
+    with source.open("rb") as handle:
+        shutil.copyfileobj(handle, target, 1 << 20)
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, order: str | None = None) -> int:
+    """UTF-8 with BOM (Excel reads Cyrillic), formula-like cells neutralized; returns the row count."""
+    query = _csv_select(con, table, order)
+    with atomic_path(path) as tmp:
+        raw = tmp.with_name(tmp.name + ".raw")
+        try:
+            con.execute(f"COPY ({query}) TO '{raw}' (FORMAT CSV, HEADER, DELIMITER ',', QUOTE '\"')")
+            with tmp.open("wb") as out:
+                _copy_with_bom(raw, out)
+        finally:
+            raw.unlink(missing_ok=True)
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        con.execute(
+            f"COPY (SELECT * FROM records ORDER BY {RECORD_ORDER}) TO '{tmp}' "
+            "(FORMAT PARQUET, COMPRESSION ZSTD, COMPRESSION_LEVEL 9)"
+        )
+
+
+# --- XML ----------------------------------------------------------------------------------------
+
+
+def _tag(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
+
+
+def _xml_text(name: str, value: Any, dropped: Counter[str]) -> str | None:
+    """The element text of one value, or None when it is absent or does not fit the schema's type."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    text = XML_ILLEGAL.sub("", str(value))
+    if not text or not value_fits(name, text):
+        dropped[name] += 1
+        return None
+    return text
+
+
+def _write_header(
+    xf: Any, office: str | None, period: tuple[date | None, date | None], generated: str
+) -> None:
+    values = (("office", office), ("period_from", period[0]), ("period_to", period[1]))
+    for name, value in values:
+        if value is not None:
+            with xf.element(_tag(name)):
+                xf.write(value.isoformat() if isinstance(value, date) else value)
+    with xf.element(_tag("generated_at")):
+        xf.write(generated)
+
+
+def _write_record(xf: Any, row: dict[str, Any], dropped: Counter[str]) -> None:
+    with xf.element(_tag(RECORD_ELEMENT)):
+        for name in FIELD_NAMES:
+            text = _xml_text(name, row[name], dropped)
+            if text is not None:
+                with xf.element(_tag(name)):
+                    xf.write(text)
+    xf.write("\n")
+
+
+@dataclass
+class _OfficeSlice:
+    code: str
+    path: Path
+    start: int = 0
+    end: int = 0
+    rows: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+def _periods(con: duckdb.DuckDBPyConnection) -> dict[str | None, tuple[date | None, date | None]]:
+    rows = con.execute(
+        "SELECT office_code, min(date_registered), max(date_registered) FROM records "
+        "GROUP BY GROUPING SETS ((office_code), ())"
+    ).fetchall()
+    return {code: (low, high) for code, low, high in rows}
+
+
+def _write_office_file(
+    path: Path, code: str, period: tuple[date | None, date | None], generated: str, rows: Iterator[dict]
+) -> _OfficeSlice:
+    """One office's XML; remembers where its records start and end so records.xml can reuse the bytes."""
+    piece = _OfficeSlice(code, path)
+    with path.open("wb") as handle, etree.xmlfile(handle, encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element(_tag(ROOT_ELEMENT), {"version": SCHEMA_VERSION}, nsmap={None: NAMESPACE}):
+            xf.write("\n")
+            _write_header(xf, code, period, generated)
+            xf.write("\n")
+            xf.flush()
+            piece.start = handle.tell()
+            for row in rows:
+                _write_record(xf, row, piece.dropped)
+                piece.rows += 1
+            xf.flush()
+            piece.end = handle.tell()
+    return piece
+
+
+def _record_rows(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, Any]]:
+    columns = ", ".join(_quote(n) for n in FIELD_NAMES)
+    reader = con.sql(f"SELECT {columns} FROM records ORDER BY {RECORD_ORDER}").to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        yield from batch.to_pylist()
+
+
+def _group_by_office(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+    yield from itertools.groupby(rows, key=lambda row: row["office_code"])
+
+
+def write_xml(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, generated: str, report: ExportReport
+) -> list[_OfficeSlice]:
+    """Per-office files from one sorted stream, then records.xml assembled from their record bytes."""
+    periods = _periods(con)
+    offices_dir = out_dir / "offices"
+    offices_dir.mkdir(parents=True, exist_ok=True)
+    pieces: list[_OfficeSlice] = []
+    with contextlib.ExitStack() as stack:
+        for code, rows in _group_by_office(_record_rows(con)):
+            target = offices_dir / f"{code}.xml"
+            tmp = stack.enter_context(atomic_path(target))
+            piece = _write_office_file(tmp, code, periods.get(code, (None, None)), generated, rows)
+            report.xml_values_dropped.update(piece.dropped)
+            piece.path = tmp
+            pieces.append(piece)
+        _assemble_register(out_dir / "records.xml", pieces, periods.get(None, (None, None)), generated)
+        _validate_xml(out_dir / "records.xml")
+        for piece in pieces:
+            _validate_xml(piece.path)
+        for piece in pieces:
+            piece.path = offices_dir / f"{piece.code}.xml"
+    return pieces
+
+
+def _assemble_register(
+    path: Path, pieces: list[_OfficeSlice], period: tuple[date | None, date | None], generated: str
+) -> None:
+    head = io.BytesIO()
+    with etree.xmlfile(head, encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element(_tag(ROOT_ELEMENT), {"version": SCHEMA_VERSION}, nsmap={None: NAMESPACE}):
+            xf.write("\n")
+            _write_header(xf, None, period, generated)
+            xf.write("\n")
+    document = head.getvalue()
+    closing = f"</{ROOT_ELEMENT}>".encode()
+    if not document.endswith(closing):
+        raise ExportError("unexpected serialization of the register element")
+    with atomic_path(path) as tmp, tmp.open("wb") as out:
+        out.write(document[: -len(closing)])
+        for piece in pieces:
+            with piece.path.open("rb") as source:
+                source.seek(piece.start)
+                _copy_range(source, out, piece.end - piece.start)
+        out.write(closing + b"\n")
+
+
+def _copy_range(source: BinaryIO, target: BinaryIO, size: int) -> None:
+    while size > 0:
+        chunk = source.read(min(size, 1 << 20))
+        if not chunk:
+            raise ExportError("office XML ended early")
+        target.write(chunk)
+        size -= len(chunk)
+
+
+def _validate_xml(path: Path) -> None:
+    """Stream-validate against the XSD; a failure stops the export loudly."""
+    schema = load_schema()
+    record_tag = _tag(RECORD_ELEMENT)
+    try:
+        for _, element in etree.iterparse(
+            str(path), events=("end",), schema=schema, resolve_entities=False, no_network=True, huge_tree=True
+        ):
+            if element.tag == record_tag:
+                element.clear()
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except etree.XMLSyntaxError as error:
+        raise ExportError(f"{path.name} does not validate against the XSD: {error}") from error
+
+
+# --- data package and passport -------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _field_title(table: str, name: str) -> str:
+    if table == "records" and name in FIELDS_BY_NAME:
+        return FIELDS_BY_NAME[name].title_ru
+    return REJECT_TITLES.get(name, name) if table == "rejects" else name
+
+
+def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
+    """A Frictionless Table Schema of a store table."""
+    fields = [
+        {
+            "name": name,
+            "type": FRICTIONLESS_TYPES.get(data_type, "string"),
+            "title": _field_title(table, name),
+        }
+        for name, data_type in _columns(con, table)
+    ]
+    schema: dict[str, Any] = {"fields": fields, "missingValues": [""]}
+    if table == "records":
+        schema["primaryKey"] = ["reg_number"]
+    return schema
+
+
+def _resource(
+    out_dir: Path, path: str, name: str, schema: dict[str, Any], title: str, fmt: str
+) -> dict[str, Any]:
+    full = out_dir / path
+    resource: dict[str, Any] = {
+        "name": name,
+        "path": path,
+        "title": title,
+        "profile": "tabular-data-resource",
+        "format": fmt,
+        "schema": schema,
+    }
+    if fmt == "csv":
+        # Frictionless reads Parquet through pandas and cannot count its bytes: size and hash of the
+        # Parquet are in SHA256SUMS only.
+        resource.update(
+            bytes=full.stat().st_size,
+            hash=f"sha256:{_sha256(full)}",
+            mediatype="text/csv",
+            encoding="utf-8-sig",
+            dialect={"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True},
+        )
+    else:
+        resource["mediatype"] = "application/vnd.apache.parquet"
+    return resource
+
+
+TABULAR_RESOURCES = (
+    # path, resource name, table, title
+    ("records.csv", "records", "records", "Записи реестра (CSV)"),
+    ("records.parquet", "records-parquet", "records", "Записи реестра (Parquet)"),
+    ("rejects.csv", "rejects", "rejects", "Строки, не ставшие записями"),
+    ("organizations.csv", "organizations", "organizations", "Организации"),
+)
+
+
+def write_datapackage(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, generated: str, written: list[str]
+) -> None:
+    resources = [
+        _resource(out_dir, path, name, table_schema(con, table), title, Path(path).suffix[1:])
+        for path, name, table, title in TABULAR_RESOURCES
+        if path in written
+    ]
+    package = {
+        "profile": "tabular-data-package",
+        "name": DATASET_ID,
+        "title": DATASET_TITLE,
+        "description": DATASET_DESCRIPTION,
+        "version": SCHEMA_VERSION,
+        "created": generated,
+        "keywords": DATASET_KEYWORDS.split(","),
+        "licenses": [
+            {
+                "name": "CC-BY-4.0",
+                "path": "https://creativecommons.org/licenses/by/4.0/",
+                "title": "Creative Commons Attribution 4.0",
+            }
+        ],
+        "resources": resources,
+    }
+    _write_text(out_dir / "datapackage.json", json.dumps(package, ensure_ascii=False, indent=2) + "\n")
+
+
+def _write_text(path: Path, text: str, bom: bool = False) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes((BOM if bom else b"") + text.encode("utf-8"))
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def structure_file_name() -> str:
+    return f"structure-{STRUCTURE_DATE}.csv"
+
+
+def write_passport(con: duckdb.DuckDBPyConnection, out_dir: Path, generated: str) -> None:
+    """The passport (meta.csv) and structure file of the Russian open-data recommendations, v3.0."""
+    modified = generated[:10].replace("-", "")
+    structure = [["field name", "english description", "russian description", "format"]]
+    for column in table_schema(con, "records")["fields"]:
+        english = column["name"].replace("_", " ")
+        structure.append([column["name"], english, column["title"], PASSPORT_FORMATS[column["type"]]])
+    _write_text(out_dir / structure_file_name(), _csv_text(structure))
+    meta = [
+        ["property", "value"],
+        ["standardversion", PASSPORT_STANDARD],
+        ["identifier", DATASET_ID],
+        ["title", DATASET_TITLE],
+        ["description", DATASET_DESCRIPTION],
+        ["creator", DATASET_CREATOR],
+        ["created", STRUCTURE_DATE],
+        ["modified", modified],
+        ["subject", DATASET_KEYWORDS],
+        ["format", "csv"],
+        [f"data-{modified}-structure-{STRUCTURE_DATE}", "records.csv"],
+        [f"structure-{STRUCTURE_DATE}", structure_file_name()],
+        ["publishername", DATASET_CREATOR],
+        ["publisherphone", ""],
+        ["publishermbox", ""],
+        [
+            "provenance",
+            "Собрано из реестров территориальных органов Ростехнадзора; см. records.csv, source_file",
+        ],
+    ]
+    _write_text(out_dir / "meta.csv", _csv_text(meta))
+
+
+def write_checksums(out_dir: Path, names: list[str]) -> None:
+    lines = [f"{_sha256(out_dir / name)}  {name}\n" for name in sorted(names)]
+    _write_text(out_dir / "SHA256SUMS", "".join(lines))
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def export_all(
+    db_path: Path, out_dir: Path, *, quiet: bool = False, generated_at: str | None = None
+) -> ExportReport:
+    """Write every export of the store at ``db_path`` into ``out_dir``; raise ExportError on invalid XML."""
+    started = time.perf_counter()
+    generated = generated_at or _now()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(out_dir)
+    load_sources()
+    rows: dict[str, int | None] = {}
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        rows["records.csv"] = report.records = write_csv(
+            con, "records", out_dir / "records.csv", RECORD_ORDER
+        )
+        _log(quiet, f"records.csv: {report.records} records")
+        write_parquet(con, out_dir / "records.parquet")
+        rows["records.parquet"] = report.records
+        rows["rejects.csv"] = write_csv(
+            con, "rejects", out_dir / "rejects.csv", "source_file, source_table, source_row"
+        )
+        if _table_exists(con, "organizations"):
+            rows["organizations.csv"] = write_csv(con, "organizations", out_dir / "organizations.csv")
+        pieces = write_xml(con, out_dir, generated, report)
+        rows["records.xml"] = sum(piece.rows for piece in pieces)
+        rows.update({f"offices/{piece.code}.xml": piece.rows for piece in pieces})
+        _log(quiet, f"records.xml and {len(pieces)} office files written and valid")
+        write_datapackage(con, out_dir, generated, [name for name in rows if name.count("/") == 0])
+        write_passport(con, out_dir, generated)
+        rows.update({"datapackage.json": None, "meta.csv": None, structure_file_name(): None})
+    finally:
+        con.close()
+    write_checksums(out_dir, list(rows))
+    rows["SHA256SUMS"] = None
+    report.files = [
+        ExportedFile(name, (out_dir / name).stat().st_size, count) for name, count in rows.items()
+    ]
+    report.seconds = time.perf_counter() - started
+    _log(quiet, f"done in {report.seconds:.1f} s")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Выгрузить открытые данные из базы реестра.")
+    parser.add_argument("database", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    report = export_all(args.database, args.out, quiet=args.quiet)
+    for item in report.files:
+        print(f"{item.bytes:>14,}  {item.path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
