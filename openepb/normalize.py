@@ -156,6 +156,8 @@ class Header:
     columns: tuple[str | None, ...]  # field per column; IGNORED; None when unknown
     texts: tuple[str, ...]  # joined header text per column, white space collapsed
     row_keys: frozenset[tuple[str, ...]]  # the header rows, for recognising repeats
+    reg_index: int  # the column of the registration number
+    field_count: int  # distinct fields mapped
 
 
 def _collapse(text: str) -> str:
@@ -229,19 +231,22 @@ def find_header(rows: list[RawRow]) -> Header | None:
                 best is not None and len(found) == best_score and size < best.size
             ):
                 keys = frozenset(_row_key(cells) for cells in block)
-                best = Header(start, size, columns, texts, keys)
+                best = Header(start, size, columns, texts, keys, columns.index("reg_number"), len(found))
                 best_score = len(found)
     return best
 
 
 def is_header_repeat(cells: tuple[str, ...], header: Header) -> bool:
-    """The header again (a new page): equal to a header row, or alone a header mapping the number."""
+    """The header again (a new page): equal to a header row, or a row that alone maps the number in
+    the same column and at least half of the header's fields (a reworded or re-wrapped repeat)."""
     if _row_key(cells) in header.row_keys:
         return True
     if not _may_be_header_row(cells):
         return False
-    found = _distinct_fields(_map_columns(_block_columns([cells])))
-    return "reg_number" in found and len(found) >= 2
+    columns = _map_columns(_block_columns([cells]))
+    if header.reg_index >= len(columns) or columns[header.reg_index] != "reg_number":
+        return False
+    return len(_distinct_fields(columns)) >= max(2, header.field_count / 2)
 
 
 # --- value extraction ------------------------------------------------------------------------------

@@ -622,3 +622,22 @@ def test_pages_repeating_the_header_report_an_unknown_column_once() -> None:
     assert [(p.code, p.table, p.detail) for p in result.problems] == [
         ("unknown_column", "page 1", "столбец 3 «Статус», непустых ячеек: 3")
     ]
+
+
+def test_reworded_header_repeat_is_a_header_but_a_wordy_reject_is_not() -> None:
+    rows = raw(
+        "",
+        [
+            [
+                "Регистрационный номер",
+                "Дата внесения в реестр",
+                "Наименование объекта",
+                "Экспертная организация",
+            ],
+            ["58-ТУ-00001-2018", "01.12.2018", "Кран", "ООО «Эксперт»"],
+            ["Рег. №", "Дата регистрации", "Наименование объекта экспертизы", "Экспертная организация"],
+            ["", "Заключение ЭПБ № 12", "Кран", "ООО «Экспертная организация Сфера»"],
+        ],
+    )
+    result = normalize_rows(rows, "x.csv")
+    assert summary(result)[2:] == [("header", 3, None), ("reject", 4, "reg_number_missing")]
