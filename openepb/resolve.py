@@ -579,7 +579,7 @@ def organization_rows(
     for cid in sorted(clusters):
         cluster = clusters[cid]
         spellings = spellings_of(cluster)
-        strong = most_frequent(strongs_of(cluster))
+        strong = most_frequent(strongs_of(cluster)) or _anchor_strong(cluster.anchor)
         entry = register.get(strong) if role == "expert" and strong else None
         offices = sorted({o for n in cluster.nodes for o in n.offices})
         ordered = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -596,6 +596,12 @@ def organization_rows(
             "spellings": json.dumps([{"name": k, "count": v} for k, v in ordered], ensure_ascii=False),
             "offices": json.dumps(offices, ensure_ascii=False),
         }
+
+
+def _anchor_strong(anchor: str) -> str | None:
+    """The licence/INN an organization is anchored on when none of its rows carries it (register link)."""
+    kind, _, value = anchor.partition(":")
+    return value if kind in ("licence", "inn") else None
 
 
 def _create_table(
