@@ -433,7 +433,7 @@ class Normalizer:
             reg_cell = cells[reg_index] if reg_index < len(cells) else ""
             reg = parse_reg_number(reg_cell) if reg_cell else None
             if reg is None:
-                kind = _other_kind(cells, reg_index, header)
+                kind = _other_kind(cells, header)
                 if kind is not None:
                     return RowResult(kind, raw.table, raw.row, cells)
             for i in unknown:
@@ -514,7 +514,7 @@ def _blank_or(cells: tuple[str, ...], kind: str) -> str:
     return kind if any(cells) else "blank"
 
 
-def _other_kind(cells: tuple[str, ...], reg_index: int, header: Header) -> str | None:
+def _other_kind(cells: tuple[str, ...], header: Header) -> str | None:
     """The kind of a row below the header that has no valid number; None for a reject."""
     texts = [c for c in cells if c]
     if not texts:
