@@ -142,6 +142,24 @@ def write_pdf(path: Path, password: str | None = None) -> Path:
     return path
 
 
+def write_merged_pdf(path: Path) -> Path:
+    """One page: a title spanning the table, a header cell spanning two rows, a data cell spanning two rows."""
+    font = register_font()
+    rows = [["Реестр", "", ""], ["№", "Заявитель", ""], ["", "Наименование", "Адрес"]]
+    rows += [["1", "ООО «Ромашка»", "г. Тула"], ["2", "", ""]]
+    table = Table(rows)
+    style = [("FONTNAME", (0, 0), (-1, -1), font), ("GRID", (0, 0), (-1, -1), 0.5, colors.black)]
+    style += [
+        ("SPAN", (0, 0), (2, 0)),
+        ("SPAN", (1, 1), (2, 1)),
+        ("SPAN", (0, 1), (0, 2)),
+        ("SPAN", (1, 3), (1, 4)),
+    ]
+    table.setStyle(TableStyle(style))
+    SimpleDocTemplate(str(path), pagesize=A4).build([table])
+    return path
+
+
 def write_scanned_pdf(path: Path) -> Path:
     """A page with only a drawn rectangle: no text layer, like a scan."""
     page = canvas.Canvas(str(path), pagesize=A4)

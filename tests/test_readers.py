@@ -17,6 +17,7 @@ from fixtures_readers import (
     write_csv_utf8_bom,
     write_docx,
     write_html,
+    write_merged_pdf,
     write_pdf,
     write_scanned_pdf,
     write_xlsx,
@@ -169,6 +170,16 @@ def test_pdf_three_pages_with_repeated_header(tmp_path: Path) -> None:
     pdf = write_pdf(tmp_path / "register.pdf")
     assert detect_format(pdf) == "pdf"
     assert list(read_rows(pdf)) == PDF_ROWS
+
+
+def test_pdf_merged_cells_fill_every_covered_position(tmp_path: Path) -> None:
+    assert list(read_rows(write_merged_pdf(tmp_path / "merged.pdf"))) == [
+        RawRow("page 1", 1, ("Реестр", "Реестр", "Реестр")),
+        RawRow("page 1", 2, ("№", "Заявитель", "Заявитель")),
+        RawRow("page 1", 3, ("№", "Наименование", "Адрес")),
+        RawRow("page 1", 4, ("1", "ООО «Ромашка»", "г. Тула")),
+        RawRow("page 1", 5, ("2", "ООО «Ромашка»", "")),
+    ]
 
 
 def test_csv_cp1251_semicolon_multiline_quoted_cell(tmp_path: Path) -> None:
