@@ -1,0 +1,341 @@
+"""The demo world's people and organizations: expert organizations, applicants, heads, addresses.
+
+Everything is drawn from one seeded random generator, so a seed always gives the same world. The
+planted organizations reproduce what the 2018 paper describes (rising leaders, a safety-case leader)
+and the near-homonyms a resolver must keep apart.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date
+
+LEGAL_FORMS: dict[str, str] = {
+    "ООО": "Общество с ограниченной ответственностью",
+    "ЗАО": "Закрытое акционерное общество",
+    "ОАО": "Открытое акционерное общество",
+    "АО": "Акционерное общество",
+    "ПАО": "Публичное акционерное общество",
+    "МУП": "Муниципальное унитарное предприятие",
+    "ФГУП": "Федеральное государственное унитарное предприятие",
+    "АНО": "Автономная некоммерческая организация",
+}
+EXPERT_FORMS = ("ООО", "ООО", "ООО", "ООО", "ЗАО", "АО", "АНО", "ОАО")
+APPLICANT_FORMS = ("ООО", "ООО", "ООО", "АО", "АО", "ПАО", "ЗАО", "ОАО", "МУП", "ФГУП")
+
+EXPERT_STEMS = (
+    "Пром",
+    "Тех",
+    "Энерго",
+    "Нефте",
+    "Газ",
+    "Хим",
+    "Спец",
+    "Строй",
+    "Котло",
+    "Подъем",
+    "Регион",
+    "Сибирь",
+    "Урал",
+    "Волга",
+    "Северо",
+    "Гидро",
+    "Металл",
+    "Трубо",
+    "Инж",
+    "Кран",
+)
+EXPERT_TAILS = (
+    "Эксперт",
+    "Диагностика",
+    "Контроль",
+    "Надзор",
+    "Безопасность",
+    "Аудит",
+    "Инжиниринг",
+    "Диагност",
+    "ЭкспертСервис",
+    "ТехЭксперт",
+    "Защита",
+    "Ресурс",
+    "Оценка",
+    "Проект",
+)
+EXPERT_PREFIXES = ("", "", "", "НТЦ ", "ИЦ ", "НПЦ ", "ЭКЦ ", "Центр ", "НИИ ")
+APPLICANT_STEMS = (
+    "Газпром",
+    "Лукойл",
+    "Роснефть",
+    "Сибур",
+    "Татнефть",
+    "Башнефть",
+    "Евраз",
+    "Северсталь",
+    "Мечел",
+    "Агро",
+    "Тепло",
+    "Водо",
+    "Хлеб",
+    "Молоко",
+    "Цемент",
+    "Стекло",
+    "Кирпич",
+    "Элеватор",
+    "Химпром",
+    "Азот",
+    "Металлург",
+    "Энергосбыт",
+    "Теплосеть",
+    "Горгаз",
+    "Нефтебаза",
+    "Карьер",
+    "Шахта",
+    "Рудник",
+)
+APPLICANT_TAILS = (
+    "",
+    " добыча",
+    " трансгаз",
+    " переработка",
+    "-Сервис",
+    "-Трейд",
+    "снаб",
+    "комплект",
+    " Холдинг",
+    " Инвест",
+    "-Строй",
+    " Терминал",
+    "-Логистик",
+    " Энерго",
+    " Ресурс",
+)
+TOWNS = (
+    ("Москва", "г. Москва", "1"),
+    ("Воронеж", "Воронежская обл.", "394"),
+    ("Рязань", "Рязанская обл.", "390"),
+    ("Санкт-Петербург", "г. Санкт-Петербург", "19"),
+    ("Сыктывкар", "Республика Коми", "167"),
+    ("Пермь", "Пермский край", "614"),
+    ("Самара", "Самарская обл.", "443"),
+    ("Екатеринбург", "Свердловская обл.", "620"),
+    ("Тюмень", "Тюменская обл.", "625"),
+    ("Красноярск", "Красноярский край", "660"),
+    ("Волгоград", "Волгоградская обл.", "400"),
+    ("Чита", "Забайкальский край", "672"),
+    ("Южно-Сахалинск", "Сахалинская обл.", "693"),
+    ("Тула", "Тульская обл.", "300"),
+    ("Липецк", "Липецкая обл.", "398"),
+    ("Ухта", "Республика Коми", "169"),
+)
+STREETS = (
+    "Ленина",
+    "Мира",
+    "Гагарина",
+    "Советская",
+    "Садовая",
+    "Заводская",
+    "Промышленная",
+    "Октябрьская",
+    "Победы",
+    "Кирова",
+    "Пушкина",
+    "Строителей",
+    "Энергетиков",
+    "Нефтяников",
+    "Лесная",
+    "Полевая",
+)
+SURNAMES = (
+    "Иванов",
+    "Петров",
+    "Сидоров",
+    "Кузнецов",
+    "Смирнов",
+    "Попов",
+    "Васильев",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+)
+INITIALS = "АБВГДЕИКЛМНОПРСТФЮЯ"
+POSITIONS = (
+    "Генеральный директор",
+    "Директор",
+    "Управляющий",
+    "Генеральный директор",
+    "Исполнительный директор",
+)
+LATIN_SLUG = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch", "ы": "y", "э": "e",
+    "ю": "yu", "я": "ya",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """An organization as it really is; offices publish spellings of it."""
+
+    key: str
+    form: str  # short legal form, ООО
+    core: str  # the name proper, without quotes: Промэксперт, НПФ «Русская лаборатория»
+    inn: str
+    address: str
+    head: str
+    phone: str
+    email: str
+
+    @property
+    def long_form(self) -> str:
+        return LEGAL_FORMS[self.form]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertOrg(Party):
+    licence: str = ""
+    licence_issued: date = date(2010, 1, 1)
+    experts: tuple[tuple[str, str], ...] = ()  # (name, certificate) of its experts
+
+
+#: planted expert organizations: key → (form, core). Ranks per year are set in the generator.
+PLANTED_EXPERTS: dict[str, tuple[str, str]] = {
+    "E-RUSLAB": ("ЗАО", "НПФ «Русская лаборатория»"),
+    "E-GAZMASH": ("ООО", "ГАЗМАШПРОЕКТ"),
+    "E-NTCPB": ("ОАО", "НТЦ «Промышленная безопасность»"),
+    "E-TEHINNOV": ("ООО", "ТЕХИННОВАЦИЯ"),
+    "E-PROMEXP": ("ООО", "Промэксперт"),
+    "E-PROMEXPZ": ("ООО", "Промэкспертиза"),
+    "E-TEHNOEXP": ("ООО", "ТехноЭксперт"),
+    "E-TEHEXP": ("ООО", "ТехЭксперт"),
+    "E-ENDIAG": ("ООО", "Энергодиагностика"),
+    "E-ENDIAG2": ("ЗАО", "Энергодиагностик"),
+    "E-SPETSTEH": ("ООО", "СпецТехЭксперт"),
+    "E-SPETSTEHZ": ("ООО", "СпецТехЭкспертиза"),
+    "E-NGEXP": ("ООО", "Нефтегазэксперт"),
+    "E-NHEXP": ("ООО", "Нефтехимэксперт"),
+    "E-SCRIPT": ("ООО", "<script>alert(1)</script>"),
+}
+#: pairs that look alike and must stay two organizations
+NEAR_HOMONYMS: tuple[tuple[str, str], ...] = (
+    ("E-PROMEXP", "E-PROMEXPZ"),
+    ("E-TEHNOEXP", "E-TEHEXP"),
+    ("E-ENDIAG", "E-ENDIAG2"),
+    ("E-SPETSTEH", "E-SPETSTEHZ"),
+    ("E-NGEXP", "E-NHEXP"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    experts: tuple[ExpertOrg, ...]
+    applicants: tuple[Party, ...]
+
+    def expert(self, key: str) -> ExpertOrg:
+        return next(org for org in self.experts if org.key == key)
+
+
+def person(rng: random.Random) -> str:
+    """``Петров П.П.``"""
+    return f"{rng.choice(SURNAMES)} {rng.choice(INITIALS)}.{rng.choice(INITIALS)}."
+
+
+def address(rng: random.Random) -> str:
+    """A postal address without any part marker, so a crammed cell splits back into it exactly."""
+    town, region, index = rng.choice(TOWNS)
+    postcode = index + "".join(str(rng.randrange(10)) for _ in range(6 - len(index)))
+    where = f"г. {town}" if region.startswith("г. ") else f"{region}, г. {town}"
+    return f"{postcode}, {where}, ул. {rng.choice(STREETS)}, д. {rng.randrange(1, 120)}"
+
+
+def phone(rng: random.Random) -> str:
+    return f"({rng.randrange(3010, 8700)}) {rng.randrange(20, 99)}-{rng.randrange(10, 99)}-{rng.randrange(10, 99)}"
+
+
+def slug(text: str) -> str:
+    letters = "".join(LATIN_SLUG.get(ch, ch if ch.isascii() and ch.isalnum() else "") for ch in text.lower())
+    return letters or "org"
+
+
+def inn(rng: random.Random) -> str:
+    return str(rng.randrange(10**9, 10**10)).rjust(10, "0")
+
+
+def _party_contacts(rng: random.Random, core: str) -> tuple[str, str, str, str, str]:
+    head = f"{rng.choice(POSITIONS)} {person(rng)}"
+    email = f"{rng.choice(('info', 'office', 'mail', 'priem'))}@{slug(core)[:16]}.ru"
+    return inn(rng), address(rng), head, phone(rng), email
+
+
+def make_experts(rng: random.Random, count: int = 200) -> tuple[ExpertOrg, ...]:
+    """Planted organizations first, then generated ones with unique names and licences."""
+    names: list[tuple[str, str, str]] = [(key, form, core) for key, (form, core) in PLANTED_EXPERTS.items()]
+    taken = {core.lower() for _, _, core in names}
+    while len(names) < count:
+        core = rng.choice(EXPERT_PREFIXES) + rng.choice(EXPERT_STEMS) + rng.choice(EXPERT_TAILS).lower()
+        core = core[0].upper() + core[1:]
+        if rng.random() < 0.15:
+            core += rng.choice(("-Центр", "-Юг", "-Север", " Плюс", "-М"))
+        if core.lower() in taken:
+            continue
+        taken.add(core.lower())
+        names.append((f"E{len(names):04d}", rng.choice(EXPERT_FORMS), core))
+    licences = rng.sample(range(1000, 20000), len(names))
+    experts = []
+    for (key, form, core), number in zip(names, licences, strict=True):
+        tax, addr, head, tel, email = _party_contacts(rng, core)
+        issued = date(rng.randrange(2005, 2014), rng.randrange(1, 13), rng.randrange(1, 29))
+        team = tuple(
+            (
+                person(rng),
+                f"АЭ.{rng.randrange(14, 18)}.{rng.randrange(100, 99999):05d}.{rng.randrange(1, 12):03d}",
+            )
+            for _ in range(rng.randrange(3, 12))
+        )
+        experts.append(
+            ExpertOrg(key, form, core, tax, addr, head, tel, email, f"ДЭ-00-{number:06d}", issued, team)
+        )
+    return tuple(experts)
+
+
+def make_applicants(rng: random.Random, count: int) -> tuple[Party, ...]:
+    """Applicants with unique names (a stem, a tail and, when needed, a town)."""
+    applicants: list[Party] = []
+    taken: set[str] = set()
+    while len(applicants) < count:
+        core = rng.choice(APPLICANT_STEMS) + rng.choice(APPLICANT_TAILS)
+        if core in taken or rng.random() < 0.6:
+            core = f"{core} {rng.choice(TOWNS)[0]}"
+        if core in taken:
+            core = f"{core}-{rng.randrange(2, 99)}"
+        if core in taken:
+            continue
+        taken.add(core)
+        tax, addr, head, tel, email = _party_contacts(rng, core)
+        applicants.append(
+            Party(f"A{len(applicants):05d}", rng.choice(APPLICANT_FORMS), core, tax, addr, head, tel, email)
+        )
+    return tuple(applicants)
+
+
+def make_world(seed: int, applicants: int) -> World:
+    rng = random.Random(f"world-{seed}")
+    return World(make_experts(rng), make_applicants(rng, applicants))

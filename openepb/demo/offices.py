@@ -1,0 +1,356 @@
+"""How each office publishes its part of the register, as data: files, columns, spellings and mess.
+
+One :class:`OfficeLayout` per office. The generator reads nothing but these switches, so a new kind
+of mess is a new field here and one branch in the generator, never an office-specific if-chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+YEARS: tuple[int, ...] = (2014, 2015, 2016, 2017, 2018)
+#: formats whose volume stays capped at any scale (slow to write, and offices keep them small)
+CAPPED_FORMATS = frozenset({"xls", "xls_html", "docx", "doc", "pdf", "page"})
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One published column: the logical value it holds and its header wording.
+
+    ``group`` is the parent header of a two-row header; consecutive columns with the same group share
+    one merged parent cell. Logical values: ``npp``, ``reg_number``, ``date``, ``object_type``,
+    ``object_name``, ``applicant_name``, ``applicant_inn``, ``applicant_address``, ``applicant_contact``,
+    ``expert_name``, ``expert_contact``, ``licence``, ``certificate``, ``excluded_date``,
+    ``exclusion_reason``.
+    """
+
+    value: str
+    header: str
+    group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A family of files: ``per_year`` (one file per year), ``half_year`` (January–June of ``year``,
+    re-published beside the full year), ``workbook`` (a sheet per year plus an all-years sheet),
+    ``all_years`` (one table, year sections), ``page`` (the register table on the office page).
+
+    ``fmt``: xlsx, xls (BIFF8), xls_html (an HTML table with an .xls name), docx, doc, pdf, csv, page.
+    """
+
+    kind: str
+    fmt: str
+    path: str  # relative to the office folder; {year} is replaced
+    years: tuple[int, ...] = YEARS
+    year: int = 0  # for half_year
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeLayout:
+    code: str
+    volume: float  # relative share of the conclusions
+    publications: tuple[Publication, ...]
+    columns: tuple[Column, ...]
+    date_style: str = "dmy"  # a mess.DATE_TEXT_STYLES key, "cell", "serial" or "mixed"
+    org_style: str = "short"  # mess.ORG_STYLES key for expert organizations
+    applicant_style: str = "short"
+    reg_styles: tuple[str, ...] = ("plain",)  # drawn for a share reg_mess of the rows
+    reg_mess: float = 0.0
+    licence_style: str = "plain"
+    certificate_style: str = "semicolon"
+    contact_shapes: tuple[str, ...] = ("lines_full",)
+    title_rows: tuple[str, ...] = ()  # rows above the header ({office}, {year}, {period})
+    colnum_row: bool = False
+    sections: str = ""  # "", "year", "month", "quarter"
+    totals: bool = False
+    blank_every: int = 0  # a blank row after every N data rows
+    footer: tuple[tuple[str, ...], ...] = ()  # rows of the signature block (cells)
+    merge_applicant: bool = False  # runs of the same applicant merged vertically
+    newest_first: bool = False
+    multiline: bool = False  # object names with a line break inside
+    paste_twice: bool = False  # a block of rows pasted twice in one file
+    invalid_dates: float = 0.0  # share of rows whose date cell cannot be parsed
+    rejects: float = 0.004  # share of extra rows without a valid registration number
+    encoding: str = "utf-8"
+    before: tuple[str, ...] = ()  # paragraphs above a Word table
+    # file mess: (relative path, what) — what: empty, corrupt, encrypted, not_a_register, copy:<path>
+    file_mess: tuple[tuple[str, str], ...] = ()
+    page_links: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+NPP = Column("npp", "№ п/п")
+REG = Column("reg_number", "Регистрационный номер заключения")
+DATE = Column("date", "Дата внесения в реестр")
+OBJ_NAME = Column("object_name", "Наименование объекта экспертизы")
+APPLICANT = Column("applicant_name", "Наименование заявителя")
+EXPERT = Column("expert_name", "Наименование экспертной организации")
+LICENCE = Column("licence", "Номер лицензии экспертной организации")
+CERT = Column("certificate", "Номер квалификационного удостоверения эксперта")
+TITLE = "Сведения из реестра заключений экспертизы промышленной безопасности"
+SIGNATURE = (("Начальник отдела", "", "подпись", "", "{head}"), ("Исполнитель: {clerk}",))
+
+LAYOUTS: tuple[OfficeLayout, ...] = (
+    OfficeLayout(
+        code="mos",
+        volume=1.3,
+        publications=(
+            Publication("per_year", "xlsx", "upload/iblock/3f2/reestr_{year}.xlsx"),
+            Publication("half_year", "xlsx", "upload/iblock/3f2/reestr_{year}-1pol.xlsx", year=2017),
+        ),
+        columns=(
+            NPP,
+            Column("reg_number", "Регистрационный\nномер заключения"),
+            Column("date", "Дата внесения\nв реестр"),
+            Column("applicant_name", "Наименование", "Заявитель"),
+            Column("applicant_inn", "ИНН", "Заявитель"),
+            Column("object_name", "Наименование объекта экспертизы"),
+            Column("expert_name", "Наименование", "Экспертная организация"),
+            Column("licence", "№ лицензии", "Экспертная организация"),
+        ),
+        date_style="cell",
+        org_style="short",
+        title_rows=(TITLE, "{office}", "за {period}", ""),
+        colnum_row=True,
+        merge_applicant=True,
+        paste_twice=True,
+        licence_style="numero_date",
+        reg_styles=("spaces", "dashes"),
+        reg_mess=0.02,
+    ),
+    OfficeLayout(
+        code="cntr",
+        volume=1.1,
+        publications=(Publication("per_year", "csv", "files/epb_{year}.csv"),),
+        columns=(
+            REG,
+            Column("date", "Дата регистрации"),
+            Column("object_type", "Объект экспертизы"),
+            OBJ_NAME,
+            Column("applicant_name", "Заказчик (наименование)"),
+            Column("applicant_inn", "ИНН заказчика"),
+            EXPERT,
+            Column("licence", "Лицензия"),
+        ),
+        date_style="slash2",
+        org_style="long_straight",
+        applicant_style="short_straight",
+        reg_styles=("spaces", "underscore", "latin"),
+        reg_mess=0.03,
+        encoding="cp1251",
+        file_mess=(("files/reestr_2018_zashita.xlsx", "encrypted"),),
+    ),
+    OfficeLayout(
+        code="vdon",
+        volume=1.0,
+        publications=(Publication("workbook", "xlsx", "upload/reestr_epb.xlsx"),),
+        columns=(
+            NPP,
+            Column("reg_number", "Рег. № заключения"),
+            Column("date", "Дата\nвнесения в реестр"),
+            Column("expert_name", "Наименование экспертной\nорганизации"),
+            Column("object_name", "Наименование заключения экспертизы"),
+            Column("certificate", "№ удостоверения эксперта"),
+            Column("applicant_name", "Наименование заявителя"),
+        ),
+        date_style="dmy",
+        org_style="upper",
+        certificate_style="lines",
+        reg_styles=("latin", "digit"),
+        reg_mess=0.03,
+        file_mess=(("upload/архив/reestr_epb (копия).xlsx", "copy:upload/reestr_epb.xlsx"),),
+    ),
+    OfficeLayout(
+        code="priok",
+        volume=0.8,
+        publications=(Publication("per_year", "xls", "activity/expertise/reestr_{year}.xls"),),
+        columns=(
+            NPP,
+            REG,
+            DATE,
+            APPLICANT,
+            OBJ_NAME,
+            EXPERT,
+            Column("excluded_date", "Дата исключения из реестра"),
+            Column("exclusion_reason", "Основание исключения"),
+        ),
+        date_style="cell",
+        org_style="after",
+        title_rows=(TITLE, "{office}", ""),
+        sections="month",
+        totals=True,
+    ),
+    OfficeLayout(
+        code="szap",
+        volume=0.9,
+        publications=(Publication("per_year", "xls_html", "upload/medialibrary/epb_{year}.xls"),),
+        columns=(
+            Column("reg_number", "Регистрационный номер"),
+            Column("date", "Дата\nвнесения"),
+            Column("applicant_name", "Заявитель\n(наименование)"),
+            Column("object_name", "Наименование\nобъекта экспертизы"),
+            Column("expert_name", "Наименование экспертной организации"),
+            Column("licence", "Лицензия"),
+        ),
+        date_style="iso",
+        org_style="short_curly",
+        applicant_style="short_curly",
+        multiline=True,
+        newest_first=True,
+        licence_style="latin",
+    ),
+    OfficeLayout(
+        code="pech",
+        volume=0.5,
+        publications=(Publication("per_year", "docx", "upload/Реестр ЗЭПБ {year}.docx"),),
+        columns=(
+            NPP,
+            REG,
+            DATE,
+            APPLICANT,
+            OBJ_NAME,
+            EXPERT,
+            Column("certificate", "Эксперт (ФИО, № удостоверения)"),
+        ),
+        date_style="dmy_g",
+        org_style="plain",
+        certificate_style="names",
+        sections="quarter",
+        footer=SIGNATURE,
+        before=(TITLE, "{office}"),
+        file_mess=(("upload/Приказ № 45 от 12.01.2017.docx", "not_a_register"),),
+    ),
+    OfficeLayout(
+        code="zural",
+        volume=0.7,
+        publications=(Publication("per_year", "pdf", "files/reestr_{year}.pdf"),),
+        columns=(NPP, REG, DATE, EXPERT, CERT, APPLICANT, OBJ_NAME),
+        date_style="dmy",
+        org_style="long",
+        certificate_style="latin",
+        newest_first=True,
+    ),
+    OfficeLayout(
+        code="srpov",
+        volume=0.6,
+        publications=(Publication("all_years", "page", "index.html"),),
+        columns=(
+            NPP,
+            REG,
+            Column("date", "Дата внесения"),
+            Column("applicant_name", "Наименование", "Заявитель"),
+            Column("applicant_address", "Адрес", "Заявитель"),
+            OBJ_NAME,
+            EXPERT,
+        ),
+        date_style="long",
+        org_style="short",
+        sections="year",
+        merge_applicant=True,
+        multiline=True,
+        newest_first=True,
+        encoding="cp1251",
+    ),
+    OfficeLayout(
+        code="ural",
+        volume=1.1,
+        publications=(Publication("per_year", "xlsx", "upload/iblock/a1c/Сведения_ЭПБ_{year}.xlsx"),),
+        columns=(
+            NPP,
+            REG,
+            DATE,
+            Column(
+                "applicant_contact",
+                "Сведения о заявителе (наименование, адрес, руководитель, телефон, e-mail)",
+            ),
+            OBJ_NAME,
+            EXPERT,
+            LICENCE,
+        ),
+        date_style="mixed",
+        org_style="short",
+        contact_shapes=("lines_full", "semicolon_inn", "lines_fax", "name_address"),
+        reg_styles=("latin", "digit", "lower", "numero", "junk", "second_line"),
+        reg_mess=0.08,
+        licence_style="spaces",
+        invalid_dates=0.005,
+        file_mess=(("upload/iblock/a1c/old/reestr_2016.xlsx", "corrupt"),),
+    ),
+    OfficeLayout(
+        code="sural",
+        volume=1.0,
+        publications=(Publication("per_year", "xlsx", "activity/ekspertiza-pb/data/epb_{year}.xlsx"),),
+        columns=(
+            REG,
+            DATE,
+            APPLICANT,
+            OBJ_NAME,
+            Column("expert_contact", "Экспертная организация (наименование, адрес, телефон)"),
+            LICENCE,
+        ),
+        date_style="dmy",
+        org_style="short",
+        contact_shapes=("lines_full", "semicolon_inn"),
+        blank_every=40,
+        paste_twice=True,
+        title_rows=(TITLE, "за {period}"),
+    ),
+    OfficeLayout(
+        code="enis",
+        volume=0.6,
+        publications=(Publication("per_year", "doc", "upload/reestr_{year}.doc"),),
+        columns=(NPP, REG, DATE, APPLICANT, EXPERT, CERT, OBJ_NAME),
+        date_style="dmy2",
+        org_style="short",
+        footer=SIGNATURE,
+        before=(TITLE, "{office}", "за {period}"),
+    ),
+    OfficeLayout(
+        code="nvol",
+        volume=1.0,
+        publications=(Publication("per_year", "xlsx", "upload/expert/reestr_{year}.xlsx"),),
+        columns=(
+            NPP,
+            REG,
+            DATE,
+            APPLICANT,
+            EXPERT,
+            OBJ_NAME,
+            Column("excluded_date", "Дата исключения из реестра"),
+            Column("exclusion_reason", "Основание исключения"),
+        ),
+        date_style="dmy_g_space",
+        org_style="short",
+        newest_first=True,
+        reg_styles=("lower", "latin", "numero", "junk", "dashes"),
+        reg_mess=0.06,
+        invalid_dates=0.003,
+        file_mess=(("upload/expert/reestr_2019.xlsx", "empty"),),
+    ),
+    OfficeLayout(
+        code="zab",
+        volume=0.5,
+        publications=(Publication("per_year", "docx", "upload/sved_{year}.docx"),),
+        columns=(NPP, REG, DATE, APPLICANT, OBJ_NAME, EXPERT, LICENCE, CERT),
+        date_style="dmy_g",
+        org_style="short",
+        sections="month",
+        merge_applicant=True,
+        before=(TITLE, "{office}"),
+    ),
+    OfficeLayout(
+        code="sahal",
+        volume=0.6,
+        publications=(
+            Publication("per_year", "doc", "upload/СИЭР {year}.doc", years=(2014, 2015, 2016, 2017)),
+            Publication("per_year", "xlsx", "upload/СИЭР {year} (для сайта).xlsx", years=(2018,)),
+        ),
+        columns=(NPP, REG, DATE, APPLICANT, OBJ_NAME, EXPERT, LICENCE),
+        date_style="dmy",
+        org_style="short",
+        title_rows=(TITLE, "{office}", "за {period}"),
+    ),
+)
+
+
+def layout(code: str) -> OfficeLayout:
+    return next(item for item in LAYOUTS if item.code == code)
