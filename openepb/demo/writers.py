@@ -581,6 +581,8 @@ def write_docx(
         _append_to_body(body, parse_xml(xml))
     for text in after:
         document.add_paragraph(text)
+    if not after:
+        document.add_paragraph()  # a body ending in a table loses it when LibreOffice saves Word 97
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
 
