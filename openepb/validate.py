@@ -1,0 +1,558 @@
+"""Validator for offices: an XML document in the unified schema, or an xlsx/csv in the template layout.
+
+Every record, from XML or from a table row, is checked the same way: as a ``record`` element against
+the XSD (one truth for patterns and code lists), then by the rules the XSD cannot express. XML is
+parsed defensively: size capped before reading, no DTD, no entities, no network, records released as
+soon as they are checked, so memory stays bounded and nothing from a hostile file is echoed back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from openepb.config import load_sources
+from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
+from openepb.schema import (
+    NAMESPACE,
+    RECORD_ELEMENT,
+    REQUIRED_FIELDS,
+    ROOT_ELEMENT,
+    XSD_PATH,
+    field_type,
+    load_schema,
+)
+from openepb.template import DATA_SHEET, TEMPLATE_FIELDS, header_title
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+PROLOG_BYTES = 1 << 20
+VALUE_SHOWN = 200
+HEADER_SEARCH_ROWS = 10
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+ELEMENT_IN_MESSAGE = re.compile(r"Element '\{[^}]*\}([^']+)'")
+EXPECTED_IN_MESSAGE = re.compile(r"Expected is (?:one of )?\( \{[^}]*\}([^ ,)]+)")
+DAY_FIRST_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem: where (row of the table or number of the record, field) and why, in Russian."""
+
+    row: int | None
+    field: str | None
+    value: str | None
+    reason: str
+    line: int | None = None
+
+    def describe(self, unit: str) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"{unit} {self.row}")
+        if self.line is not None:
+            where.append(f"строка файла {self.line}")
+        if self.field:
+            title = FIELDS_BY_NAME[self.field].title_ru if self.field in FIELDS_BY_NAME else None
+            where.append(f"поле {self.field}" + (f" ({title})" if title else ""))
+        value = f" — значение «{self.value}»" if self.value is not None else ""
+        return f"{', '.join(where) or 'документ'}: {self.reason}{value}"
+
+
+@dataclass
+class ValidationReport:
+    path: str
+    format: str
+    status: str = "valid"  # valid | invalid | unreadable
+    records: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    message: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return {"valid": EXIT_VALID, "invalid": EXIT_INVALID}.get(self.status, EXIT_UNREADABLE)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exit_code"] = self.exit_code
+        return data
+
+
+class Unreadable(Exception):
+    """The file cannot be checked at all; the message is safe to show (no file content)."""
+
+
+def _tag(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
+
+
+def _shown(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value if len(value) <= VALUE_SHOWN else value[:VALUE_SHOWN] + "…"
+
+
+@cache
+def record_schema() -> etree.XMLSchema:
+    """The XSD plus a global ``record`` element, so each record can be validated on its own."""
+    wrapper = (
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:epb="{NAMESPACE}" '
+        f'targetNamespace="{NAMESPACE}" elementFormDefault="qualified">'
+        f'<xs:include schemaLocation="{XSD_PATH.name}"/>'
+        f'<xs:element name="{RECORD_ELEMENT}" type="epb:Record"/></xs:schema>'
+    )
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    base = (XSD_PATH.parent / "record-wrapper.xsd").as_uri()
+    return etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=base))
+
+
+# --- XSD errors in plain words -------------------------------------------------------------------
+
+
+def _field_reason(name: str) -> str:
+    return field_type(name).reason
+
+
+def _translate(entry: Any, record: etree._Element, row: int | None) -> Issue:
+    """One libxml2 schema error → an issue naming the field, its value and the reason in Russian."""
+    message: str = entry.message
+    found = ELEMENT_IN_MESSAGE.search(message)
+    name = found.group(1) if found else None
+    line = entry.line or None
+    if "This element is not expected" in message:
+        expected = EXPECTED_IN_MESSAGE.search(message)
+        wanted = expected.group(1) if expected else None
+        if wanted in REQUIRED_FIELDS and (name not in FIELDS_BY_NAME or _after(name, wanted)):
+            return Issue(row, wanted, None, "обязательное поле отсутствует", line)
+        if name in FIELDS_BY_NAME:
+            return Issue(
+                row, name, None, "поле повторяется или стоит не на своём месте (порядок — как в схеме)", line
+            )
+        return Issue(row, name, None, "неизвестный элемент: такого поля нет в схеме", line)
+    if "Missing child element" in message:
+        expected = EXPECTED_IN_MESSAGE.search(message)
+        wanted = expected.group(1) if expected else None
+        return Issue(row, wanted, None, "обязательное поле отсутствует", line)
+    if "attribute" in message and "is not allowed" in message:
+        return Issue(row, None, None, "недопустимый атрибут у элемента записи", line)
+    if "Character content" in message:
+        return Issue(row, None, None, "текст вне полей записи", line)
+    if name in FIELDS_BY_NAME:
+        child = record.find(_tag(name))
+        value = _shown(child.text) if child is not None else None
+        return Issue(row, name, value, _field_reason(name), line)
+    return Issue(row, name, None, "не соответствует схеме", line)
+
+
+def _after(name: str | None, wanted: str) -> bool:
+    return name in FIELDS_BY_NAME and FIELD_NAMES.index(name) > FIELD_NAMES.index(wanted)
+
+
+def _xsd_issues(record: etree._Element, row: int | None) -> list[Issue]:
+    schema = record_schema()
+    if schema.validate(record):
+        return []
+    issues: list[Issue] = []
+    seen: set[tuple[str | None, str]] = set()
+    for entry in schema.error_log:
+        issue = _translate(entry, record, row)
+        key = (issue.field, issue.reason)
+        if key not in seen:  # libxml2 may report one bad value twice (facet, then type)
+            seen.add(key)
+            issues.append(issue)
+    return issues
+
+
+# --- rules the XSD cannot express ----------------------------------------------------------------
+
+
+@dataclass
+class RecordChecks:
+    """State across the records of one file: numbers seen (duplicates) and the document's office."""
+
+    document_office: str | None = None
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def check(self, values: dict[str, str], bad: set[str], row: int | None, line: int | None) -> list[Issue]:
+        good = {k: v for k, v in values.items() if k not in bad}
+        issues: list[Issue] = []
+        number = good.get("reg_number")
+        if number:
+            issues += self._number_rules(number, good, row, line)
+        for rule in (_excluded_after_registered, self._document_office):
+            found = rule(good, row, line)
+            if found:
+                issues.append(found)
+        return issues
+
+    def _number_rules(
+        self, number: str, good: dict[str, str], row: int | None, line: int | None
+    ) -> list[Issue]:
+        issues = []
+        first = self.seen.get(number)
+        if first is not None:
+            issues.append(
+                Issue(
+                    row, "reg_number", number, f"номер уже встречался в файле (запись/строка {first})", line
+                )
+            )
+        else:
+            self.seen[number] = row or 0
+        prefix, object_type, year = number[:2], number[3:5], number[-4:]
+        registered = good.get("date_registered")
+        if registered and registered[:4] != year:
+            reason = f"год даты внесения ({registered[:4]}) не совпадает с годом в номере ({year})"
+            issues.append(Issue(row, "date_registered", registered, reason, line))
+        office = load_sources().office(good.get("office_code", ""))
+        if office is not None and office.reg_prefixes and prefix not in office.reg_prefixes:
+            expected = ", ".join(office.reg_prefixes)
+            reason = f"номер начинается с «{prefix}», а у органа {office.code} код {expected}"
+            issues.append(Issue(row, "reg_number", number, reason, line))
+        declared = good.get("object_type")
+        if declared and declared != object_type:
+            reason = f"код объекта не совпадает с кодом в номере ({object_type})"
+            issues.append(Issue(row, "object_type", declared, reason, line))
+        return issues
+
+    def _document_office(self, good: dict[str, str], row: int | None, line: int | None) -> Issue | None:
+        office = good.get("office_code")
+        if self.document_office and office and office != self.document_office:
+            reason = f"запись другого органа: в заголовке документа указан {self.document_office}"
+            return Issue(row, "office_code", office, reason, line)
+        return None
+
+
+def _excluded_after_registered(good: dict[str, str], row: int | None, line: int | None) -> Issue | None:
+    registered, excluded = good.get("date_registered"), good.get("excluded_date")
+    if registered and excluded and excluded < registered:
+        return Issue(row, "excluded_date", excluded, "дата исключения раньше даты внесения в реестр", line)
+    return None
+
+
+def _check_record(record: etree._Element, row: int, checks: RecordChecks) -> list[Issue]:
+    issues = _xsd_issues(record, row)
+    bad = {issue.field for issue in issues if issue.field}
+    values = {
+        etree.QName(child).localname: (child.text or "").strip()
+        for child in record
+        if isinstance(child.tag, str) and child.tag.startswith(f"{{{NAMESPACE}}}")
+    }
+    return issues + checks.check(values, bad, row, record.sourceline)
+
+
+# --- XML input -----------------------------------------------------------------------------------
+
+
+def _check_prolog(path: Path) -> None:
+    """Refuse, before parsing, what an office document never needs: DTDs, entities, other encodings."""
+    with path.open("rb") as handle:
+        head = handle.read(PROLOG_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or b"\x00" in head[:4]:
+        raise Unreadable("кодировка документа должна быть UTF-8")
+    declared = DECLARED_ENCODING.search(head[:200])
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        raise Unreadable("кодировка документа должна быть UTF-8 (в объявлении указана другая)")
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise Unreadable("документ содержит объявление DTD (<!DOCTYPE>/<!ENTITY>) — это не допускается")
+
+
+def _syntax_message(error: etree.XMLSyntaxError) -> str:
+    """A Russian message for a parse failure; libxml2's own text may quote the file, so it is not shown."""
+    text = str(error.msg or "")
+    where = f" (строка {error.lineno}, позиция {error.offset})" if error.lineno else ""
+    if "UTF-8" in text or "encoding" in text.lower() or "Char 0x" in text:
+        return f"файл не в кодировке UTF-8 или содержит недопустимые символы{where}"
+    if "ntity" in text:
+        return f"ссылки на сущности (&имя;) не допускаются{where}"
+    if "huge" in text.lower() or "depth" in text.lower():
+        return f"документ превышает допустимые пределы вложенности или размера узла{where}"
+    return f"файл не является правильно построенным XML{where}"
+
+
+def _iter_xml_records(path: Path, report: ValidationReport) -> Iterator[tuple[etree._Element, int]]:
+    """Yield each record with its number; header elements are collected and checked at the end."""
+    root: etree._Element | None = None
+    records = 0
+    header_after_records: list[etree._Element] = []
+    context = etree.iterparse(
+        str(path),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    for event, element in context:
+        if root is None:
+            root = element
+            if element.getroottree().docinfo.internalDTD is not None:
+                raise Unreadable("документ содержит объявление DTD — это не допускается")
+            if element.tag != _tag(ROOT_ELEMENT):
+                raise Unreadable(
+                    f"корневой элемент — не {ROOT_ELEMENT} в пространстве имён {NAMESPACE}: "
+                    "это не документ реестра в единой схеме"
+                )
+            continue
+        if event != "end" or element.getparent() is not root:
+            continue
+        if element.tag == _tag(RECORD_ELEMENT):
+            records += 1
+            yield element, records
+            root.remove(element)
+        elif records:
+            header_after_records.append(element)
+    report.records = records
+    if root is not None:
+        report.issues += _header_issues(root, header_after_records)
+
+
+def _header_issues(root: etree._Element, misplaced: list[etree._Element]) -> list[Issue]:
+    """The register element without its records, against the full schema."""
+    issues = [
+        Issue(None, etree.QName(el).localname, None, "элемент заголовка после записей", el.sourceline)
+        for el in misplaced
+        if isinstance(el.tag, str)
+    ]
+    schema = load_schema()
+    if not schema.validate(root):
+        for entry in schema.error_log:
+            found = ELEMENT_IN_MESSAGE.search(entry.message)
+            name = found.group(1) if found else None
+            reason = _header_reason(entry.message)
+            issues.append(
+                Issue(None, None if name == ROOT_ELEMENT else name, None, reason, entry.line or None)
+            )
+    return issues
+
+
+def _header_reason(message: str) -> str:
+    if "version" in message:
+        return f"у элемента {ROOT_ELEMENT} нет атрибута version с версией схемы или версия другая"
+    if "Missing child" in message or "Expected is" in message:
+        expected = EXPECTED_IN_MESSAGE.search(message)
+        wanted = expected.group(1) if expected else "?"
+        return f"заголовок документа не соответствует схеме: ожидается элемент {wanted}"
+    return "заголовок документа не соответствует схеме"
+
+
+def _validate_xml(path: Path, report: ValidationReport) -> None:
+    _check_prolog(path)
+    checks = RecordChecks()
+    try:
+        for record, number in _iter_xml_records(path, report):
+            if checks.document_office is None:
+                office = record.getparent().find(_tag("office"))
+                checks.document_office = office.text if office is not None else ""
+            report.issues += _check_record(record, number, checks)
+    except etree.XMLSyntaxError as error:
+        raise Unreadable(_syntax_message(error)) from None
+
+
+# --- xlsx / csv in the template layout ------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def _normalized_header(text: str) -> str:
+    return " ".join(text.replace("*", " ").split()).lower()
+
+
+@cache
+def _header_lookup() -> dict[str, str]:
+    lookup = {}
+    for name in TEMPLATE_FIELDS:
+        lookup[_normalized_header(name)] = name
+        lookup[_normalized_header(header_title(name))] = name
+    return lookup
+
+
+def _find_header(rows: list[list[str | None]]) -> int | None:
+    lookup = _header_lookup()
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapped = {lookup.get(_normalized_header(cell or "")) for cell in row}
+        if "reg_number" in mapped:
+            return index
+    return None
+
+
+def _read_xlsx(path: Path) -> list[list[str | None]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        name = DATA_SHEET if DATA_SHEET in workbook.sheet_names else workbook.sheet_names[0]
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as error:  # calamine raises its own error types for broken workbooks
+        raise Unreadable(f"файл xlsx не читается ({type(error).__name__})") from None
+    return [[_cell_text(value) for value in row] for row in rows]
+
+
+def _decode_csv(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1251")
+        except UnicodeDecodeError:
+            raise Unreadable("CSV не в кодировке UTF-8 или Windows-1251") from None
+
+
+def _read_csv(path: Path) -> list[list[str | None]]:
+    text = _decode_csv(path.read_bytes())
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return [[_cell_text(cell) for cell in row] for row in reader]
+
+
+def _iso_date(text: str) -> str:
+    found = DAY_FIRST_DATE.fullmatch(text)
+    return f"{found.group(3)}-{int(found.group(2)):02d}-{int(found.group(1)):02d}" if found else text
+
+
+def _row_record(values: dict[str, str], row: int) -> etree._Element:
+    record = etree.Element(_tag(RECORD_ELEMENT))
+    for name in FIELD_NAMES:
+        value = values.get(name)
+        if value:
+            child = etree.SubElement(record, _tag(name))
+            child.text = _iso_date(value) if FIELDS_BY_NAME[name].sql_type == "DATE" else value
+    return record
+
+
+def _validate_table(rows: list[list[str | None]], report: ValidationReport) -> None:
+    header_index = _find_header(rows)
+    if header_index is None:
+        report.issues.append(
+            Issue(
+                None,
+                None,
+                None,
+                "не найдена строка заголовка шаблона (нет столбца с регистрационным номером)",
+            )
+        )
+        return
+    lookup = _header_lookup()
+    columns: dict[int, str] = {}
+    for col, cell in enumerate(rows[header_index]):
+        if not cell:
+            continue
+        name = lookup.get(_normalized_header(cell))
+        if name is None:
+            report.issues.append(Issue(header_index + 1, cell, None, "столбец не из шаблона"))
+        else:
+            columns[col] = name
+    checks = RecordChecks()
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        values = {name: row[col] for col, name in columns.items() if col < len(row) and row[col]}
+        if not values:
+            continue
+        report.records += 1
+        report.issues += _check_record(_row_record(values, index + 1), index + 1, checks)
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+
+def _detect_format(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(512)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    stripped = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if path.suffix.lower() == ".xml" or stripped.startswith(b"<"):
+        return "xml"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "xml" if b"<\x00" in head[:8] or b"\x00<" in head[:8] else "csv"
+    return "csv"
+
+
+def validate_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ValidationReport:
+    """Check one file; never raises for a bad file: the report says ``unreadable`` with a message."""
+    path = Path(path)
+    report = ValidationReport(str(path), "?")
+    try:
+        if not path.is_file():
+            raise Unreadable("файл не найден")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise Unreadable(
+                f"файл больше допустимого размера ({size / 2**20:.0f} МБ > {max_bytes / 2**20:.0f} МБ)"
+            )
+        report.format = _detect_format(path)
+        if report.format == "xml":
+            _validate_xml(path, report)
+        else:
+            rows = _read_xlsx(path) if report.format == "xlsx" else _read_csv(path)
+            _validate_table(rows, report)
+    except Unreadable as error:
+        report.status, report.message = "unreadable", str(error)
+        report.issues = []
+        return report
+    except (OSError, MemoryError) as error:
+        report.status, report.message = "unreadable", f"файл не читается ({type(error).__name__})"
+        report.issues = []
+        return report
+    report.status = "invalid" if report.issues else "valid"
+    return report
+
+
+def format_report(report: ValidationReport) -> str:
+    unit = "запись" if report.format == "xml" else "строка"
+    if report.status == "unreadable":
+        return f"{report.path}: НЕ ПРОВЕРЕН — {report.message}"
+    head = f"{report.path}: {'ОШИБОК НЕТ' if report.status == 'valid' else 'ЕСТЬ ОШИБКИ'}"
+    head += f" (записей: {report.records}, ошибок: {len(report.issues)})"
+    return "\n".join([head, *(f"  {issue.describe(unit)}" for issue in report.issues)])
+
+
+def overall_exit(reports: Iterable[ValidationReport]) -> int:
+    return max((r.exit_code for r in reports), default=EXIT_VALID)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="openepb-validate",
+        description="Проверить файл реестра заключений ЭПБ (XML по единой схеме, xlsx или csv по шаблону).",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="вид отчёта")
+    parser.add_argument(
+        "--max-size-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20, help="предельный размер файла, МБ"
+    )
+    args = parser.parse_args(argv)
+    reports = [validate_file(path, max_bytes=int(args.max_size_mb * 2**20)) for path in args.files]
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(format_report(r) for r in reports))
+    return overall_exit(reports)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
