@@ -84,11 +84,13 @@ def generate(db_path: Path, records: int, experts: int, applicants: int) -> None
     """
     try:
         con.execute(sql, {"codes": codes, "districts": districts})
+        sources = load_sources()
         for o in offices:
-            store.add(
-                "offices",
-                {"code": o.code, "name": o.name, "short": o.short, "district": o.district},
-            )
+            district = sources.district(o.district)
+            row = {"code": o.code, "name": o.name, "short": o.short, "district": o.district}
+            if district:
+                row |= {"district_name": district.name, "district_short": district.short}
+            store.add("offices", row)
         store.close()
     except BaseException:
         store.abort()

@@ -251,8 +251,8 @@ def load_axes(con: duckdb.DuckDBPyConnection) -> tuple[Axes, Reference]:
     )
     reference = Reference(
         type_names={c: type_order.get(c, (0, c))[1] for c in types},
-        office_short={r[0]: r[1] for r in office_rows},
-        district_names={r[2]: (r[3], r[4]) for r in office_rows},
+        office_short={r[0]: r[1] or r[0] for r in office_rows},
+        district_names={r[2]: (r[3] or r[2], r[4] or r[2]) for r in office_rows},
     )
     return axes, reference
 
