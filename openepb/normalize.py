@@ -310,14 +310,16 @@ def _setter_for(name: str) -> Setter | None:
     """The setter of a mapped field; reg_number and object_type are handled by the row itself."""
     if name in COMBINED_FIELDS:
         return _contact_setter(COMBINED_FIELDS[name])
-    if name in ("date_registered", "excluded_date"):
+    if name == "date_registered":
         return _parsed_setter(name, parse_date, "date_invalid")
+    if name == "excluded_date":
+        return _parsed_setter(name, parse_date, "excluded_date_invalid")
     if name == "licence_number":
         return _parsed_setter(name, parse_licence, "licence_invalid")
     if name == "expert_certificate":
         return _parsed_setter(name, parse_certificates)
     if name == "applicant_inn":
-        return _parsed_setter(name, parse_inn)
+        return _parsed_setter(name, parse_inn, "inn_invalid")
     if name in ("reg_number", "object_type"):
         return None
     return _text_setter(name)
@@ -469,13 +471,16 @@ class Normalizer:
                 )
         else:
             values["year"] = reg_year
-            if not any(w[0] == "date_invalid" and w[1] == "date_registered" for w in warnings):
+            has_date_column = extractor.date_index is not None
+            if has_date_column and not any(w[0] == "date_invalid" for w in warnings):
                 warnings.append(("date_missing", "date_registered", "", None))
         if extractor.object_type_index is not None:
             type_cell = _cell(cells, extractor.object_type_index)
             code = object_type_from_text(type_cell) if type_cell else None
             if code is not None and code != letters:
                 warnings.append(("object_type_mismatch", "object_type", type_cell, f"в номере {letters}"))
+            elif code is None and type_cell:
+                warnings.append(("object_type_unknown", "object_type", type_cell, None))
         result = RowResult("data", raw.table, raw.row, cells, values)
         if warnings:
             result.problems = [
