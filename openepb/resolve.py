@@ -73,17 +73,19 @@ _LATIN_TO_CYRILLIC = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
 _LOOKALIKE_LATIN = frozenset("ABCEHKMOPTXY")
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[А-ЯЁа-яё]")
+_ANY_LOOKALIKE = re.compile(r"[ABCEHKMOPTXY]")
 #: ``(г. Москва)``, ``, г. Москва``, ``г.Санкт-Петербург``, ``город Нижний Новгород`` at the end.
 _CITY_SUFFIX = re.compile(
     r"[\s,;]*\(?\s*(?i:г\.|гор\.|город\s)\s*[А-ЯЁA-Z][^\s,;()]*(?:[\s-]+[А-ЯЁ][^\s,;()]*)?\s*\)?[\s.]*$"
 )
 _PHRASES: dict[tuple[str, ...], str] = {tuple(k.split()): v for k, v in LEGAL_FORM_PHRASES.items()}
 _MAX_PHRASE = max(len(p) for p in _PHRASES)
+_PHRASE_STARTS = frozenset(p[0] for p in _PHRASES)
 
 
 def _fix_lookalikes(upper: str) -> str:
     """Latin look-alike letters become Cyrillic in words of a Cyrillic name (``OOO``, ``ЗAO``)."""
-    if not _CYRILLIC.search(upper):
+    if not _ANY_LOOKALIKE.search(upper) or not _CYRILLIC.search(upper):
         return upper
 
     def fix(m: re.Match[str]) -> str:
@@ -100,6 +102,10 @@ def _expand_legal_forms(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
+        if tokens[i] not in _PHRASE_STARTS:
+            out.append(LEGAL_FORM_TOKENS.get(tokens[i], tokens[i]))
+            i += 1
+            continue
         for size in range(min(_MAX_PHRASE, len(tokens) - i), 1, -1):
             short = _PHRASES.get(tuple(tokens[i : i + size]))
             if short:
@@ -153,6 +159,7 @@ ROLE_PREFIX = {"expert": "e-", "applicant": "a-"}
 _ID = re.compile(r"^[ea]-[a-z2-7]{10}$")
 
 
+@lru_cache(maxsize=1 << 18)
 def stable_id(role: str, anchor: str) -> str:
     """``e-``/``a-`` + 10 characters of base32(sha1(anchor)): the same anchor always gives the same id."""
     digest = hashlib.sha1(anchor.encode("utf-8")).digest()
@@ -206,7 +213,8 @@ class Node:
     strong_raw: str  # licence / INN as stored ("" when none)
     count: int
     offices: tuple[str, ...]
-    key: str = ""
+    words: str = ""  # name_key of the spelling
+    key: str = ""  # match_key: the words without spaces
     strong: str = ""  # the strong key when valid, else ""
     rule_anchor: str = ""  # the organization by the rules, before aliases
     anchor: str = ""  # the organization after aliases
@@ -260,7 +268,8 @@ def assign_anchors(
     """
     strongs_by_key: dict[str, set[str]] = defaultdict(set)
     for node in nodes:
-        node.key = match_key(node.name)
+        node.words = name_key(node.name)
+        node.key = node.words.replace(" ", "")
         node.strong = _strong_value(role, node.strong_raw)
         if node.strong and node.key:
             strongs_by_key[node.key].add(node.strong)
@@ -464,7 +473,7 @@ def fuzzy_candidates(role: str, clusters: dict[str, Cluster]) -> Iterator[Candid
     keys: list[str] = []
     owners: list[Cluster] = []
     for cluster in clusters.values():
-        for key in sorted({name_key(n.name) for n in cluster.nodes if n.name}):
+        for key in sorted({n.words for n in cluster.nodes if n.words}):
             keys.append(key)
             owners.append(cluster)
     best: dict[tuple[str, str], tuple[float, Cluster, Cluster]] = {}
