@@ -448,7 +448,7 @@ def test_invalid_and_missing_dates_are_warnings_and_year_comes_from_the_number()
     ]
     assert problems_of(result.rows) == [
         ("date_invalid", 2, "date_registered", "32.13.2018"),
-        ("date_invalid", 2, "excluded_date", "не дата"),
+        ("excluded_date_invalid", 2, "excluded_date", "не дата"),
         ("date_missing", 3, "date_registered", None),
     ]
 
