@@ -1,0 +1,81 @@
+"""The XSD and the template are generated, and the committed files equal a fresh generation."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from openepb.config import load_sources
+from openepb.contract import FIELD_NAMES
+from openepb.schema import XSD_PATH, build_xsd, field_codes, value_fits
+from openepb.template import TEMPLATE_PATH, build_template
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"
+
+
+def test_committed_xsd_equals_fresh_generation() -> None:
+    assert XSD_PATH.read_bytes() == build_xsd()
+
+
+def test_committed_template_equals_fresh_generation() -> None:
+    assert TEMPLATE_PATH.read_bytes() == build_template()
+
+
+def test_record_type_lists_every_contract_field_in_order() -> None:
+    tree = etree.fromstring(build_xsd())
+    record = tree.find(f"{XS}complexType[@name='Record']")
+    names = [el.get("name") for el in record.iter(f"{XS}element")]
+    assert tuple(names) == FIELD_NAMES
+
+
+def test_every_element_has_russian_documentation() -> None:
+    tree = etree.fromstring(build_xsd())
+    for element in tree.iter(f"{XS}element"):
+        doc = element.find(f"{XS}annotation/{XS}documentation")
+        assert doc is not None and doc.text, element.get("name")
+        assert any("а" <= ch <= "я" for ch in doc.text.lower()), element.get("name")
+
+
+def test_code_lists_come_from_the_data_files() -> None:
+    sources = load_sources()
+    assert field_codes()["office_code"] == {o.code for o in sources.offices}
+    assert field_codes()["district"] == {d.code for d in sources.districts}
+    assert field_codes()["object_type"] == {"ТУ", "ЗС", "ТП", "ДК", "ДЛ", "ОБ", "ДП", "ИД"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fits"),
+    [
+        ("reg_number", "58-ТУ-01234-2017", True),
+        ("reg_number", "58-TY-01234-2017", False),  # Latin letters
+        ("reg_number", "58-ЖЖ-01234-2017", False),  # not an object type
+        ("reg_number", "58-ТУ-1234-2017", False),
+        ("licence_number", "ДЭ-00-017384", True),
+        ("licence_number", "DE-00-017384", False),
+        ("expert_certificate", "АЭ.16.01234.003; АЭ.17.04321.001", True),
+        ("expert_certificate", "АЭ.16.01234.003,АЭ.17.04321.001", False),
+        ("applicant_inn", "770123456789", True),
+        ("applicant_inn", "77012345678", False),
+        ("office_code", "mos", True),
+        ("office_code", "moscow", False),
+    ],
+)
+def test_value_fits_follows_the_schema_types(field: str, value: str, fits: bool) -> None:
+    assert value_fits(field, value) is fits
+
+
+@pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint not installed")
+def test_xmllint_agrees_on_the_examples() -> None:
+    def lint(name: str) -> int:
+        command = ["xmllint", "--noout", "--nonet", "--schema", str(XSD_PATH), str(EXAMPLES / name)]
+        return subprocess.run(command, capture_output=True).returncode
+
+    assert lint("valid.xml") == 0
+    assert lint("invalid-reg-number.xml") != 0
+    assert lint("invalid-duplicate.xml") != 0  # xs:unique on the registration number
+    assert lint("invalid-missing-office.xml") != 0
