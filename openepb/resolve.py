@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -63,8 +64,9 @@ LEGAL_FORM_PHRASES: dict[str, str] = {
 LEGAL_FORMS: frozenset[str] = frozenset(LEGAL_FORM_PHRASES.values()) | {"нао", "гуп", "мкп", "фгбоу"}
 #: Tokens that are a legal form written with look-alike digits (``000 «Ромашка»``).
 LEGAL_FORM_TOKENS: dict[str, str] = {"000": "ооо", "0оо": "ооо", "оо0": "ооо", "3ао": "зао", "0ао": "оао"}
-#: Kind-of-organization abbreviations some offices write in front of the name and others omit
-#: (``ЗАО НДЦ НПФ «Русская лаборатория»``); dropped only at the start of the key.
+#: Kind-of-organization abbreviations in front of a name (``ЗАО НДЦ НПФ «Русская лаборатория»``). They
+#: are part of the name (``НТЦ «Промэксперт»`` and ``ИЦ «Промэксперт»`` can be two organizations), so
+#: keys keep them; names that differ only by them are suggested for review.
 LEADING_DESCRIPTORS: frozenset[str] = frozenset(
     {"нпф", "нпп", "нпц", "ндц", "нтц", "нпо", "иц", "икц", "эц", "экц", "итц", "нтф", "пкф", "нпк"}
 )
@@ -128,8 +130,8 @@ def name_key(name: str | None) -> str:
 
     Rules, in order: Unicode compatibility forms; a trailing ``г. Москва``-style suffix dropped;
     Latin look-alike letters → Cyrillic; case folded, ``ё`` → ``е``; quotes (any kind, nested) and
-    punctuation → spaces; long legal forms → abbreviations; legal forms dropped wherever they stand;
-    kind-of-organization abbreviations dropped at the start. Words are joined by one space.
+    punctuation → spaces; long legal forms → abbreviations; legal forms dropped wherever they stand.
+    Words are joined by one space.
     """
     if not name:
         return ""
@@ -138,11 +140,15 @@ def name_key(name: str | None) -> str:
     text = _fix_lookalikes(text.upper()).lower().replace("ё", "е")
     tokens = _expand_legal_forms(_WORD.findall(text))
     core = [t for t in tokens if t not in LEGAL_FORMS]
-    if not core:
-        return " ".join(tokens)
-    while len(core) > 1 and core[0] in LEADING_DESCRIPTORS:
-        core.pop(0)
-    return " ".join(core)
+    return " ".join(core or tokens)
+
+
+def core_words(words: str) -> str:
+    """A name key without the kind-of-organization abbreviations at its start (for suggestions only)."""
+    tokens = words.split(" ")
+    while len(tokens) > 1 and tokens[0] in LEADING_DESCRIPTORS:
+        tokens.pop(0)
+    return "".join(tokens)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -203,6 +209,8 @@ FUZZY_THRESHOLD = 90.0
 FUZZY_WINDOW = 4  # sorted-neighbourhood window
 FUZZY_BLOCK_MAX = 60  # first-token blocks up to this size are compared all against all
 AMBIGUOUS_CANDIDATES_MAX = 10
+SIMILAR_REASON = "похожие названия"
+DESCRIPTOR_REASON = "названия различаются только сокращением вида организации (НПФ, НТЦ…)"
 
 
 @dataclass(slots=True)
@@ -444,6 +452,17 @@ def _candidate(role: str, a: Cluster, b: Cluster, score: float, reason: str) -> 
     return Candidate(role, a.id, _display(a), b.id, _display(b), round(score, 1), reason)
 
 
+def _descriptor_pairs(keys: list[str]) -> Iterator[tuple[int, int]]:
+    """Keys equal but for the kind-of-organization abbreviations in front (``НПФ``, ``НТЦ``…)."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        blocks[core_words(key)].append(i)
+    for members in blocks.values():
+        for pos, i in enumerate(members[:FUZZY_BLOCK_MAX]):
+            for j in members[pos + 1 : FUZZY_BLOCK_MAX]:
+                yield i, j
+
+
 def _fuzzy_pairs(keys: list[str]) -> Iterator[tuple[int, int, float]]:
     """Similar key pairs by blocking: first word of the key (small blocks all against all) and a
     sorted neighbourhood over the keys without spaces. Never all pairs."""
@@ -458,7 +477,7 @@ def _fuzzy_pairs(keys: list[str]) -> Iterator[tuple[int, int, float]]:
     for i, key in enumerate(keys):
         blocks[key.split(" ", 1)[0]].append(i)
     for members in blocks.values():
-        if not 2 < len(members) <= FUZZY_BLOCK_MAX:
+        if not 1 < len(members) <= FUZZY_BLOCK_MAX:
             continue
         texts = [compact[i] for i in members]
         scores = cdist(texts, texts, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD)
@@ -476,16 +495,18 @@ def fuzzy_candidates(role: str, clusters: dict[str, Cluster]) -> Iterator[Candid
         for key in sorted({n.words for n in cluster.nodes if n.words}):
             keys.append(key)
             owners.append(cluster)
-    best: dict[tuple[str, str], tuple[float, Cluster, Cluster]] = {}
-    for i, j, score in _fuzzy_pairs(keys):
+    best: dict[tuple[str, str], tuple[float, Cluster, Cluster, str]] = {}
+    descriptor = ((i, j, fuzz.ratio(keys[i], keys[j]), DESCRIPTOR_REASON) for i, j in _descriptor_pairs(keys))
+    similar = ((i, j, score, SIMILAR_REASON) for i, j, score in _fuzzy_pairs(keys))
+    for i, j, score, reason in itertools.chain(descriptor, similar):
         a, b = owners[i], owners[j]
         if a.id == b.id or _different_strong(a, b):
             continue
         pair = (min(a.id, b.id), max(a.id, b.id))
-        if pair not in best or best[pair][0] < score:
-            best[pair] = (score, a, b)
-    for score, a, b in best.values():
-        yield _candidate(role, a, b, score, "похожие названия")
+        if pair not in best:
+            best[pair] = (score, a, b, reason)
+    for score, a, b, reason in best.values():
+        yield _candidate(role, a, b, score, reason)
 
 
 def _different_strong(a: Cluster, b: Cluster) -> bool:

@@ -38,13 +38,13 @@ from openepb.store import TABLES
         ("Ромашка (ООО)", "ромашка"),
         ("Ромашка, общество с ограниченной ответственностью", "ромашка"),
         # quotes of every kind, nested
-        ("ООО «НПФ «Русская лаборатория»»", "русская лаборатория"),
-        ('ООО "НПФ "Русская лаборатория""', "русская лаборатория"),
+        ("ООО «НПФ «Русская лаборатория»»", "нпф русская лаборатория"),
+        ('ООО "НПФ "Русская лаборатория""', "нпф русская лаборатория"),
         ("ООО “Ромашка”", "ромашка"),
         ("ООО 'Ромашка'", "ромашка"),
         ("ООО „Ромашка“", "ромашка"),
         # case
-        ('ЗАО НДЦ НПФ "РУССКАЯ ЛАБОРАТОРИЯ"', "русская лаборатория"),
+        ('ЗАО НДЦ НПФ "РУССКАЯ ЛАБОРАТОРИЯ"', "ндц нпф русская лаборатория"),
         ("ооо ромашка", "ромашка"),
         # doubled and odd spaces
         ("ООО  «Русская\u00a0\u00a0лаборатория »", "русская лаборатория"),
@@ -63,8 +63,8 @@ from openepb.store import TABLES
         ("ООО «Ромашка» г.Санкт-Петербург", "ромашка"),
         # ё
         ("АО «Ёлка»", "елка"),
-        # kind-of-organization abbreviations in front of the name
-        ("НПФ «Русская лаборатория»", "русская лаборатория"),
+        # kind-of-organization abbreviations are part of the name
+        ("НТЦ «Промэксперт»", "нтц промэксперт"),
         # what must stay
         ("ООО «SGS Восток»", "sgs восток"),
         ("ООО «Газпром трансгаз Москва»", "газпром трансгаз москва"),
@@ -146,17 +146,37 @@ def test_spellings_of_one_organization_get_one_id(tmp_path: Path) -> None:
     con = make_db(
         [
             expert("1", "ООО «НПФ «Русская лаборатория»»"),
-            expert("2", 'Общество с ограниченной ответственностью "Русская лаборатория"'),
-            expert("3", 'ЗАО НДЦ НПФ "РУССКАЯ ЛАБОРАТОРИЯ"'),
+            expert("2", 'Общество с ограниченной ответственностью "НПФ "Русская лаборатория""'),
+            expert("3", "«НПФ «РУССКАЯ ЛАБОРАТОРИЯ»» ЗАО"),
             expert("4", "ООО «Промэксперт»"),
             expert("5", "ООО «Промэкспертиза»"),
         ]
     )
     report = resolve_database(con, aliases_path=no_aliases(tmp_path))
     got = ids(con)
-    assert got["1"] == got["2"] == got["3"] == stable_id("expert", "name:русскаялаборатория")
+    assert got["1"] == got["2"] == got["3"] == stable_id("expert", "name:нпфрусскаялаборатория")
     assert len({got["1"], got["4"], got["5"]}) == 3
     assert (report.expert_orgs, report.expert_spellings, report.applicants) == (3, 5, 0)
+
+
+def test_names_differing_by_a_kind_abbreviation_are_suggested_not_merged(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            expert("1", "ЗАО НДЦ НПФ «Русская лаборатория»"),
+            expert("2", "ЗАО «НПФ «Русская лаборатория»»"),
+            expert("3", "НТЦ «Промэксперт»"),
+            expert("4", "ИЦ «Промэксперт»", "ДЭ-00-000004"),
+        ]
+    )
+    resolve_database(con, aliases_path=no_aliases(tmp_path))
+    got = ids(con)
+    assert len(set(got.values())) == 4
+    rows = con.execute("SELECT id_a, id_b, score, reason FROM merge_candidates ORDER BY score").fetchall()
+    reason = "названия различаются только сокращением вида организации (НПФ, НТЦ…)"
+    assert rows == [
+        (*sorted([got["3"], got["4"]]), 89.7, reason),
+        (*sorted([got["1"], got["2"]]), 92.0, reason),
+    ]
 
 
 def test_same_licence_is_one_organization_two_licences_are_two(tmp_path: Path) -> None:
