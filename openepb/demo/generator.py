@@ -26,7 +26,7 @@ from urllib.parse import quote
 from openepb.config import load_sources
 from openepb.contract import SOURCE_FIELDS
 from openepb.demo import mess
-from openepb.demo.entities import ExpertOrg, Party, World, make_world
+from openepb.demo.entities import NEAR_HOMONYMS, ExpertOrg, Party, World, make_world
 from openepb.demo.offices import CAPPED_FORMATS, LAYOUTS, YEARS, OfficeLayout, Publication
 from openepb.demo.writers import (
     CellValue,
@@ -66,6 +66,7 @@ SAFETY_CASE_SHARE: dict[str, dict[int, float]] = {
     "E-TEHINNOV": {2014: 0.0, 2015: 0.0, 2016: 0.0, 2017: 0.8, 2018: 0.6},
 }
 DEFAULT_SAFETY_CASE_SHARE = 0.01
+MIN_HOMONYM_COUNT = 2
 TYPE_WEIGHTS = {"ТУ": 0.56, "ЗС": 0.2, "ТП": 0.08, "ИД": 0.07, "ДП": 0.05, "ДК": 0.02, "ДЛ": 0.02}
 EXCLUSION_SHARE = 0.015
 EXCLUSION_REASONS = (
@@ -259,8 +260,10 @@ def zipf_counts(total: int, size: int) -> list[int]:
 def plan_org_counts(experts: tuple[ExpertOrg, ...], year: int, total: int, seed: int) -> dict[str, int]:
     fixed = {key: by_year.get(year, 0) for key, by_year in FIXED_COUNTS.items()}
     order = yearly_order(experts, year, seed)
-    counts = zipf_counts(total - sum(fixed.values()), len(order))
-    return {**dict(zip(order, counts, strict=True)), **fixed}
+    counts = dict(zip(order, zipf_counts(total - sum(fixed.values()), len(order)), strict=True))
+    for key in {key for pair in NEAR_HOMONYMS for key in pair}:
+        counts[key] = max(counts[key], MIN_HOMONYM_COUNT)  # below the planted ranks, never zero
+    return counts | fixed
 
 
 def draw_types(key: str, year: int, count: int, rng: random.Random) -> list[str]:
