@@ -297,10 +297,9 @@ def write_xml(
             report.xml_values_dropped.update(piece.dropped)
             piece.path = tmp
             pieces.append(piece)
-        _assemble_register(out_dir / "records.xml", pieces, periods.get(None, (None, None)), generated)
-        _validate_xml(out_dir / "records.xml")
         for piece in pieces:
             _validate_xml(piece.path)
+        _assemble_register(out_dir / "records.xml", pieces, periods.get(None, (None, None)), generated)
         for piece in pieces:
             piece.path = offices_dir / f"{piece.code}.xml"
     return pieces
@@ -321,12 +320,15 @@ def _assemble_register(
     if not document.endswith(closing):
         raise ExportError("unexpected serialization of the register element")
     with atomic_path(path) as tmp, tmp.open("wb") as out:
+        # validated under the temporary name: an invalid register never replaces the published one
         out.write(document[: -len(closing)])
         for piece in pieces:
             with piece.path.open("rb") as source:
                 source.seek(piece.start)
                 _copy_range(source, out, piece.end - piece.start)
         out.write(closing + b"\n")
+        out.close()
+        _validate_xml(tmp)
 
 
 def _copy_range(source: BinaryIO, target: BinaryIO, size: int) -> None:
