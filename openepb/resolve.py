@@ -209,6 +209,7 @@ FUZZY_THRESHOLD = 90.0
 FUZZY_WINDOW = 4  # sorted-neighbourhood window
 FUZZY_BLOCK_MAX = 60  # first-token blocks up to this size are compared all against all
 AMBIGUOUS_CANDIDATES_MAX = 10
+_DIGITS = re.compile(r"\d+")  # names with different numbers (Шахта-3, Шахта-4) are different
 SIMILAR_REASON = "похожие названия"
 DESCRIPTOR_REASON = "названия различаются только сокращением вида организации (НПФ, НТЦ…)"
 
@@ -488,7 +489,8 @@ def _fuzzy_pairs(keys: list[str]) -> Iterator[tuple[int, int, float]]:
 
 def fuzzy_candidates(role: str, clusters: dict[str, Cluster]) -> Iterator[Candidate]:
     """Clusters whose name keys are similar (rapidfuzz ratio ≥ threshold) — suggestions only.
-    Pairs with two different strong keys are different organizations by rule and not suggested."""
+    Pairs with two different strong keys, or with different numbers in their names, are different
+    organizations by rule and not suggested."""
     keys: list[str] = []
     owners: list[Cluster] = []
     for cluster in clusters.values():
@@ -500,7 +502,7 @@ def fuzzy_candidates(role: str, clusters: dict[str, Cluster]) -> Iterator[Candid
     similar = ((i, j, score, SIMILAR_REASON) for i, j, score in _fuzzy_pairs(keys))
     for i, j, score, reason in itertools.chain(descriptor, similar):
         a, b = owners[i], owners[j]
-        if a.id == b.id or _different_strong(a, b):
+        if a.id == b.id or _different_strong(a, b) or _DIGITS.findall(keys[i]) != _DIGITS.findall(keys[j]):
             continue
         pair = (min(a.id, b.id), max(a.id, b.id))
         if pair not in best:

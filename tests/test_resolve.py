@@ -266,6 +266,19 @@ def test_typos_are_only_suggested(tmp_path: Path) -> None:
     assert score == 97.1
 
 
+def test_names_with_different_numbers_are_not_suggested(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            expert("1", "ООО «Шахта Воронеж»"),
+            expert("2", "ООО «Шахта Воронеж-3»"),
+            expert("3", "ООО «Шахта Воронеж-4»"),
+        ]
+    )
+    resolve_database(con, aliases_path=no_aliases(tmp_path))
+    assert len(set(ids(con).values())) == 3
+    assert con.execute("SELECT count(*) FROM merge_candidates").fetchone() == (0,)
+
+
 def test_aliases_merge_what_the_rules_keep_apart(tmp_path: Path) -> None:
     con = make_db(
         [
