@@ -22,7 +22,6 @@ from openepb.config import load_sources
 from openepb.rank import build_rankings, check_rankings
 from openepb.store import StoreWriter
 
-YEARS = {2014: 0.12, 2015: 0.16, 2016: 0.2, 2017: 0.24, 2018: 0.28}
 TYPES = {"ТУ": 0.45, "ЗС": 0.22, "ТП": 0.12, "ИД": 0.07, "ДП": 0.05, "ОБ": 0.05, "ДК": 0.025, "ДЛ": 0.015}
 
 
@@ -49,7 +48,12 @@ def _zipf(n: int, s: float, u: str) -> str:
     return f"least({n - 1}, floor(pow((pow({n + 1}, {a}) - 1) * {u} + 1, {1 / a}) - 1))::INTEGER"
 
 
-def generate(db_path: Path, records: int, experts: int, applicants: int) -> None:
+def year_weights(first: int, last: int) -> dict[int, float]:
+    """Volume grows by a third of the first year's each year (2014: 1, 2018: 2.33)."""
+    return {y: 1 + (y - first) / 3 for y in range(first, last + 1)}
+
+
+def generate(db_path: Path, records: int, experts: int, applicants: int, years: dict[int, float]) -> None:
     offices = load_sources().offices
     office_weights = {i: 1.0 / (i + 1) ** 0.6 for i in range(len(offices))}
     codes = [o.code for o in offices]
@@ -62,7 +66,7 @@ def generate(db_path: Path, records: int, experts: int, applicants: int) -> None
     INSERT INTO records (reg_number, office_code, district, year, date_registered, object_type,
                          expert_org_id, expert_org_name, applicant_id, applicant_name, excluded_date)
     WITH base AS (
-        SELECT i, {_pick(YEARS, _uniform("i", 1))} AS year,
+        SELECT i, {_pick(years, _uniform("i", 1))} AS year,
                {_pick(TYPES, _uniform("i", 2))} AS t,
                {_pick(office_weights, _uniform("i", 5))} AS office,
                {expert_rank} AS er,
@@ -104,6 +108,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=2_000_000)
     parser.add_argument("--experts", type=int, default=300)
     parser.add_argument("--applicants", type=int, default=100_000)
+    parser.add_argument("--first-year", type=int, default=2014)
+    parser.add_argument("--last-year", type=int, default=2018)
     parser.add_argument("--samples", type=int, default=100, help="combinations the check compares")
     parser.add_argument("--keep", type=Path, help="write the database and files here and keep them")
     args = parser.parse_args()
@@ -113,7 +119,8 @@ def main() -> None:
     db_path, out_dir = work / "bench.duckdb", work / "rank"
     try:
         started = time.perf_counter()
-        generate(db_path, args.records, args.experts, args.applicants)
+        years = year_weights(args.first_year, args.last_year)
+        generate(db_path, args.records, args.experts, args.applicants, years)
         print(f"generated {args.records:,} records in {time.perf_counter() - started:.1f} s")
         report = build_rankings(db_path, out_dir, quiet=True)
         for line in report.lines():

@@ -340,6 +340,14 @@ def test_display_names_come_from_organizations_table(tmp_path: Path) -> None:
     assert load(tmp_path / "b" / top)["top"]["expert"][0][1] == "ООО «Ромашка» (по лицензии)"
 
 
+def test_empty_store_writes_an_empty_manifest(tmp_path: Path) -> None:
+    report = build_rankings(make_db(tmp_path / "r.duckdb", []), tmp_path / "rank", quiet=True)
+    manifest = load(tmp_path / "rank/manifest.json")
+    assert (report.combinations, manifest["years"], manifest["types"]) == (0, [], [])
+    assert manifest["variants"]["active"]["orgs"]["expert"] == {"count": 0, "first_ids": []}
+    assert check_rankings(tmp_path / "r.duckdb", tmp_path / "rank") == []
+
+
 def test_check_reports_a_tampered_file(tmp_path: Path) -> None:
     db = make_db(tmp_path / "r.duckdb", random_records(7, n=200))
     out = tmp_path / "rank"
