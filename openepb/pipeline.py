@@ -23,14 +23,20 @@ from tqdm import tqdm
 from openepb import readers
 from openepb.config import Office, Sources, load_sources
 from openepb.contract import SOURCE_FIELDS
+from openepb.licences import read_licence_register
 from openepb.normalize import FileResult, normalize_rows
 from openepb.problems import Problem, problem_codes
+from openepb.resolve import ResolveReport, resolve_database
 from openepb.store import FILE_KINDS, StoreWriter
 
 #: Files of a mirrored website that are never register data; skipped and counted, not read.
 ASSET_SUFFIXES = frozenset(
     {".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".woff", ".woff2", ".ttf", ".map"}
 )
+#: The federal site's folder in a mirror (www.gosnadzor.ru): the licence register lives there.
+FEDERAL_FOLDER = "www"
+#: Where the register of licences for expertise sits under the federal folder.
+LICENCE_REGISTER_PATH = "service/list/reestr_licences_99fz"
 #: Fields compared when a registration number repeats, to flag conflicting republications.
 COMPARED_FIELDS = tuple(f for f in SOURCE_FIELDS if f != "reg_number")
 
@@ -69,6 +75,8 @@ class BuildSummary:
     offices: dict[str, OfficeSummary]
     unknown_folders: list[str]
     database: Path
+    resolve: ResolveReport | None = None
+    licences: int = 0
 
     @property
     def records(self) -> int:
@@ -80,6 +88,8 @@ def discover_files(root: Path, sources: Sources) -> tuple[list[SourceFile], list
     files: list[SourceFile] = []
     unknown: list[str] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if folder.name == FEDERAL_FOLDER:
+            continue
         if sources.office(folder.name) is None:
             unknown.append(folder.name)
             continue
@@ -219,12 +229,18 @@ def build_database(
                 ),
             )
         _write_offices(store, sources)
-        store.set_meta({"input": input_dir.name, "files": len(files)})
+        store.flush()
+        licence_folder = input_dir / FEDERAL_FOLDER / LICENCE_REGISTER_PATH
+        licences = read_licence_register(licence_folder) if licence_folder.is_dir() else []
+        report = resolve_database(store.con, licences=licences)
+        store.set_meta({"input": input_dir.name, "files": len(files), "licences": len(licences)})
         store.close()
     except BaseException:
         store.abort()
         raise
-    return BuildSummary({k: v for k, v in offices.items() if v.files}, unknown, db_path)
+    return BuildSummary(
+        {k: v for k, v in offices.items() if v.files}, unknown, db_path, resolve=report, licences=len(licences)
+    )
 
 
 def _take_outcome(

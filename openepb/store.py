@@ -151,9 +151,13 @@ class StoreWriter:
             [(k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()],
         )
 
-    def close(self) -> None:
+    def flush(self) -> None:
+        """Write every buffered row, so later stages of the build can query the tables."""
         for buffer in self.buffers.values():
             self._flush(buffer)
+
+    def close(self) -> None:
+        self.flush()
         self.con.execute("CHECKPOINT")
         self.con.close()
         os.replace(self.tmp_path, self.path)
