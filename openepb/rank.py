@@ -526,7 +526,8 @@ def combo_payload(
         np.array(axes.office_district, dtype=np.int64), weights=by_office, minlength=len(axes.districts)
     )
     distinct = {role: rankings[role].distinct for role in rankings}
-    distinct["office"] = int((by_office > 0).sum())
+    named = np.array([o != NONE for o in axes.offices], dtype=bool)
+    distinct["office"] = int(((by_office > 0) & named).sum())  # like count(DISTINCT office_code)
     return {
         "n": total,
         "distinct": [distinct.get(k, 0) for k in DISTINCT_KEYS],
@@ -618,23 +619,28 @@ def _say(quiet: bool, text: str) -> None:
         print(f"rank: {text}", file=sys.stderr)
 
 
-def _build_variant(
-    con: duckdb.DuckDBPyConnection,
-    axes: Axes,
-    variant: str,
-    writer: Writer,
-    top_n: int,
-    stages: dict[str, float],
-) -> dict[str, Any]:
-    """Writes one variant's combination, movement and organization files; returns its manifest part."""
-    started = time.perf_counter()
-    _variant_view(con, VARIANTS[variant])
-    totals = load_totals(con, axes)
-    roles = {role: load_role(con, axes, role) for role in ROLES}
-    stages["duckdb"] = stages.get("duckdb", 0.0) + time.perf_counter() - started
+class Stopwatch:
+    """Seconds per stage, summed over variants, for the report."""
 
-    started = time.perf_counter()
-    movement: dict[str, dict[str, Any]] = {}
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self.started
+        self.started = now
+
+
+def _write_combinations(
+    writer: Writer,
+    variant: str,
+    axes: Axes,
+    totals: np.ndarray,
+    roles: dict[str, RoleCells],
+    top_n: int,
+) -> None:
+    """One file per combination; and, over all regions, the movement tables of each type."""
     for type_ in (None, *range(len(axes.types))):
         for region in axes.regions():
             mask = axes.office_mask(region)
@@ -652,22 +658,33 @@ def _build_variant(
                     s = slices[role]
                     per_year = [(s.orgs, s.counts(y, y)) for y in range(len(axes.years))]
                     tables = _movement_table(roles[role], axes, per_year, top_n)
-                    movement.setdefault(role, {})[type_key] = tables
-    for role, by_type in movement.items():
-        for type_key, tables in by_type.items():
-            writer.write(
-                f"{variant}/m/{role}/{type_key}.json", {"years": list(axes.years), "top": tables}, "movement"
-            )
-    stages["combinations"] = stages.get("combinations", 0.0) + time.perf_counter() - started
+                    movement = {"years": list(axes.years), "top": tables}
+                    writer.write(f"{variant}/m/{role}/{type_key}.json", movement, "movement")
 
-    started = time.perf_counter()
-    orgs: dict[str, Any] = {}
+
+def _write_organizations(writer: Writer, variant: str, axes: Axes, roles: dict[str, RoleCells]) -> dict:
+    """The organization shards of each role; returns the manifest's shard index."""
+    index: dict[str, Any] = {}
     for role, cells in roles.items():
         shards = _org_shards(cells, axes)
         for i, shard in enumerate(shards):
             writer.write(f"{variant}/o/{role}/{i}.json", shard, "org")
-        orgs[role] = {"count": len(cells.ids), "first_ids": [shard[0][0] for shard in shards]}
-    stages["organizations"] = stages.get("organizations", 0.0) + time.perf_counter() - started
+        index[role] = {"count": len(cells.ids), "first_ids": [shard[0][0] for shard in shards]}
+    return index
+
+
+def _build_variant(
+    con: duckdb.DuckDBPyConnection, axes: Axes, variant: str, writer: Writer, top_n: int, clock: Stopwatch
+) -> dict[str, Any]:
+    """Writes one variant's combination, movement and organization files; returns its manifest part."""
+    _variant_view(con, VARIANTS[variant])
+    totals = load_totals(con, axes)
+    roles = {role: load_role(con, axes, role) for role in ROLES}
+    clock.lap("duckdb")
+    _write_combinations(writer, variant, axes, totals, roles, top_n)
+    clock.lap("combinations")
+    orgs = _write_organizations(writer, variant, axes, roles)
+    clock.lap("organizations")
     return {"records": int(totals.sum()), "orgs": orgs}
 
 
@@ -715,7 +732,7 @@ def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool
     if top_n < 1:
         raise ValueError("top_n must be at least 1")
     started = time.perf_counter()
-    stages: dict[str, float] = {}
+    clock = Stopwatch()
     con = _open(db_path)
     try:
         axes, reference = load_axes(con)
@@ -723,7 +740,7 @@ def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool
         variants: dict[str, Any] = {}
         for variant in VARIANTS:
             _say(quiet, f"variant {variant}")
-            variants[variant] = _build_variant(con, axes, variant, writer, top_n, stages)
+            variants[variant] = _build_variant(con, axes, variant, writer, top_n, clock)
     finally:
         con.close()
     writer.write("manifest.json", _manifest(axes, reference, variants, top_n), "manifest")
@@ -742,7 +759,7 @@ def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool
         largest_org_shard_gzip=max(org.gzip, default=0),
         organizations={r: variants[next(iter(VARIANTS))]["orgs"][r]["count"] for r in ROLES},
         records=variants[next(iter(VARIANTS))]["records"],
-        stages=stages,
+        stages=clock.stages,
     )
     for line in report.lines():
         _say(quiet, line)

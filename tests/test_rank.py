@@ -68,7 +68,7 @@ def record(
     applicant: str | None = None,
     *,
     type_: str | None = "ТУ",
-    office: str = "mos",
+    office: str | None = "mos",
     month: int | None = 1,
     excluded: bool = False,
     expert_name: str | None = None,
@@ -76,7 +76,7 @@ def record(
     return {
         "reg_number": f"01-{type_}-00001-{year}",
         "office_code": office,
-        "district": OFFICES[office][0],
+        "district": OFFICES[office][0] if office else None,
         "year": year,
         "date_registered": date(year, month, 15) if month else None,
         "object_type": type_,
@@ -93,7 +93,7 @@ def random_records(seed: int, n: int = 700) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     years = [2015, 2016, 2018, 2019]  # a gap: ranges run over the years present
     types = ["ТУ", "ЗС", "ОБ", "ДП", None]
-    offices = list(OFFICES)[:-1]  # "ural" has no records: its district is absent from the data
+    offices = [*list(OFFICES)[:-1], None]  # "ural" has no records: its district is absent from the data
     experts = [f"E{i:02d}" for i in range(12)] + [None]
     applicants = [f"A{i:03d}" for i in range(60)] + [None]
     rows = []
@@ -104,7 +104,7 @@ def random_records(seed: int, n: int = 700) -> list[dict[str, Any]]:
                 rng.choices(experts, weights=[2**-i if i < 12 else 0.05 for i in range(13)])[0],
                 rng.choice(applicants),
                 type_=rng.choices(types, weights=[8, 4, 2, 1, 0.2])[0],
-                office=rng.choices(offices, weights=[6, 3, 2, 1])[0],
+                office=rng.choices(offices, weights=[6, 3, 2, 1, 0.2])[0],
                 month=rng.choice([*range(1, 13), None]),
                 excluded=rng.random() < 0.05,
             )
@@ -150,8 +150,8 @@ def expected_payload(con: duckdb.DuckDBPyConnection, axes: Axes, combo: Combo, t
         )
     )
     by_type = dict(rows(f"SELECT coalesce(object_type, '{NONE}'), count(*) {base} GROUP BY 1"))
-    by_office = dict(rows(f"SELECT office_code, count(*) {base} GROUP BY 1"))
-    by_district = dict(rows(f"SELECT district, count(*) {base} GROUP BY 1"))
+    by_office = dict(rows(f"SELECT coalesce(office_code, '{NONE}'), count(*) {base} GROUP BY 1"))
+    by_district = dict(rows(f"SELECT coalesce(district, '{NONE}'), count(*) {base} GROUP BY 1"))
     payload = {
         "n": n,
         "distinct": list(
@@ -247,9 +247,10 @@ def test_sampled_combinations_equal_duckdb(tmp_path: Path, seed: int) -> None:
     axes = axes_from_manifest(manifest)
     assert axes.years == (2015, 2016, 2018, 2019)
     assert axes.types == ("ТУ", "ЗС", "ОБ", "ДП", NONE)
-    assert axes.districts == ("CFD", "NWFD", "VFD")
+    assert axes.districts == ("CFD", "NWFD", "VFD", NONE)
+    assert axes.offices == ("mos", "cntr", "szap", "zural", NONE)
     combos = list(axes.combos())
-    assert report.combinations == len(combos) == 10 * 6 * (1 + 3 + 4)
+    assert report.combinations == len(combos) == 10 * 6 * (1 + 4 + 5)
     indexes = {
         role: OrgIndex(out, "active", role, manifest["variants"]["active"]["orgs"][role]["first_ids"])
         for role in ROLE_COLUMNS
