@@ -12,10 +12,11 @@ import openpyxl
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.pdfencrypt import StandardEncryption
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -134,7 +135,8 @@ def write_pdf(path: Path, password: str | None = None) -> Path:
     rows += [[str(i), f"58-ТУ-{i:05d}-2018", f"ООО «Ромашка {i}»\nг. Москва"] for i in range(1, PDF_ROWS + 1)]
     encrypt = StandardEncryption(password) if password else None
     document = SimpleDocTemplate(str(path), pagesize=A4, encrypt=encrypt)
-    table = Table(rows, repeatRows=1, rowHeights=[40] + [100] * PDF_ROWS)
+    # the address column is wide enough for «г.» after the name: the line break there is typed
+    table = Table(rows, repeatRows=1, colWidths=[30, 120, 200], rowHeights=[40] + [100] * PDF_ROWS)
     table.setStyle(
         TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("GRID", (0, 0), (-1, -1), 0.5, colors.black)])
     )
@@ -157,6 +159,33 @@ def write_merged_pdf(path: Path) -> Path:
     ]
     table.setStyle(TableStyle(style))
     SimpleDocTemplate(str(path), pagesize=A4).build([table])
+    return path
+
+
+#: (cell width in pt, Paragraph markup) of the one-row table of ``write_wrapped_pdf``; reportlab
+#: pads a cell by 6 pt on each side and splits a word too long for the cell mid-word.
+WRAPPED_PDF_CELLS = [
+    (
+        120,
+        "Заключение экспертизы промышленной безопасности на техническое устройство, "
+        "применяемое на опасном производственном объекте",
+    ),
+    (150, "ООО «Ромашка»<br/>г. Москва"),
+    (80, "тел. 8(473)200-00-00"),
+    (50, "Газпромнефтьхимсалаватпроект"),
+    (96, "АО «Газпромнефть-ОНПЗ»"),
+]
+
+
+def write_wrapped_pdf(
+    path: Path, cells: list[tuple[int, str]] = WRAPPED_PDF_CELLS, producer: str = "Microsoft® Word 2016"
+) -> Path:
+    """One row of Paragraph cells that wrap, under the producer name an office's PDF would carry."""
+    style = ParagraphStyle("cell", fontName=register_font(), fontSize=8, leading=10)
+    row = [Paragraph(text, style) for _, text in cells]
+    table = Table([row], colWidths=[width for width, _ in cells])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    SimpleDocTemplate(str(path), pagesize=A4, producer=producer).build([table])
     return path
 
 

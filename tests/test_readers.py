@@ -20,6 +20,7 @@ from fixtures_readers import (
     write_merged_pdf,
     write_pdf,
     write_scanned_pdf,
+    write_wrapped_pdf,
     write_xlsx,
 )
 
@@ -180,6 +181,35 @@ def test_pdf_merged_cells_fill_every_covered_position(tmp_path: Path) -> None:
         RawRow("page 1", 4, ("1", "ООО «Ромашка»", "г. Тула")),
         RawRow("page 1", 5, ("2", "ООО «Ромашка»", "")),
     ]
+
+
+def test_pdf_soft_wraps_join_and_typed_breaks_stay(tmp_path: Path) -> None:
+    """Wrapped lines → one; a <br/> before a word that would have fitted → "\\n"; a phone split after
+    its hyphen; a word longer than the cell split mid-word; a name wrapped after its hyphen."""
+    assert list(read_rows(write_wrapped_pdf(tmp_path / "wrapped.pdf"))) == [
+        RawRow(
+            "page 1",
+            1,
+            (
+                "Заключение экспертизы промышленной безопасности на техническое устройство, "
+                "применяемое на опасном производственном объекте",
+                "ООО «Ромашка»\nг. Москва",
+                "тел. 8(473)200-00-00",
+                "Газпромнефтьхимсалаватпроект",
+                "АО «Газпромнефть-ОНПЗ»",
+            ),
+        )
+    ]
+
+
+def test_pdf_reportlab_line_may_end_with_part_of_a_long_word(tmp_path: Path) -> None:
+    """ReportLab starts «Воронежсинтезкаучук» after «ПАО» and splits it; a Word-made PDF never does,
+    so there the same geometry reads as two words."""
+    cells = [(30, "1"), (90, "ПАО «Воронежсинтезкаучук»")]
+    reportlab = write_wrapped_pdf(tmp_path / "reportlab.pdf", cells, producer="ReportLab PDF Library")
+    word = write_wrapped_pdf(tmp_path / "word.pdf", cells)
+    assert [row.cells for row in read_rows(reportlab)] == [("1", "ПАО «Воронежсинтезкаучук»")]
+    assert [row.cells for row in read_rows(word)] == [("1", "ПАО «Воронежсин тезкаучук»")]
 
 
 def test_csv_cp1251_semicolon_multiline_quoted_cell(tmp_path: Path) -> None:

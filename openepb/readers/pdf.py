@@ -8,30 +8,58 @@ table. A scan (no page has any text) is ``pdf_no_text``: OCR is out of scope.
 A merged cell's text is repeated into every grid position it covers, as in the other formats:
 pdfplumber marks a covered position ``None``, and the cell whose box contains that position's centre
 gives the text. A position no cell covers (a gap in an irregular ruling) is ``""``.
+
+A cell's text is laid out in lines, and most line ends are soft wraps (the renderer ran out of
+width), not breaks the author typed. A break is soft when the first word of the next line would not
+have fitted at the end of the line within the cell's width (the cell box minus the padding seen on
+the left, taken as equal on the right): soft wraps join with a space, or with nothing after a hyphen
+and inside a word too long for the cell; any other break is kept as ``"\n"``. Word, Excel and
+LibreOffice start a word too long for the cell on a line of its own before splitting it, so only a
+one-word line can end mid-word; ReportLab fills the current line first, so its PDFs (the demo
+corpus) also treat a longer line ending mid-word that way, at the price of gluing two words now and
+then when a line happens to end within one letter of the edge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import bisect
+import statistics
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.table import Table as TableFinderTable
+from pdfplumber.utils import cluster_objects, extract_text
 from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.text import LIGATURES
 
 from openepb.readers import RawRow, ReadError
 
 Box = tuple[float, float, float, float]
+Char = dict[str, Any]
 TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
+X_TOLERANCE = 3.0  # pdfplumber's default gap (pt) that starts a new word without a space char
+Y_TOLERANCE = 3.0  # pdfplumber's default difference of ``top`` (pt) within one line
+SPACE_EM = 0.25  # width of a space in ems when the cell has no space char to measure (Times)
+FIT_SLACK = 0.05  # pt of rounding a renderer's width arithmetic may leave
+#: A soft wrap after these joins with nothing: a hyphen stays (``200-`` + ``00-00``), and an opening
+#: quote or bracket belongs to the next word (reportlab splits ``АО «`` + ``Газпромнефть-ОНПЗ»``).
+JOIN_AFTER = ("-", "\u2010", "«", "„", "(", "[")
+#: Producers whose layout puts the first part of a word too long for the cell at the end of a line
+#: that already holds other words.
+SPLIT_AFTER_WORDS_PRODUCERS = ("ReportLab",)
 
 
 def read_pdf(path: Path) -> Iterator[RawRow]:
     """Rows of every table of every page; ``pdf_no_text`` when no page has text at all."""
     with open_pdf(path) as pdf:
         pages_with_text = 0
+        split_after_words = splits_after_words(pdf)
         for number, page in enumerate(pdf.pages, start=1):
-            tables = page_tables(page)
+            tables = page_tables(page, split_after_words)
             page.close()  # frees the page's parsed objects: long registers have hundreds of pages
             if tables is None:
                 continue
@@ -60,22 +88,33 @@ def pdf_error(error: BaseException) -> ReadError:
     return ReadError("file_corrupt", f"pdf: файл не читается ({type(cause).__name__}: {cause})")
 
 
-def page_tables(page: pdfplumber.page.Page) -> list[list[list[str]]] | None:
+def splits_after_words(pdf: pdfplumber.PDF) -> bool:
+    """Whether the producer may end a line holding other words with part of a too long word."""
+    producer = str(pdf.metadata.get("Producer", ""))
+    return any(name in producer for name in SPLIT_AFTER_WORDS_PRODUCERS)
+
+
+def page_tables(page: pdfplumber.page.Page, split_after_words: bool = False) -> list[list[list[str]]] | None:
     """Ruled tables of the page, or tables found by text alignment; None for a page without text."""
     try:
-        if not page.chars:
+        chars = page.chars
+        if not chars:
             return None
         tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
-        return [table_grid(table) for table in tables]
+        return [table_grid(table, chars, split_after_words) for table in tables]
     except Exception as e:
         raise pdf_error(e) from e
 
 
-def table_grid(table: TableFinderTable) -> list[list[str]]:
+def table_grid(
+    table: TableFinderTable, chars: Sequence[Char], split_after_words: bool = False
+) -> list[list[str]]:
     """The table's texts with every position a merged cell covers filled with that cell's text."""
-    texts = table.extract()
     boxes = [row.cells for row in table.rows]
-    origin_text = {box: texts[r][c] or "" for r, row in enumerate(boxes) for c, box in enumerate(row) if box}
+    origin_text = {
+        box: cell_text(box, box_chars, split_after_words)
+        for box, box_chars in chars_by_box(table.cells, chars).items()
+    }
     lefts = sorted({box[0] for box in table.cells}) + [table.bbox[2]]
     tops = sorted({box[1] for box in table.cells}) + [table.bbox[3]]
     grid = []
@@ -94,3 +133,122 @@ def covering_box(point: tuple[float, float], boxes: Iterable[Box]) -> Box | None
     """The first cell box (x0, top, x1, bottom) containing the point."""
     x, y = point
     return next((b for b in boxes if b[0] <= x <= b[2] and b[1] <= y <= b[3]), None)
+
+
+def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[Char]]:
+    """The chars whose centre lies in each box, as pdfplumber's ``Table.extract`` assigns them.
+
+    The page's chars are sorted by vertical centre once, so each box only scans its own band of the
+    page instead of every char (a per-cell ``crop`` is far too slow on registers of many pages).
+    """
+    ordered = sorted(chars, key=vertical_centre)
+    centres = [vertical_centre(char) for char in ordered]
+    result = {}
+    for box in boxes:
+        x0, top, x1, bottom = box
+        band = ordered[bisect.bisect_left(centres, top) : bisect.bisect_left(centres, bottom)]
+        result[box] = [char for char in band if x0 <= (char["x0"] + char["x1"]) / 2 < x1]
+    return result
+
+
+def vertical_centre(char: Char) -> float:
+    return (char["top"] + char["bottom"]) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str
+    x0: float
+    x1: float
+    first_char_width: float  # how much of the word a renderer could have put on the line above
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+    @property
+    def width(self) -> float:
+        return self.words[-1].x1 - self.words[0].x0
+
+
+def cell_text(box: Box, chars: list[Char], split_after_words: bool = False) -> str:
+    """The cell's text with soft wraps joined and typed line breaks kept as ``"\\n"``."""
+    if not chars:
+        return ""
+    if not all(char["upright"] for char in chars):
+        return extract_text(chars)  # rotated text: pdfplumber's own reading, breaks as drawn
+    lines = text_lines(chars)
+    if not lines:
+        return ""
+    padding = min(char["x0"] for char in chars) - box[0]
+    width = box[2] - box[0] - 2 * padding
+    space = space_width(chars)
+    parts = [lines[0].text]
+    for above, below in zip(lines, lines[1:], strict=False):
+        parts += [line_joint(above, below, width, space, split_after_words), below.text]
+    return "".join(parts)
+
+
+def text_lines(chars: list[Char]) -> list[Line]:
+    """Chars grouped into lines by ``top`` and into words by space chars and gaps, top to bottom."""
+    lines = []
+    for cluster in cluster_objects(chars, "top", Y_TOLERANCE):
+        words = line_words(sorted(cluster, key=lambda char: char["x0"]))
+        if words:
+            lines.append(Line(tuple(words)))
+    return lines
+
+
+def line_words(chars: list[Char]) -> list[Word]:
+    """The words of one line of chars sorted left to right."""
+    groups: list[list[Char]] = []
+    previous = None
+    for char in chars:
+        if char["text"].isspace():
+            previous = None
+            continue
+        if previous is None or char["x0"] > previous["x1"] + X_TOLERANCE:
+            groups.append([])
+        groups[-1].append(char)
+        previous = char
+    return [
+        Word(
+            "".join(LIGATURES.get(c["text"], c["text"]) for c in group),
+            group[0]["x0"],
+            group[-1]["x1"],
+            group[0]["x1"] - group[0]["x0"],
+        )
+        for group in groups
+    ]
+
+
+def space_width(chars: list[Char]) -> float:
+    """The width of a space in the cell: measured on its space chars, else estimated from the size."""
+    spaces = [char["x1"] - char["x0"] for char in chars if char["text"] == " " and char["x1"] > char["x0"]]
+    return statistics.median(spaces) if spaces else SPACE_EM * statistics.median(c["size"] for c in chars)
+
+
+def line_joint(above: Line, below: Line, width: float, space: float, split_after_words: bool = False) -> str:
+    """What stands between two lines of a cell: ``" "`` or ``""`` for a soft wrap, ``"\\n"`` for a typed break."""
+    glued = above.text.endswith(JOIN_AFTER)
+    needed = below.words[0].width + (0 if glued else space)
+    if above.width + needed <= width + FIT_SLACK:
+        return "\n"  # the next word would have fitted: the author broke the line
+    split = (split_after_words or len(above.words) == 1) and word_split(above, below, width)
+    return "" if glued or split else " "
+
+
+def word_split(above: Line, below: Line, width: float) -> bool:
+    """A word too long for the cell broken mid-word: the line above is full to the last char, and
+    its last word and the next line's first word together are wider than the cell."""
+    full = above.width + below.words[0].first_char_width > width - FIT_SLACK
+    return full and above.words[-1].width + below.words[0].width > width + FIT_SLACK
