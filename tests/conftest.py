@@ -28,8 +28,10 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     from openepb.demo.generator import generate
     from openepb.pipeline import build_database
 
-    # getbasetemp() is per worker under xdist; its parent is shared by the whole run.
-    shared = tmp_path_factory.getbasetemp().parent / "demo-build"
+    # Under xdist getbasetemp() is per worker and its parent belongs to this run; without xdist the
+    # parent outlives the run, so the run's own base folder is used.
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "demo-build"
     shared.mkdir(exist_ok=True)
     database = shared / "openepb.duckdb"
     ready = shared / "ready.json"
