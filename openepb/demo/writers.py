@@ -714,7 +714,13 @@ def write_pdf(path: Path, table: Table, *, title: str = "", after: Iterable[str]
         str(path), pagesize=landscape(A4), leftMargin=cm, rightMargin=cm, topMargin=cm, bottomMargin=cm
     )
     widths = [f * page.width for f in _relative_widths(table, layout.ncols)]
-    data = [[_pdf_cell(value, cell_style, Paragraph) for value in row] for row in layout.rows]
+    data = [
+        [
+            _pdf_cell(value, cell_style, Paragraph, _span_width(layout, widths, r, c))
+            for c, value in enumerate(row)
+        ]
+        for r, row in enumerate(layout.rows)
+    ]
     # reportlab repeats a tuple of rows wrongly, so rows above the header become their own table
     # drawn flush above the main one, whose header then starts at row 0 (repeatRows=count).
     split = header.start if header else 0
@@ -753,9 +759,39 @@ def _pdf_paragraph(text: str, style, paragraph_class):
     return paragraph_class(xml_escape(text).replace("\n", "<br/>"), style)
 
 
-def _pdf_cell(value: CellValue, style, paragraph_class):
+PDF_CELL_PADDING = 6  # reportlab's default left and right cell padding, pt
+
+
+def _span_width(layout: _Layout, widths: list[float], row: int, col: int) -> float:
+    merge = layout.spans.get((row, col))
+    return sum(widths[col : col + merge.cols]) if merge else widths[col]
+
+
+def _words_too_long_on_own_line(text: str, width: float, style) -> str:
+    """Start a word too long for the cell on a line of its own, as Word and LibreOffice do.
+
+    reportlab would otherwise fill the current line with the word's first letters, a layout no
+    office's PDF shows; its own mid-word split is then left only for a word alone on its line.
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    room = width - 2 * PDF_CELL_PADDING
+    lines = []
+    for line in text.split("\n"):
+        words = line.split(" ")
+        out = [words[0]]
+        for word in words[1:]:
+            too_long = stringWidth(word, style.fontName, style.fontSize) > room
+            out.append(("\n" if too_long else " ") + word)
+        lines.append("".join(out))
+    return "\n".join(lines)
+
+
+def _pdf_cell(value: CellValue, style, paragraph_class, width: float):
     text = render_cell(value)
-    return _pdf_paragraph(text, style, paragraph_class) if text else ""
+    if not text:
+        return ""
+    return _pdf_paragraph(_words_too_long_on_own_line(text, width, style), style, paragraph_class)
 
 
 # ---------------------------------------------------------------------------------------------

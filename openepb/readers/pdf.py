@@ -15,9 +15,7 @@ have fitted at the end of the line within the cell's width (the cell box minus t
 the left, taken as equal on the right): soft wraps join with a space, or with nothing after a hyphen
 and inside a word too long for the cell; any other break is kept as ``"\n"``. Word, Excel and
 LibreOffice start a word too long for the cell on a line of its own before splitting it, so only a
-one-word line can end mid-word; ReportLab fills the current line first, so its PDFs (the demo
-corpus) also treat a longer line ending mid-word that way, at the price of gluing two words now and
-then when a line happens to end within one letter of the edge.
+one-word line can end mid-word.
 """
 
 from __future__ import annotations
@@ -48,18 +46,14 @@ FIT_SLACK = 0.05  # pt of rounding a renderer's width arithmetic may leave
 #: A soft wrap after these joins with nothing: a hyphen stays (``200-`` + ``00-00``), and an opening
 #: quote or bracket belongs to the next word (reportlab splits ``АО «`` + ``Газпромнефть-ОНПЗ»``).
 JOIN_AFTER = ("-", "\u2010", "«", "„", "(", "[")
-#: Producers whose layout puts the first part of a word too long for the cell at the end of a line
-#: that already holds other words.
-SPLIT_AFTER_WORDS_PRODUCERS = ("ReportLab",)
 
 
 def read_pdf(path: Path) -> Iterator[RawRow]:
     """Rows of every table of every page; ``pdf_no_text`` when no page has text at all."""
     with open_pdf(path) as pdf:
         pages_with_text = 0
-        split_after_words = splits_after_words(pdf)
         for number, page in enumerate(pdf.pages, start=1):
-            tables = page_tables(page, split_after_words)
+            tables = page_tables(page)
             page.close()  # frees the page's parsed objects: long registers have hundreds of pages
             if tables is None:
                 continue
@@ -88,32 +82,23 @@ def pdf_error(error: BaseException) -> ReadError:
     return ReadError("file_corrupt", f"pdf: файл не читается ({type(cause).__name__}: {cause})")
 
 
-def splits_after_words(pdf: pdfplumber.PDF) -> bool:
-    """Whether the producer may end a line holding other words with part of a too long word."""
-    producer = str(pdf.metadata.get("Producer", ""))
-    return any(name in producer for name in SPLIT_AFTER_WORDS_PRODUCERS)
-
-
-def page_tables(page: pdfplumber.page.Page, split_after_words: bool = False) -> list[list[list[str]]] | None:
+def page_tables(page: pdfplumber.page.Page) -> list[list[list[str]]] | None:
     """Ruled tables of the page, or tables found by text alignment; None for a page without text."""
     try:
         chars = page.chars
         if not chars:
             return None
         tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
-        return [table_grid(table, chars, split_after_words) for table in tables]
+        return [table_grid(table, chars) for table in tables]
     except Exception as e:
         raise pdf_error(e) from e
 
 
-def table_grid(
-    table: TableFinderTable, chars: Sequence[Char], split_after_words: bool = False
-) -> list[list[str]]:
+def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> list[list[str]]:
     """The table's texts with every position a merged cell covers filled with that cell's text."""
     boxes = [row.cells for row in table.rows]
     origin_text = {
-        box: cell_text(box, box_chars, split_after_words)
-        for box, box_chars in chars_by_box(table.cells, chars).items()
+        box: cell_text(box, box_chars) for box, box_chars in chars_by_box(table.cells, chars).items()
     }
     lefts = sorted({box[0] for box in table.cells}) + [table.bbox[2]]
     tops = sorted({box[1] for box in table.cells}) + [table.bbox[3]]
@@ -180,7 +165,7 @@ class Line:
         return self.words[-1].x1 - self.words[0].x0
 
 
-def cell_text(box: Box, chars: list[Char], split_after_words: bool = False) -> str:
+def cell_text(box: Box, chars: list[Char]) -> str:
     """The cell's text with soft wraps joined and typed line breaks kept as ``"\\n"``."""
     if not chars:
         return ""
@@ -194,7 +179,7 @@ def cell_text(box: Box, chars: list[Char], split_after_words: bool = False) -> s
     space = space_width(chars)
     parts = [lines[0].text]
     for above, below in zip(lines, lines[1:], strict=False):
-        parts += [line_joint(above, below, width, space, split_after_words), below.text]
+        parts += [line_joint(above, below, width, space), below.text]
     return "".join(parts)
 
 
@@ -237,13 +222,13 @@ def space_width(chars: list[Char]) -> float:
     return statistics.median(spaces) if spaces else SPACE_EM * statistics.median(c["size"] for c in chars)
 
 
-def line_joint(above: Line, below: Line, width: float, space: float, split_after_words: bool = False) -> str:
+def line_joint(above: Line, below: Line, width: float, space: float) -> str:
     """What stands between two lines of a cell: ``" "`` or ``""`` for a soft wrap, ``"\\n"`` for a typed break."""
     glued = above.text.endswith(JOIN_AFTER)
     needed = below.words[0].width + (0 if glued else space)
     if above.width + needed <= width + FIT_SLACK:
         return "\n"  # the next word would have fitted: the author broke the line
-    split = (split_after_words or len(above.words) == 1) and word_split(above, below, width)
+    split = len(above.words) == 1 and word_split(above, below, width)
     return "" if glued or split else " "
 
 
