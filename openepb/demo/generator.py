@@ -44,7 +44,7 @@ from openepb.demo.writers import (
 )
 
 BASE_RECORDS = 30_000  # conclusions at scale 1.0
-YEAR_WEIGHTS = {2014: 0.12, 2015: 0.17, 2016: 0.20, 2017: 0.27, 2018: 0.24}
+YEAR_WEIGHTS = {2014: 0.14, 2015: 0.18, 2016: 0.20, 2017: 0.25, 2018: 0.23}
 CAP_PER_OFFICE_YEAR = {"page": 120, "doc": 500, "pdf": 500, "docx": 800}  # others: DEFAULT_CAP
 DEFAULT_CAP = 1000
 MIN_PER_OFFICE_YEAR = 3

@@ -92,7 +92,7 @@ SIGNATURE = (("Начальник отдела", "", "подпись", "", "{hea
 LAYOUTS: tuple[OfficeLayout, ...] = (
     OfficeLayout(
         code="mos",
-        volume=1.3,
+        volume=1.1,
         publications=(
             Publication("per_year", "xlsx", "upload/iblock/3f2/reestr_{year}.xlsx"),
             Publication("half_year", "xlsx", "upload/iblock/3f2/reestr_{year}-1pol.xlsx", year=2017),
