@@ -731,11 +731,10 @@ def publication_jobs(ctx: OfficeContext, pub: Publication) -> Iterator[FileJob]:
             )
         )
     elif pub.kind == "all_years":
+        # on the office page the register follows the site's navigation table (a layout table)
+        nav = [TableModel(Table([NAV]), [None], "table 1")] if pub.fmt == "page" else []
         yield FileJob(pub.path, pub.fmt, real_format=real, options={"period": "2014–2018 гг."}).lazy(
-            lambda: [
-                TableModel(Table([NAV]), [None], "table 1"),
-                register_table(ctx, pub.fmt, ctx.conclusions, "Лист1", "", 2),
-            ]
+            lambda: [*nav, register_table(ctx, pub.fmt, ctx.conclusions, "Лист1", "", len(nav) + 1)]
         )
     else:
         raise ValueError(f"{ctx.item.code}: unknown publication kind {pub.kind}")
