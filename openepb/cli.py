@@ -25,6 +25,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=2018, help="зерно генератора демо-корпуса")
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="папка сборки (по умолчанию build/)")
+    parser.add_argument(
+        "--site", type=Path, default=ROOT / "site", help="куда собрать сайт (по умолчанию site/)"
+    )
+    parser.add_argument(
+        "--exports",
+        type=Path,
+        default=ROOT / "exports",
+        help="куда выгрузить открытые данные (по умолчанию exports/)",
+    )
     parser.add_argument("--workers", type=int, default=None, help="число процессов чтения (по умолчанию 2)")
     parser.add_argument("--quiet", action="store_true", help="без индикаторов прогресса")
     return parser
@@ -62,6 +71,46 @@ def run_build(args: argparse.Namespace) -> int:
     summary = build_database(input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers)
     print(format_summary(summary))
     _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
+    return publish(summary.database, args)
+
+
+def publish(db_path: Path, args: argparse.Namespace) -> int:
+    """Rankings, exports and the site, each from the database; any disagreement fails the build."""
+    from openepb.export import export_all
+    from openepb.rank import build_rankings, check_rankings
+    from openepb.resolve import write_review_files
+    from openepb.store import connect
+
+    rank_dir = args.site / "data" / "rank"
+    started = time.perf_counter()
+    report = build_rankings(db_path, rank_dir, quiet=args.quiet)
+    disagreements = check_rankings(db_path, rank_dir)
+    if disagreements:
+        for line in disagreements[:20]:
+            print(f"error: rankings disagree with the database: {line}", file=sys.stderr)
+        return 1
+    _log(
+        args.quiet,
+        f"rankings: {report.combinations} combinations checked ({time.perf_counter() - started:.1f} s)",
+    )
+
+    started = time.perf_counter()
+    export_all(db_path, args.exports, quiet=True)
+    con = connect(db_path)
+    try:
+        write_review_files(con, args.exports)
+    finally:
+        con.close()
+    _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
+
+    try:
+        from openepb.render import render_site
+    except ImportError:
+        _log(args.quiet, "site: not rendered (openepb.render is not available)")
+        return 0
+    started = time.perf_counter()
+    render_site(db_path, rank_dir, args.site, exports_dir=args.exports, quiet=args.quiet)
+    _log(args.quiet, f"site: {args.site} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
