@@ -12,7 +12,6 @@ import contextlib
 import csv
 import hashlib
 import io
-import itertools
 import json
 import os
 import re
@@ -46,7 +45,7 @@ BATCH_ROWS = 20_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Characters XML 1.0 cannot carry at all; they are dropped from text in the XML exports.
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-#: Export order: stable, groups offices together (per-office XML is cut from one sorted stream).
+#: Order of CSV and Parquet rows (XML: by office code, then in store order, to stream without a sort).
 RECORD_ORDER = "office_code, reg_number"
 
 DATASET_ID = "openepb-epb-register"
@@ -60,6 +59,8 @@ DATASET_CREATOR = "Проект openepb"
 #: Date of this version of the data structure (changes when the record contract changes).
 STRUCTURE_DATE = "20261125"
 PASSPORT_STANDARD = "http://opendata.gosmonitor.ru/standard/3.0"
+#: DuckDB's working memory for the sorted COPY exports; beyond it the sort spills to disk.
+DUCKDB_MEMORY_LIMIT = "512MB"
 
 FRICTIONLESS_TYPES = {
     "VARCHAR": "string",
@@ -249,60 +250,62 @@ def _periods(con: duckdb.DuckDBPyConnection) -> dict[str | None, tuple[date | No
     return {code: (low, high) for code, low, high in rows}
 
 
-def _write_office_file(
-    path: Path, code: str, period: tuple[date | None, date | None], generated: str, rows: Iterator[dict]
-) -> _OfficeSlice:
-    """One office's XML; remembers where its records start and end so records.xml can reuse the bytes."""
-    piece = _OfficeSlice(code, path)
-    with path.open("wb") as handle, etree.xmlfile(handle, encoding="utf-8") as xf:
-        xf.write_declaration()
-        with xf.element(_tag(ROOT_ELEMENT), {"version": SCHEMA_VERSION}, nsmap={None: NAMESPACE}):
-            xf.write("\n")
-            _write_header(xf, code, period, generated)
-            xf.write("\n")
-            xf.flush()
-            piece.start = handle.tell()
-            for row in rows:
-                _write_record(xf, row, piece.dropped)
-                piece.rows += 1
-            xf.flush()
-            piece.end = handle.tell()
-    return piece
+def _open_office_file(
+    stack: contextlib.ExitStack, piece: _OfficeSlice, period: tuple[date | None, date | None], generated: str
+) -> tuple[BinaryIO, Any]:
+    """Start one office's XML; remembers where its records start so records.xml can reuse the bytes."""
+    handle = stack.enter_context(piece.path.open("wb"))
+    xf = stack.enter_context(etree.xmlfile(handle, encoding="utf-8"))
+    xf.write_declaration()
+    stack.enter_context(xf.element(_tag(ROOT_ELEMENT), {"version": SCHEMA_VERSION}, nsmap={None: NAMESPACE}))
+    xf.write("\n")
+    _write_header(xf, piece.code, period, generated)
+    xf.write("\n")
+    xf.flush()
+    piece.start = handle.tell()
+    return handle, xf
 
 
 def _record_rows(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, Any]]:
     columns = ", ".join(_quote(n) for n in FIELD_NAMES)
-    reader = con.sql(f"SELECT {columns} FROM records ORDER BY {RECORD_ORDER}").to_arrow_reader(BATCH_ROWS)
+    reader = con.sql(f"SELECT {columns} FROM records").to_arrow_reader(BATCH_ROWS)
     for batch in reader:
         yield from batch.to_pylist()
-
-
-def _group_by_office(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
-    yield from itertools.groupby(rows, key=lambda row: row["office_code"])
 
 
 def write_xml(
     con: duckdb.DuckDBPyConnection, out_dir: Path, generated: str, report: ExportReport
 ) -> list[_OfficeSlice]:
-    """Per-office files from one sorted stream, then records.xml assembled from their record bytes."""
+    """Per-office files written side by side from one unsorted stream (no sort, so memory stays flat),
+    then records.xml assembled from their record bytes in office order."""
     periods = _periods(con)
     offices_dir = out_dir / "offices"
     offices_dir.mkdir(parents=True, exist_ok=True)
-    pieces: list[_OfficeSlice] = []
-    with contextlib.ExitStack() as stack:
-        for code, rows in _group_by_office(_record_rows(con)):
-            target = offices_dir / f"{code}.xml"
-            tmp = stack.enter_context(atomic_path(target))
-            piece = _write_office_file(tmp, code, periods.get(code, (None, None)), generated, rows)
+    pieces: dict[str, _OfficeSlice] = {}
+    with contextlib.ExitStack() as renames:
+        writers: dict[str, tuple[BinaryIO, Any]] = {}
+        with contextlib.ExitStack() as files:
+            for row in _record_rows(con):
+                code = row["office_code"]
+                if code not in writers:
+                    tmp = renames.enter_context(atomic_path(offices_dir / f"{code}.xml"))
+                    pieces[code] = _OfficeSlice(code, tmp)
+                    writers[code] = _open_office_file(
+                        files, pieces[code], periods.get(code, (None, None)), generated
+                    )
+                _write_record(writers[code][1], row, pieces[code].dropped)
+                pieces[code].rows += 1
+            for code, (handle, xf) in writers.items():
+                xf.flush()
+                pieces[code].end = handle.tell()
+        ordered = [pieces[code] for code in sorted(pieces)]
+        for piece in ordered:
             report.xml_values_dropped.update(piece.dropped)
-            piece.path = tmp
-            pieces.append(piece)
-        for piece in pieces:
             _validate_office_header(piece)
-        _assemble_register(out_dir / "records.xml", pieces, periods.get(None, (None, None)), generated)
-        for piece in pieces:
-            piece.path = offices_dir / f"{piece.code}.xml"
-    return pieces
+        _assemble_register(out_dir / "records.xml", ordered, periods.get(None, (None, None)), generated)
+    for piece in ordered:
+        piece.path = offices_dir / f"{piece.code}.xml"
+    return ordered
 
 
 def _assemble_register(
@@ -531,6 +534,9 @@ def export_all(
     load_sources()
     rows: dict[str, int | None] = {}
     con = duckdb.connect(str(db_path), read_only=True)
+    spill = out_dir / f".duckdb-spill.{os.getpid()}"
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{spill}'")
     try:
         rows["records.csv"] = report.records = write_csv(
             con, "records", out_dir / "records.csv", RECORD_ORDER
@@ -552,6 +558,7 @@ def export_all(
         rows.update({"datapackage.json": None, "meta.csv": None, structure_file_name(): None})
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     write_checksums(out_dir, list(rows))
     rows["SHA256SUMS"] = None
     report.files = [
