@@ -1,0 +1,558 @@
+"""The static site: HTML pages from jinja2 templates, plus the JSON the pages read in the browser.
+
+Analytic views (filters, charts, TOP lists, ranks) are computed in the browser from the ranking data
+``openepb.rank.build_rankings`` wrote (``docs/rank-data.md``). This module adds what the rankings do
+not carry: per-organization details (names seen, licence, latest conclusions with provenance) in
+shards by id, a search index per role, the Downloads page from the export folder and the
+methodology page's figures. Every page is static and uses relative URLs only, so ``site/`` works
+from any sub-path and from ``python -m http.server``. The layout is described in ``docs/site.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from openepb.config import ROOT, SCHEMA_DIR
+
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+SITE_FORMAT = 1
+#: Latest conclusions stored per organization (the page shows them with provenance).
+LATEST_PER_ORG = 10
+#: A detail shard is closed once its JSON passes this many bytes.
+DETAIL_SHARD_BYTES = 64_000
+#: Longest object name kept in the latest conclusions (the exports hold the full text).
+OBJECT_NAME_CHARS = 160
+
+#: Roles: key → (id column, name column, values of ``organizations.role``).
+ROLES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "expert": ("expert_org_id", "expert_org_name", ("expert", "expert_org")),
+    "applicant": ("applicant_id", "applicant_name", ("applicant",)),
+}
+
+#: Pages: template → (output file, title, navigation label or None when not in the menu).
+PAGES: tuple[tuple[str, str, str, str | None], ...] = (
+    ("pulse.html", "index.html", "Пульс экспертиз", "Пульс экспертиз"),
+    ("orgs.html", "orgs.html", "Организации", "Организации"),
+    ("org.html", "org.html", "Организация", None),
+    ("top.html", "top.html", "ТОП-30 по годам", "ТОП-30 по годам"),
+    ("downloads.html", "downloads.html", "Скачать данные", "Скачать"),
+    ("about.html", "about.html", "О данных и методике", "О методике"),
+)
+
+#: Export files the Downloads page describes: name → (title, format note). Others are listed plainly.
+EXPORT_NOTES: dict[str, tuple[str, str]] = {
+    "records.csv": (
+        "Записи реестра, CSV",
+        "UTF-8 с BOM, разделитель — запятая, первая строка — имена полей. Открывается в Excel и LibreOffice.",
+    ),
+    "records.parquet": (
+        "Записи реестра, Parquet",
+        "Столбцовый формат для DuckDB, pandas, Spark: типы полей сохранены, файл в разы меньше CSV.",
+    ),
+    "records.xml": (
+        "Записи реестра, XML",
+        "Проверяется схемой XSD (ниже); один элемент на заключение.",
+    ),
+    "rejects.csv": (
+        "Строки, не ставшие записями",
+        "Файл, лист, строка, причина и исходные ячейки каждой отклонённой строки.",
+    ),
+    "organizations.csv": (
+        "Организации",
+        "Экспертные организации и заявители: идентификатор, наименование, лицензия, варианты написания.",
+    ),
+    "datapackage.json": (
+        "Описание набора (Frictionless Data Package)",
+        "Поля, типы, размеры и sha256 табличных файлов; проверка: frictionless validate.",
+    ),
+    "meta.csv": ("Паспорт набора открытых данных", "По методическим рекомендациям для открытых данных."),
+    "SHA256SUMS": ("Контрольные суммы", "Проверка: sha256sum -c SHA256SUMS."),
+}
+
+#: Files of ``schema/`` published beside the exports: name → (title, note).
+SCHEMA_FILES: dict[str, tuple[str, str]] = {
+    "epb-register.xsd": ("Схема XML (XSD)", "Описание формата XML реестра, элемент за элементом."),
+    "template.xlsx": (
+        "Шаблон Excel для территориальных органов",
+        "Лист «Реестр» со списками допустимых значений и листом «Инструкция».",
+    ),
+}
+
+
+@dataclass
+class RenderReport:
+    site_dir: Path
+    pages: list[str] = field(default_factory=list)
+    detail_shards: dict[str, int] = field(default_factory=dict)
+    organizations: dict[str, int] = field(default_factory=dict)
+    exports: int = 0
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        shards = ", ".join(f"{role} {n}" for role, n in self.detail_shards.items())
+        return [
+            f"site: {len(self.pages)} pages, organization shards: {shards}, exports: {self.exports}",
+            f"site: {self.files} files, {self.bytes / 1e6:.1f} MB in {self.site_dir}",
+            f"site: done in {self.seconds:.1f} s",
+        ]
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        print(text, file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing files
+
+
+def write_json(path: Path, obj: Any) -> int:
+    """Compact UTF-8 JSON, written under a temporary name and renamed; returns its size."""
+    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    _write_bytes(path, data)
+    return len(data)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shards_by_size(entries: list[list[Any]], limit: int) -> Iterator[list[list[Any]]]:
+    """Consecutive runs of entries whose JSON stays near ``limit`` bytes (at least one entry each)."""
+    shard: list[list[Any]] = []
+    size = 0
+    for entry in entries:
+        cost = len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) + 1
+        if shard and size + cost > limit:
+            yield shard
+            shard, size = [], 0
+        shard.append(entry)
+        size += cost
+    if shard:
+        yield shard
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the store
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+    return bool(con.execute(sql, [table]).fetchone()[0])
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass
+class OrgFacts:
+    """What the store knows of one organization beyond its counts."""
+
+    name: str
+    licence: str | None = None
+    licence_status: str | None = None
+    licence_date: str | None = None
+    licence_name: str | None = None
+    inn: str | None = None
+    spellings: list[list[Any]] = field(default_factory=list)
+
+
+def load_org_facts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, OrgFacts]:
+    """Organizations of a role that have records: the resolver's facts, or the record names alone."""
+    id_col, name_col, values = ROLES[role]
+    spelled = con.execute(
+        f"""SELECT {id_col}, {name_col}, count(*) AS n FROM records
+            WHERE {id_col} IS NOT NULL AND {name_col} IS NOT NULL
+            GROUP BY ALL ORDER BY 1, n DESC, 2"""
+    ).fetchall()
+    facts: dict[str, OrgFacts] = {}
+    for org_id, name, n in spelled:
+        facts.setdefault(org_id, OrgFacts(name)).spellings.append([name, n])
+    for (org_id,) in con.execute(f"SELECT DISTINCT {id_col} FROM records WHERE {id_col} IS NOT NULL").fetchall():
+        facts.setdefault(org_id, OrgFacts(org_id))
+    if _has_table(con, "organizations"):
+        rows = con.execute(
+            """SELECT id, display_name, licence_number, licence_status, licence_date, licence_name, inn,
+                      spellings
+               FROM organizations WHERE role IN (SELECT unnest(?))""",
+            [list(values)],
+        ).fetchall()
+        for org_id, display, licence, status, issued, lname, inn, spellings in rows:
+            fact = facts.get(org_id)
+            if fact is None:
+                continue
+            fact.name = display or fact.name
+            fact.licence, fact.licence_status, fact.licence_name, fact.inn = licence, status, lname, inn
+            fact.licence_date = _iso(issued) if isinstance(issued, date) else issued
+            if spellings:
+                fact.spellings = [[s["name"], s["count"]] for s in json.loads(spellings)]
+    return facts
+
+
+def load_latest(con: duckdb.DuckDBPyConnection, role: str, per_org: int) -> dict[str, list[tuple]]:
+    """The newest conclusions of every organization of a role, newest first."""
+    id_col = ROLES[role][0]
+    rows = con.execute(
+        f"""SELECT {id_col}, reg_number, date_registered, left(object_name, {OBJECT_NAME_CHARS}),
+                   office_code, source_file, source_table, source_row, excluded_date
+            FROM records WHERE {id_col} IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY {id_col}
+                    ORDER BY date_registered DESC NULLS LAST, reg_number DESC) <= {int(per_org)}
+            ORDER BY {id_col}, date_registered DESC NULLS LAST, reg_number DESC"""
+    ).fetchall()
+    latest: dict[str, list[tuple]] = {}
+    for row in rows:
+        latest.setdefault(row[0], []).append(row[1:])
+    return latest
+
+
+# ---------------------------------------------------------------------------------------------
+# Organization details and search index
+
+
+def detail_shard(ids: list[str], facts: dict[str, OrgFacts], latest: dict[str, list[tuple]]) -> dict:
+    """One detail shard: its own table of source files, and one entry per organization.
+
+    Entry: ``[id, name, licence, licence_status, licence_date, licence_name, inn, spellings,
+    latest]``; spellings ``[[name, count], …]``; latest ``[[reg_number, date, object, office,
+    file index, table, row, excluded date], …]``.
+    """
+    files: dict[str, int] = {}
+    entries = []
+    for org_id in ids:
+        fact = facts[org_id]
+        rows = []
+        for reg, day, obj, office, src, table, row, excluded in latest.get(org_id, []):
+            index = files.setdefault(src, len(files)) if src else None
+            rows.append([reg, _iso(day), obj, office, index, table, row, _iso(excluded)])
+        entries.append(
+            [
+                org_id,
+                fact.name,
+                fact.licence,
+                fact.licence_status,
+                fact.licence_date,
+                fact.licence_name,
+                fact.inn,
+                fact.spellings,
+                rows,
+            ]
+        )
+    return {"files": list(files), "orgs": entries}
+
+
+def _entry_cost(org_id: str, fact: OrgFacts, latest: list[tuple]) -> list[Any]:
+    """A stand-in of an entry's JSON size for cutting shards (files are counted inline)."""
+    return [org_id, fact.name, fact.spellings, [[str(v) for v in row] for row in latest]]
+
+
+def write_details(site_data: Path, role: str, facts: dict[str, OrgFacts], latest: dict) -> list[str]:
+    """Write the detail shards of a role; return the first id of each shard (ids in code-point order)."""
+    ids = sorted(facts)
+    costed = [_entry_cost(i, facts[i], latest.get(i, [])) for i in ids]
+    first_ids: list[str] = []
+    folder = site_data / "org" / role
+    if folder.exists():
+        shutil.rmtree(folder)
+    for number, shard in enumerate(shards_by_size(costed, DETAIL_SHARD_BYTES)):
+        shard_ids = [entry[0] for entry in shard]
+        first_ids.append(shard_ids[0])
+        write_json(folder / f"{number}.json", detail_shard(shard_ids, facts, latest))
+    return first_ids
+
+
+def search_entries(facts: dict[str, OrgFacts], counts: dict[str, int]) -> list[list[Any]]:
+    """Search index of a role: ``[id, name, [other spellings], licence or ИНН, records]``, busiest first."""
+    entries = []
+    for org_id, fact in facts.items():
+        others = [s[0] for s in fact.spellings if s[0] != fact.name]
+        entries.append([org_id, fact.name, others, fact.licence or fact.inn or "", counts.get(org_id, 0)])
+    entries.sort(key=lambda e: (-e[4], e[0]))
+    return entries
+
+
+def record_counts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, int]:
+    id_col = ROLES[role][0]
+    return dict(
+        con.execute(f"SELECT {id_col}, count(*) FROM records WHERE {id_col} IS NOT NULL GROUP BY 1").fetchall()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads
+
+
+@dataclass(frozen=True)
+class Download:
+    path: str  # relative to the site root
+    name: str
+    title: str
+    note: str
+    bytes: int
+    rows: int | None
+    sha256: str
+
+
+def read_checksums(folder: Path) -> dict[str, str]:
+    sums = folder / "SHA256SUMS"
+    if not sums.exists():
+        return {}
+    pairs = (line.split(maxsplit=1) for line in sums.read_text(encoding="utf-8").splitlines() if line)
+    return {name.strip().lstrip("*"): digest for digest, name in pairs}
+
+
+def export_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows of each export, from the store the exports were written from."""
+    records = con.execute("SELECT count(*) FROM records").fetchone()[0]
+    counts = {"records.csv": records, "records.parquet": records, "records.xml": records}
+    counts["rejects.csv"] = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    if _has_table(con, "organizations"):
+        counts["organizations.csv"] = con.execute("SELECT count(*) FROM organizations").fetchone()[0]
+    for office, n in con.execute(
+        "SELECT office_code, count(*) FROM records WHERE office_code IS NOT NULL GROUP BY 1"
+    ).fetchall():
+        counts[f"offices/{office}.xml"] = n
+    return counts
+
+
+def publish_exports(exports_dir: Path, site_dir: Path) -> Path:
+    """Make the exports available under ``site/exports`` (hard links where possible, else copies)."""
+    target = site_dir / "exports"
+    if exports_dir.resolve() == target.resolve():
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    for source in sorted(p for p in exports_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        dest = target / source.relative_to(exports_dir)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, dest)
+        except OSError:
+            shutil.copy2(source, dest)
+    return target
+
+
+def list_downloads(folder: Path, prefix: str, rows: dict[str, int]) -> list[Download]:
+    """Every file of a published export folder, described files first, each with size and sha256."""
+    sums = read_checksums(folder)
+    names = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    order = list(EXPORT_NOTES)
+    names.sort(key=lambda n: (order.index(n) if n in order else len(order), n.count("/"), n))
+    downloads = []
+    for name in names:
+        title, note = EXPORT_NOTES.get(name, _generic_note(name))
+        path = folder / name
+        digest = sums.get(name) or sha256_of(path)
+        downloads.append(
+            Download(f"{prefix}/{name}", name, title, note, path.stat().st_size, rows.get(name), digest)
+        )
+    return downloads
+
+
+def _generic_note(name: str) -> tuple[str, str]:
+    if name.startswith("offices/") and name.endswith(".xml"):
+        return (f"Территориальный орган {Path(name).stem}, XML", "Записи одного органа, та же схема XSD.")
+    if name.startswith("structure"):
+        return ("Структура набора открытых данных", "Описание полей для паспорта набора.")
+    return (name, "")
+
+
+def publish_schema_files(site_dir: Path) -> list[Download]:
+    """Copy the XSD and the Excel template next to the exports."""
+    downloads = []
+    for name, (title, note) in SCHEMA_FILES.items():
+        source = SCHEMA_DIR / name
+        if not source.exists():
+            continue
+        dest = site_dir / "schema" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+        downloads.append(Download(f"schema/{name}", name, title, note, dest.stat().st_size, None, sha256_of(dest)))
+    return downloads
+
+
+# ---------------------------------------------------------------------------------------------
+# Methodology figures
+
+
+def about_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Counts the methodology page cites: files by status, rejects by reason, problems, organizations."""
+
+    def rows(sql: str) -> list[tuple]:
+        return con.execute(sql).fetchall()
+
+    figures: dict[str, Any] = {
+        "records": rows("SELECT count(*) FROM records")[0][0],
+        "excluded": rows("SELECT count(*) FROM records WHERE excluded_date IS NOT NULL")[0][0],
+        "duplicates": rows("SELECT count(*) FROM duplicates")[0][0] if _has_table(con, "duplicates") else 0,
+        "offices": rows("SELECT count(DISTINCT office_code) FROM records")[0][0],
+        "files": rows("SELECT status, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
+        "formats": rows("SELECT format, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
+        "rejects": rows("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1"),
+        "problems": rows("SELECT code, level, count(*) FROM problems GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 25"),
+        "years": rows("SELECT min(year), max(year) FROM records")[0],
+        "orgs": [],
+        "candidates": 0,
+    }
+    if _has_table(con, "organizations"):
+        figures["orgs"] = rows(
+            """SELECT role, count(*), sum(json_array_length(spellings)) FROM organizations
+               GROUP BY 1 ORDER BY 1 DESC"""
+        )
+    if _has_table(con, "merge_candidates"):
+        figures["candidates"] = rows("SELECT count(*) FROM merge_candidates")[0][0]
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+def asset_versions(static_dir: Path) -> dict[str, str]:
+    """A short content hash per static file, appended to its URL so a new build is never served stale."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10] for p in static_dir.iterdir() if p.is_file()
+    }
+
+
+def copy_static(site_dir: Path) -> dict[str, str]:
+    target = site_dir / "static"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(STATIC_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return asset_versions(target)
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["size"] = format_size
+    return env
+
+
+def format_number(value: int | float | None) -> str:
+    """Russian digit grouping with a narrow no-break space: 10 398."""
+    if value is None:
+        return "—"
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def format_size(value: int) -> str:
+    units = (("ГБ", 1 << 30), ("МБ", 1 << 20), ("КБ", 1 << 10))
+    for unit, scale in units:
+        if value >= scale:
+            return f"{value / scale:.1f}".replace(".", ",") + f"\u00a0{unit}"
+    return f"{value}\u00a0Б"
+
+
+def render_pages(site_dir: Path, context: dict[str, Any]) -> list[str]:
+    env = environment()
+    nav = [(out, label) for _, out, _, label in PAGES if label]
+    written = []
+    for template, out, title, _ in PAGES:
+        html = env.get_template(template).render(page=out, title=title, nav=nav, **context)
+        _write_bytes(site_dir / out, html.encode("utf-8"))
+        written.append(out)
+    return written
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix().rstrip("/") + "/"
+
+
+def _tree_size(folder: Path) -> tuple[int, int]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def render_site(
+    db_path: Path,
+    rank_dir: Path,
+    site_dir: Path,
+    *,
+    exports_dir: Path | None = None,
+    quiet: bool = False,
+) -> RenderReport:
+    """Write the site into ``site_dir``: pages, static assets, organization details, search index,
+    and (when ``exports_dir`` exists) the exports with the Downloads page describing them."""
+    started = time.perf_counter()
+    site_dir.mkdir(parents=True, exist_ok=True)
+    report = RenderReport(site_dir)
+    manifest = json.loads((rank_dir / "manifest.json").read_text(encoding="utf-8"))
+    site_data = site_dir / "data" / "site"
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        roles: dict[str, Any] = {}
+        for role in ROLES:
+            facts = load_org_facts(con, role)
+            latest = load_latest(con, role, LATEST_PER_ORG)
+            first_ids = write_details(site_data, role, facts, latest)
+            write_json(site_data / "search" / f"{role}.json", search_entries(facts, record_counts(con, role)))
+            roles[role] = {"count": len(facts), "first_ids": first_ids}
+            report.detail_shards[role] = len(first_ids)
+            report.organizations[role] = len(facts)
+            _say(quiet, f"site: {role}: {len(facts)} organizations, {len(first_ids)} detail shards")
+        downloads = publish_schema_files(site_dir)
+        has_exports = exports_dir is not None and exports_dir.is_dir()
+        if has_exports:
+            published = publish_exports(exports_dir, site_dir)
+            downloads = list_downloads(published, "exports", export_row_counts(con)) + downloads
+            report.exports = sum(1 for d in downloads if d.path.startswith("exports/"))
+        figures = about_figures(con)
+    finally:
+        con.close()
+    write_json(
+        site_data / "index.json",
+        {"format": SITE_FORMAT, "latest": LATEST_PER_ORG, "roles": roles, "exports": has_exports},
+    )
+    versions = copy_static(site_dir)
+    context = {
+        "rank_path": _relative(rank_dir, site_dir),
+        "site_path": "data/site/",
+        "versions": versions,
+        "manifest": manifest,
+        "downloads": downloads,
+        "has_exports": has_exports,
+        "figures": figures,
+        "top_n": manifest.get("top_n", 30),
+    }
+    report.pages = render_pages(site_dir, context)
+    report.files, report.bytes = _tree_size(site_dir)
+    report.seconds = time.perf_counter() - started
+    for line in report.lines():
+        _say(quiet, line)
+    return report

@@ -1,0 +1,1008 @@
+/* Открытый реестр экспертиз: filters, charts, rankings and search, computed in the browser from the
+   precomputed JSON under data/. No framework, no external requests. Strings from the data are only
+   ever set through textContent or attributes, never parsed as HTML. */
+"use strict";
+
+(() => {
+  const BODY = document.body;
+  const RANK = BODY.dataset.rank || "data/rank/";
+  const SITE = BODY.dataset.site || "data/site/";
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const MONTHS = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"];
+  const MONTH_NAMES = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
+    "сентябрь", "октябрь", "ноябрь", "декабрь"];
+  const PALETTE = ["#1f5f99", "#c25400", "#2e7d32", "#7b3fa0", "#b3261e", "#00796b", "#6d4c41",
+    "#ad1457", "#4e5d6c", "#8a6d00"];
+  const ROLE_NAMES = { expert: "Экспертная организация", applicant: "Заявитель" };
+  const TOP_SHOWN = { pulse: 20, orgs: 30 };
+
+  // ------------------------------------------------------------------------------------------
+  // Small helpers
+
+  const jsonCache = new Map();
+  /** Fetch JSON once per URL; a failed fetch is forgotten so it can be retried. */
+  function getJSON(url) {
+    if (!jsonCache.has(url)) {
+      const promise = fetch(url).then((r) => {
+        if (!r.ok) throw new Error(`HTTP ${r.status}: ${url}`);
+        return r.json();
+      });
+      promise.catch(() => jsonCache.delete(url));
+      jsonCache.set(url, promise);
+    }
+    return jsonCache.get(url);
+  }
+
+  /** Create an element; strings among children become text nodes (never HTML). */
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    setAttrs(node, attrs);
+    append(node, children);
+    return node;
+  }
+
+  function s(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    setAttrs(node, attrs);
+    append(node, children);
+    return node;
+  }
+
+  function setAttrs(node, attrs) {
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+
+  function append(node, children) {
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  const numberFormat = new Intl.NumberFormat("ru-RU");
+  const fmt = (n) => (n === null || n === undefined ? "—" : numberFormat.format(n));
+  function pct(x) {
+    if (!x) return "0 %";
+    const digits = x < 0.001 ? 3 : x < 0.1 ? 2 : 1;
+    return `${(x * 100).toFixed(digits).replace(".", ",")} %`;
+  }
+
+  function setStatus(id, text, isError) {
+    const node = $(id);
+    if (!node) return;
+    node.textContent = text || "";
+    node.hidden = !text;
+    node.classList.toggle("error", Boolean(isError));
+  }
+
+  /** Last index i with list[i] <= value (code-point order), or -1. */
+  function lastAtMost(list, value) {
+    let lo = 0;
+    let hi = list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid] <= value) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Filter state ⇄ URL
+  // ?from=2015&to=2017&type=ob&region=d-CFD (or o-mos); defaults are left out of the URL.
+
+  function defaultState(m) {
+    return { from: m.years[0], to: m.years[m.years.length - 1], type: null, district: null, office: null };
+  }
+
+  function parseState(m, search) {
+    const q = new URLSearchParams(search);
+    const st = defaultState(m);
+    const from = Number(q.get("from"));
+    const to = Number(q.get("to"));
+    if (m.years.includes(from)) st.from = from;
+    if (m.years.includes(to)) st.to = to;
+    if (st.from > st.to) [st.from, st.to] = [st.to, st.from];
+    const type = q.get("type");
+    if (m.types.some((t) => t.key === type)) st.type = type;
+    const region = q.get("region") || "";
+    const office = m.offices.find((o) => o.key === region);
+    const district = m.districts.find((d) => d.key === region);
+    if (office) {
+      st.office = office.key;
+      st.district = m.districts[office.district].key;
+    } else if (district) st.district = district.key;
+    return st;
+  }
+
+  function stateQuery(m, st, extra) {
+    const q = new URLSearchParams(extra || {});
+    if (st.from !== m.years[0]) q.set("from", st.from);
+    if (st.to !== m.years[m.years.length - 1]) q.set("to", st.to);
+    if (st.type) q.set("type", st.type);
+    const region = st.office || st.district;
+    if (region) q.set("region", region);
+    const text = q.toString();
+    return text ? `?${text}` : "";
+  }
+
+  const regionKey = (st) => st.office || st.district || "all";
+
+  function variantOf(m) {
+    return m.variants.active ? "active" : Object.keys(m.variants)[0];
+  }
+
+  function comboUrl(m, st) {
+    return `${RANK}${variantOf(m)}/c/${st.from}-${st.to}/${st.type || "all"}/${regionKey(st)}.json`;
+  }
+
+  function describeState(m, st) {
+    const parts = [st.from === st.to ? `${st.from} год` : `${st.from}–${st.to} годы`];
+    const type = m.types.find((t) => t.key === st.type);
+    parts.push(type ? `${type.code}: ${type.name}` : "все объекты экспертизы");
+    const office = m.offices.find((o) => o.key === st.office);
+    const district = m.districts.find((d) => d.key === st.district);
+    if (office) parts.push(`${office.short} (${district ? district.short : ""})`);
+    else if (district) parts.push(district.name);
+    else parts.push("все территориальные органы");
+    return parts.join(" · ");
+  }
+
+  /** Region membership test for an office index under a state. */
+  function regionTest(m, st) {
+    if (st.office) {
+      const index = m.offices.findIndex((o) => o.key === st.office);
+      return (o) => o === index;
+    }
+    if (st.district) {
+      const d = m.districts.findIndex((x) => x.key === st.district);
+      return (o) => m.offices[o].district === d;
+    }
+    return () => true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Filter form
+
+  function option(value, label, selected) {
+    return h("option", { value, selected }, label);
+  }
+
+  function fillSelect(select, options) {
+    if (!select) return;
+    select.replaceChildren(...options);
+  }
+
+  /** Wire the filter form: fill the selects, keep them in sync with the URL, call onChange(state). */
+  function setupFilters(m, onChange, fields) {
+    const form = $("filters");
+    let st = parseState(m, location.search);
+    const sel = {
+      from: $("f-from"), to: $("f-to"), type: $("f-type"), district: $("f-district"), office: $("f-office"),
+    };
+
+    function sync() {
+      fillSelect(sel.from, m.years.map((y) => option(y, String(y), y === st.from)));
+      fillSelect(sel.to, m.years.map((y) => option(y, String(y), y === st.to)));
+      fillSelect(sel.type, [option("", "Все объекты", !st.type),
+        ...m.types.map((t) => option(t.key, `${t.code} — ${t.name}`, t.key === st.type))]);
+      fillSelect(sel.district, [option("", "Все округа", !st.district),
+        ...m.districts.map((d) => option(d.key, d.name, d.key === st.district))]);
+      const d = m.districts.findIndex((x) => x.key === st.district);
+      const offices = m.offices.filter((o) => d < 0 || o.district === d);
+      fillSelect(sel.office, [option("", d < 0 ? "Все органы" : "Все органы округа", !st.office),
+        ...offices.map((o) => option(o.key, o.short, o.key === st.office))]);
+      const summary = $("filter-summary");
+      if (summary) summary.textContent = fields.years === false ? "" : describeState(m, st);
+    }
+
+    function readForm(changed) {
+      const next = { ...st };
+      if (sel.from) next.from = Number(sel.from.value);
+      if (sel.to) next.to = Number(sel.to.value);
+      if (next.from > next.to) {
+        if (changed === "from") next.to = next.from;
+        else next.from = next.to;
+      }
+      if (sel.type) next.type = sel.type.value || null;
+      if (sel.district) next.district = sel.district.value || null;
+      if (sel.office) next.office = sel.office.value || null;
+      if (changed === "district") next.office = null;
+      if (changed === "office" && next.office) {
+        const office = m.offices.find((o) => o.key === next.office);
+        next.district = m.districts[office.district].key;
+      }
+      return next;
+    }
+
+    function apply(next, push) {
+      st = next;
+      if (push) {
+        const url = `${location.pathname}${stateQuery(m, st, keepParams())}${location.hash}`;
+        history.pushState(null, "", url);
+      }
+      sync();
+      onChange(st);
+    }
+
+    form.addEventListener("change", (event) => {
+      const name = event.target.name;
+      apply(readForm(name), true);
+      const again = sel[name];
+      if (again) again.focus();
+    });
+    const reset = $("f-reset");
+    if (reset) reset.addEventListener("click", () => apply(defaultState(m), true));
+    window.addEventListener("popstate", () => apply(parseState(m, location.search), false));
+    sync();
+    onChange(st);
+    return () => st;
+  }
+
+  /** Query parameters that are not filter state (e.g. role and id on an organization page). */
+  function keepParams() {
+    const q = new URLSearchParams(location.search);
+    const kept = {};
+    for (const key of ["role", "id"]) if (q.has(key)) kept[key] = q.get(key);
+    return kept;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Charts: hand-written SVG sized to their container, each with a table and a text alternative
+
+  function chartWidth(container) {
+    return Math.max(260, Math.min(1200, container.clientWidth || 600));
+  }
+
+  function dataTable(caption, headers, rows) {
+    return h("div", { class: "table-wrap" },
+      h("table", { class: "data compact" },
+        h("caption", { class: "visually-hidden" }, caption),
+        h("thead", {}, h("tr", {}, headers.map((x, i) => h("th", { scope: "col", class: i ? "num" : null }, x)))),
+        h("tbody", {}, rows.map((r) => h("tr", {}, r.map((x, i) => (i ? h("td", { class: "num" }, x)
+          : h("th", { scope: "row" }, x))))))));
+  }
+
+  function chartFigure(container, svg, summary, caption, headers, rows) {
+    const details = h("details", { class: "chart-table" },
+      h("summary", {}, "Таблица данных"), dataTable(caption, headers, rows));
+    container.replaceChildren(h("figure", {}, svg, h("figcaption", { class: "chart-summary" }, summary)), details);
+  }
+
+  function svgRoot(width, height, title, desc) {
+    const id = `c${Math.random().toString(36).slice(2, 9)}`;
+    return s("svg", {
+      viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
+      "aria-labelledby": `${id}t ${id}d`, class: "svg-chart",
+    }, s("title", { id: `${id}t` }, title), s("desc", { id: `${id}d` }, desc));
+  }
+
+  /** The top of a value axis with four equal, round steps (0, 50, 100, 150, 200). */
+  function niceMax(value) {
+    if (value <= 0) return 4;
+    const raw = value / 4;
+    const exp = 10 ** Math.floor(Math.log10(raw));
+    for (const step of [1, 2, 2.5, 5, 10]) if (step * exp >= raw) return Math.max(4, step * exp * 4);
+    return 40 * exp;
+  }
+
+  function axisTicks(svg, max, x0, x1, yOf) {
+    for (let i = 0; i <= 4; i++) {
+      const v = (max / 4) * i;
+      const y = yOf(v);
+      svg.append(s("line", { x1: x0, x2: x1, y1: y, y2: y, class: i ? "grid" : "axis" }),
+        s("text", { x: x0 - 6, y: y + 4, class: "tick", "text-anchor": "end" }, fmt(Math.round(v))));
+    }
+  }
+
+  function extremes(labels, values) {
+    let hi = 0;
+    for (let i = 1; i < values.length; i++) if (values[i] > values[hi]) hi = i;
+    return `больше всего — ${labels[hi]}: ${fmt(values[hi])}`;
+  }
+
+  /** Vertical columns with a value over each (years). */
+  function columnChart(container, { title, labels, values }) {
+    const width = chartWidth(container);
+    const height = 240;
+    const left = 56;
+    const top = 20;
+    const bottom = 28;
+    const max = niceMax(Math.max(...values));
+    const total = values.reduce((a, b) => a + b, 0);
+    const summary = `${title}: всего ${fmt(total)}; ${extremes(labels, values)}.`;
+    const svg = svgRoot(width, height, title, summary);
+    const plotH = height - top - bottom;
+    const yOf = (v) => top + plotH - (v / max) * plotH;
+    axisTicks(svg, max, left, width - 8, yOf);
+    const slot = (width - left - 8) / values.length;
+    const barW = Math.min(64, slot * 0.64);
+    values.forEach((v, i) => {
+      const x = left + slot * i + (slot - barW) / 2;
+      const y = yOf(v);
+      svg.append(s("rect", { x, y, width: barW, height: Math.max(0, top + plotH - y), fill: PALETTE[0], rx: 2 },
+        s("title", {}, `${labels[i]}: ${fmt(v)}`)),
+      s("text", { x: x + barW / 2, y: y - 5, class: "value", "text-anchor": "middle" }, fmt(v)),
+      s("text", { x: x + barW / 2, y: height - 9, class: "label", "text-anchor": "middle" }, labels[i]));
+    });
+    chartFigure(container, svg, summary, title, ["", "Заключений"], labels.map((l, i) => [l, fmt(values[i])]));
+  }
+
+  /** Monthly columns across several years, year labels under each January. */
+  function monthChart(container, { title, years, months, nodate }) {
+    const width = chartWidth(container);
+    const height = 220;
+    const left = 56;
+    const top = 14;
+    const bottom = 28;
+    const max = niceMax(Math.max(1, ...months));
+    const labels = [];
+    years.forEach((y) => MONTHS.forEach((mo) => labels.push(`${mo} ${y}`)));
+    const tail = nodate ? `; без даты внесения — ${fmt(nodate)}` : "";
+    const summary = `${title}: ${extremes(labels, months)}${tail}.`;
+    const svg = svgRoot(width, height, title, summary);
+    const plotH = height - top - bottom;
+    const yOf = (v) => top + plotH - (v / max) * plotH;
+    axisTicks(svg, max, left, width - 8, yOf);
+    const slot = (width - left - 8) / months.length;
+    months.forEach((v, i) => {
+      const y = yOf(v);
+      svg.append(s("rect", { x: left + slot * i + slot * 0.1, y, width: Math.max(1, slot * 0.8),
+        height: Math.max(0, top + plotH - y), fill: PALETTE[0] }, s("title", {}, `${labels[i]}: ${fmt(v)}`)));
+    });
+    years.forEach((y, k) => {
+      const x = left + slot * 12 * k;
+      svg.append(s("line", { x1: x, x2: x, y1: top, y2: top + plotH + 4, class: "axis" }),
+        s("text", { x: x + slot * 6, y: height - 9, class: "label", "text-anchor": "middle" }, String(y)));
+    });
+    const rows = years.map((y, k) => [String(y), ...MONTHS.map((_, j) => fmt(months[k * 12 + j]))]);
+    chartFigure(container, svg, summary, title, ["Год", ...MONTH_NAMES], rows);
+  }
+
+  /** Donut of shares with an HTML legend (codes and names stay readable on a phone). */
+  function donutChart(container, { title, labels, names, values }) {
+    const total = values.reduce((a, b) => a + b, 0);
+    const order = values.map((v, i) => i).filter((i) => values[i] > 0).sort((a, b) => values[b] - values[a]);
+    const size = 200;
+    const r = 86;
+    const inner = 52;
+    const parts = order.map((i) => `${labels[i]} — ${pct(values[i] / total)}`);
+    const summary = `${title}: ${parts.join(", ")}.`;
+    const svg = svgRoot(size, size, title, summary);
+    let angle = -Math.PI / 2;
+    const cx = size / 2;
+    const cy = size / 2;
+    order.forEach((i, k) => {
+      const sweep = (values[i] / total) * Math.PI * 2;
+      const color = PALETTE[k % PALETTE.length];
+      if (sweep >= Math.PI * 2 - 1e-9) {
+        svg.append(s("circle", { cx, cy, r: (r + inner) / 2, fill: "none", stroke: color, "stroke-width": r - inner },
+          s("title", {}, `${labels[i]}: ${fmt(values[i])}`)));
+      } else {
+        const a0 = angle;
+        const a1 = angle + sweep;
+        const large = sweep > Math.PI ? 1 : 0;
+        const p = (rad, a) => `${cx + rad * Math.cos(a)} ${cy + rad * Math.sin(a)}`;
+        const d = `M ${p(r, a0)} A ${r} ${r} 0 ${large} 1 ${p(r, a1)} L ${p(inner, a1)} A ${inner} ${inner} 0 ${large} 0 ${p(inner, a0)} Z`;
+        svg.append(s("path", { d, fill: color, stroke: "#fff", "stroke-width": 1.5 },
+          s("title", {}, `${labels[i]}: ${fmt(values[i])} (${pct(values[i] / total)})`)));
+      }
+      angle += sweep;
+    });
+    svg.append(s("text", { x: cx, y: cy + 2, class: "donut-total", "text-anchor": "middle" }, fmt(total)),
+      s("text", { x: cx, y: cy + 20, class: "tick", "text-anchor": "middle" }, "всего"));
+    const legend = h("ul", { class: "legend" }, order.map((i, k) => h("li", {},
+      h("span", { class: "swatch", style: `background:${PALETTE[k % PALETTE.length]}`, "aria-hidden": "true" }),
+      h("span", { class: "legend-code" }, labels[i]),
+      h("span", { class: "legend-name", title: names[i] }, names[i]),
+      h("span", { class: "legend-value" }, `${fmt(values[i])} · ${pct(values[i] / total)}`))));
+    const rows = order.map((i) => [`${labels[i]} — ${names[i]}`, fmt(values[i]), pct(values[i] / total)]);
+    chartFigure(container, h("div", { class: "donut-row" }, svg, legend), summary, title,
+      ["Объект", "Заключений", "Доля"], rows);
+  }
+
+  /** Horizontal bars with the label above each bar (long names fit on a phone). */
+  function barList(container, { title, labels, values }) {
+    const width = chartWidth(container);
+    const order = values.map((v, i) => i).filter((i) => values[i] > 0).sort((a, b) => values[b] - values[a]);
+    const total = values.reduce((a, b) => a + b, 0);
+    const max = Math.max(1, ...values);
+    const rowH = 38;
+    const height = Math.max(rowH, order.length * rowH) + 4;
+    const summary = `${title}: ${order.slice(0, 3).map((i) => `${labels[i]} — ${fmt(values[i])}`).join(", ")}${order.length > 3 ? " и другие" : ""}.`;
+    const svg = svgRoot(width, height, title, summary);
+    const valueW = 96;
+    order.forEach((i, k) => {
+      const y = k * rowH;
+      const w = Math.max(2, ((width - valueW) * values[i]) / max);
+      svg.append(s("text", { x: 0, y: y + 13, class: "label" }, labels[i]),
+        s("rect", { x: 0, y: y + 18, width: w, height: 14, fill: PALETTE[0], rx: 2 },
+          s("title", {}, `${labels[i]}: ${fmt(values[i])}`)),
+        s("text", { x: w + 6, y: y + 30, class: "value" }, `${fmt(values[i])} · ${pct(values[i] / total)}`));
+    });
+    chartFigure(container, svg, summary, title, ["", "Заключений", "Доля"],
+      order.map((i) => [labels[i], fmt(values[i]), pct(values[i] / total)]));
+  }
+
+  function emptyChart(container, text) {
+    container.replaceChildren(h("p", { class: "empty" }, text));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tables of organizations
+
+  function orgHref(role, id, m, st) {
+    const extra = { role, id };
+    return `org.html${m && st ? stateQuery(m, st, extra) : `?${new URLSearchParams(extra)}`}`;
+  }
+
+  function topTable(container, role, rows, limit, m, st) {
+    if (!rows.length) {
+      container.replaceChildren(h("p", { class: "empty" }, "По этому фильтру организаций нет."));
+      return;
+    }
+    const caption = role === "expert" ? "Экспертные организации по числу заключений" : "Заявители по числу заключений";
+    const body = rows.slice(0, limit).map(([id, name, count, rank, share]) => h("tr", {},
+      h("td", { class: "num rank" }, String(rank)),
+      h("td", { class: "name" }, h("a", { href: orgHref(role, id, m, st) }, name)),
+      h("td", { class: "num" }, fmt(count)),
+      h("td", { class: "num" }, pct(share))));
+    container.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Организация"),
+        h("th", { scope: "col", class: "num" }, "Заключений"), h("th", { scope: "col", class: "num" }, "Доля"))),
+      h("tbody", {}, body))));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // «Пульс экспертиз»
+
+  function regionSeries(m, st, combo) {
+    if (!st.district) {
+      return { title: "Заключения по федеральным округам", labels: m.districts.map((d) => d.name), values: combo.district };
+    }
+    const d = m.districts.findIndex((x) => x.key === st.district);
+    const idx = m.offices.map((o, i) => i).filter((i) => m.offices[i].district === d);
+    return {
+      title: `Заключения по территориальным органам: ${m.districts[d].short}`,
+      labels: idx.map((i) => m.offices[i].short), values: idx.map((i) => combo.office[i]),
+    };
+  }
+
+  function renderPulse(m, st, combo) {
+    const empty = combo.n === 0;
+    $("view").hidden = empty;
+    if (empty) {
+      setStatus("status", "По этому фильтру заключений нет. Измените годы, объект или регион.");
+      return;
+    }
+    setStatus("status", "");
+    $("fig-n").textContent = fmt(combo.n);
+    $("fig-expert").textContent = fmt(combo.distinct[0]);
+    $("fig-applicant").textContent = fmt(combo.distinct[1]);
+    $("fig-office").textContent = fmt(combo.distinct[2]);
+    const years = m.years.filter((y) => y >= st.from && y <= st.to);
+    columnChart($("chart-year"), { title: "Заключения по годам", labels: years.map(String), values: combo.year });
+    monthChart($("chart-month"), { title: "Заключения по месяцам", years, months: combo.month, nodate: combo.nodate });
+    donutChart($("chart-type"), {
+      title: "Заключения по объектам экспертизы", labels: m.types.map((t) => t.code),
+      names: m.types.map((t) => t.name), values: combo.type,
+    });
+    barList($("chart-region"), regionSeries(m, st, combo));
+    topTable($("top-expert"), "expert", combo.top.expert, TOP_SHOWN.pulse, m, st);
+    topTable($("top-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.pulse, m, st);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Analytic pages share one loop: filter change → one combination file → render
+
+  async function analyticPage(render) {
+    let m;
+    try {
+      m = await getJSON(`${RANK}manifest.json`);
+    } catch (err) {
+      setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
+      return;
+    }
+    let ticket = 0;
+    let last = null;
+    const run = async (st) => {
+      const mine = ++ticket;
+      try {
+        const combo = await getJSON(comboUrl(m, st));
+        if (mine !== ticket) return;
+        last = [st, combo];
+        const started = performance.now();
+        render(m, st, combo);
+        BODY.dataset.renderMs = (performance.now() - started).toFixed(1);
+        BODY.dataset.ready = comboUrl(m, st);
+      } catch (err) {
+        setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
+      }
+    };
+    setupFilters(m, run, {});
+    let resizeTimer = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => last && render(m, last[0], last[1]), 150);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // «Организации»: rankings under the filter and search
+
+  function renderOrgs(m, st, combo) {
+    const empty = combo.n === 0;
+    $("view").hidden = empty;
+    if (empty) {
+      setStatus("status", "По этому фильтру заключений нет, рейтинг пуст.");
+      return;
+    }
+    setStatus("status", "");
+    topTable($("rank-expert"), "expert", combo.top.expert, TOP_SHOWN.orgs, m, st);
+    topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st);
+  }
+
+  /** Lower case, ё → е, Latin look-alikes → Cyrillic, punctuation and quotes → spaces. */
+  const LOOKALIKE = { a: "а", b: "в", c: "с", e: "е", h: "н", k: "к", m: "м", o: "о", p: "р", t: "т", x: "х", y: "у" };
+  function normalizeName(text) {
+    let out = String(text || "").toLowerCase().replace(/ё/g, "е");
+    if (/[а-я]/.test(out)) out = out.replace(/[abcehkmoptxy]/g, (ch) => LOOKALIKE[ch]);
+    return out.replace(/[^0-9a-zа-я]+/g, " ").trim();
+  }
+
+  const digitsOf = (text) => String(text || "").replace(/\D+/g, "");
+
+  function trigramsOf(text) {
+    const grams = new Set();
+    for (const word of text.split(" ")) {
+      if (!word) continue;
+      const padded = ` ${word} `;
+      for (let i = 0; i + 3 <= padded.length; i++) {
+        grams.add(padded.charCodeAt(i) * 4294967296 + padded.charCodeAt(i + 1) * 65536 + padded.charCodeAt(i + 2));
+      }
+    }
+    return grams;
+  }
+
+  function levenshtein(a, b) {
+    if (a === b) return 0;
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= b.length; j++) {
+        cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      }
+      prev = cur;
+    }
+    return prev[b.length];
+  }
+
+  /** How well the query's words match some words of a name: 1 exact, 0 nothing close. */
+  function wordScore(queryWords, nameWords) {
+    let sum = 0;
+    for (const q of queryWords) {
+      let best = 0;
+      for (const w of nameWords) {
+        const part = w.length > q.length + 2 && w.startsWith(q.slice(0, 3)) ? w.slice(0, q.length) : w;
+        const score = 1 - levenshtein(q, part) / Math.max(q.length, part.length);
+        if (score > best) best = score;
+      }
+      sum += best;
+    }
+    return queryWords.length ? sum / queryWords.length : 0;
+  }
+
+  class SearchIndex {
+    constructor() {
+      this.items = [];
+      this.names = [];
+      this.owner = [];
+      this.postings = new Map();
+    }
+
+    add(role, entries) {
+      for (const [id, name, others, licence, records] of entries) {
+        const item = this.items.length;
+        this.items.push({ role, id, name, licence, records, digits: digitsOf(licence) });
+        for (const spelling of [name, ...others]) {
+          const norm = normalizeName(spelling);
+          const k = this.names.length;
+          this.names.push({ item, norm, spelling });
+          for (const g of trigramsOf(norm)) {
+            let list = this.postings.get(g);
+            if (!list) this.postings.set(g, (list = []));
+            list.push(k);
+          }
+        }
+      }
+    }
+
+    search(query, role, limit) {
+      const digits = digitsOf(query);
+      const hits = [];
+      if (digits.length >= 4 && digits.length >= normalizeName(query).replace(/ /g, "").length - 3) {
+        this.items.forEach((it, i) => {
+          if ((!role || it.role === role) && it.digits && it.digits.includes(digits)) {
+            hits.push({ item: i, score: it.digits === digits ? 2 : 1.5, via: it.licence });
+          }
+        });
+      } else {
+        const norm = normalizeName(query);
+        const grams = trigramsOf(norm);
+        if (!grams.size) return [];
+        const shared = new Map();
+        for (const g of grams) for (const k of this.postings.get(g) || []) shared.set(k, (shared.get(k) || 0) + 1);
+        const candidates = [...shared].sort((a, b) => b[1] - a[1]).slice(0, 400);
+        const words = norm.split(" ");
+        const best = new Map();
+        for (const [k, common] of candidates) {
+          const nm = this.names[k];
+          const it = this.items[nm.item];
+          if (role && it.role !== role) continue;
+          const containment = common / grams.size;
+          let score = nm.norm.includes(norm) ? 1 + norm.length / (nm.norm.length + 1) / 10 : 0.5 * containment + 0.5 * wordScore(words, nm.norm.split(" "));
+          if (score < 0.5) continue;
+          const prev = best.get(nm.item);
+          if (!prev || prev.score < score) best.set(nm.item, { item: nm.item, score, via: nm.spelling });
+          score = 0;
+        }
+        hits.push(...best.values());
+      }
+      hits.sort((a, b) => b.score - a.score || this.items[b.item].records - this.items[a.item].records);
+      return hits.slice(0, limit).map((x) => ({ ...this.items[x.item], via: x.via }));
+    }
+  }
+
+  let searchIndex = null;
+  function loadSearchIndex() {
+    if (!searchIndex) {
+      searchIndex = Promise.all([getJSON(`${SITE}search/expert.json`), getJSON(`${SITE}search/applicant.json`)])
+        .then(([experts, applicants]) => {
+          const index = new SearchIndex();
+          index.add("expert", experts);
+          index.add("applicant", applicants);
+          return index;
+        });
+      searchIndex.catch(() => { searchIndex = null; });
+    }
+    return searchIndex;
+  }
+
+  function setupSearch() {
+    const input = $("search");
+    const roleSelect = $("search-role");
+    const list = $("search-results");
+    const q0 = new URLSearchParams(location.search).get("q");
+    if (q0) input.value = q0;
+    let timer = 0;
+    const run = async () => {
+      const query = input.value.trim();
+      if (query.length < 2) {
+        list.replaceChildren();
+        setStatus("search-status", query ? "Введите хотя бы два символа." : "");
+        return;
+      }
+      setStatus("search-status", "Ищем…");
+      let index;
+      try {
+        index = await loadSearchIndex();
+      } catch (err) {
+        setStatus("search-status", `Не удалось загрузить поисковый индекс: ${err.message}`, true);
+        return;
+      }
+      if (input.value.trim() !== query) return;
+      const started = performance.now();
+      const found = index.search(query, roleSelect.value, 20);
+      BODY.dataset.searchMs = (performance.now() - started).toFixed(1);
+      list.replaceChildren(...found.map((r) => h("li", {},
+        h("a", { href: orgHref(r.role, r.id) }, r.name),
+        h("span", { class: "result-meta" },
+          `${ROLE_NAMES[r.role]} · ${fmt(r.records)} закл.${r.licence ? ` · ${r.licence}` : ""}`),
+        r.via && r.via !== r.name && r.via !== r.licence ? h("span", { class: "result-via" }, `найдено по написанию: ${r.via}`) : null)));
+      setStatus("search-status", found.length ? `Найдено: ${found.length}${found.length === 20 ? " (показаны первые 20)" : ""}.` : "Ничего не найдено. Попробуйте другое написание или номер лицензии.");
+    };
+    const schedule = () => {
+      clearTimeout(timer);
+      timer = setTimeout(run, 120);
+    };
+    input.addEventListener("input", schedule);
+    input.addEventListener("focus", () => loadSearchIndex().catch(() => {}), { once: true });
+    roleSelect.addEventListener("change", run);
+    if (q0) run();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Organization page
+
+  async function findEntry(url, firstIds, id, pick) {
+    const shard = lastAtMost(firstIds, id);
+    if (shard < 0) return null;
+    const data = await getJSON(url(shard));
+    return pick(data, id);
+  }
+
+  function countInFilter(m, st, cells) {
+    const T = m.types.length;
+    const O = m.offices.length;
+    const from = m.years.indexOf(st.from);
+    const to = m.years.indexOf(st.to);
+    const type = st.type ? m.types.findIndex((t) => t.key === st.type) : null;
+    const inRegion = regionTest(m, st);
+    const byYear = new Array(m.years.length).fill(0);
+    const byType = new Array(T).fill(0);
+    const byOffice = new Array(O).fill(0);
+    let count = 0;
+    for (let i = 0; i < cells.length; i += 2) {
+      const cell = cells[i];
+      const year = Math.floor(cell / (T * O));
+      const t = Math.floor(cell / O) % T;
+      const o = cell % O;
+      if (year >= from && year <= to && (type === null || t === type) && inRegion(o)) {
+        const n = cells[i + 1];
+        count += n;
+        byYear[year] += n;
+        byType[t] += n;
+        byOffice[o] += n;
+      }
+    }
+    return { count, byYear: byYear.slice(from, to + 1), byType, byOffice };
+  }
+
+  function dynamicRank(hist, count) {
+    if (count <= 0) return null;
+    let larger = 0;
+    for (let i = 0; i < hist.length; i += 2) if (hist[i] > count) larger += hist[i + 1];
+    return larger + 1;
+  }
+
+  function fact(dl, term, ...value) {
+    dl.append(h("div", { class: "fact" }, h("dt", {}, term), h("dd", {}, ...value)));
+  }
+
+  function renderFacts(m, role, id, detail, rankEntry, siteIndex) {
+    const [, name, licence, status, issued, licenceName, inn, spellings, latest] = detail;
+    document.title = `${name} — Открытый реестр экспертиз`;
+    $("org-name").textContent = name;
+    $("org-role").textContent = ROLE_NAMES[role];
+    const dl = $("org-facts");
+    dl.replaceChildren();
+    if (role === "expert") {
+      fact(dl, "Лицензия", licence || "не указана");
+      if (licence) fact(dl, "Статус лицензии", status || "нет сведений в реестре лицензий");
+      if (issued) fact(dl, "Дата лицензии", new Date(issued).toLocaleDateString("ru-RU"));
+      if (licenceName && licenceName !== name) fact(dl, "Наименование в реестре лицензий", licenceName);
+    }
+    if (inn) fact(dl, "ИНН", inn);
+    const total = m.variants[variantOf(m)].records;
+    if (rankEntry) {
+      fact(dl, "Заключений за всё время", fmt(rankEntry[2]));
+      fact(dl, "Доля от всех заключений", pct(rankEntry[2] / total));
+      fact(dl, "Место за всё время", `${rankEntry[3]}`);
+    } else fact(dl, "Заключений за всё время", "нет действующих заключений");
+    fact(dl, "Идентификатор", h("code", {}, id));
+    $("org-names").replaceChildren(...spellings.map(([spelling, n]) => h("li", {},
+      h("span", {}, spelling), h("span", { class: "muted" }, ` — ${fmt(n)}`))));
+    renderLatest(m, role, id, latest, siteIndex);
+  }
+
+  function renderLatest(m, role, id, latest, siteIndex) {
+    const box = $("org-latest");
+    const files = latest.files;
+    if (!latest.rows.length) {
+      box.replaceChildren(h("p", { class: "empty" }, "Заключений нет."));
+    } else {
+      const officeShort = new Map(m.offices.map((o) => [o.code, o.short]));
+      const rows = latest.rows.map(([reg, day, object, office, file, table, row, excluded]) => h("tr", {},
+        h("td", { class: "nowrap" }, h("code", {}, reg)),
+        h("td", { class: "nowrap" }, day ? new Date(day).toLocaleDateString("ru-RU") : "—"),
+        h("td", {}, object || "—", excluded ? h("span", { class: "badge" }, ` исключено ${new Date(excluded).toLocaleDateString("ru-RU")}`) : null),
+        h("td", {}, officeShort.get(office) || office || "—"),
+        h("td", { class: "source" }, file === null ? "—" : files[file],
+          h("span", { class: "muted" }, `${table ? ` · ${table}` : ""}${row ? ` · строка ${row}` : ""}`))));
+      box.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data latest" },
+        h("caption", { class: "visually-hidden" }, "Последние заключения организации"),
+        h("thead", {}, h("tr", {}, ["Рег. номер", "Дата внесения", "Объект экспертизы", "Орган", "Источник: файл · лист · строка"]
+          .map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, rows))));
+    }
+    const column = role === "expert" ? "expert_org_id" : "applicant_id";
+    const note = $("org-exports");
+    note.replaceChildren(`Показаны последние ${siteIndex.latest} заключений. Все заключения организации — в выгрузке, поле ${column} = «${id}»: `);
+    if (siteIndex.exports) {
+      note.append(h("a", { href: "exports/records.csv" }, "records.csv"), ", ",
+        h("a", { href: "exports/records.parquet" }, "records.parquet"), " (", h("a", { href: "downloads.html" }, "как отобрать"), ").");
+    } else note.append(h("a", { href: "downloads.html" }, "страница «Скачать»"), ".");
+  }
+
+  function renderOrgFilter(m, st, combo, role, rankEntry) {
+    const cells = rankEntry ? rankEntry[4] : [];
+    const got = countInFilter(m, st, cells);
+    const empty = got.count === 0;
+    $("view").hidden = empty;
+    if (empty) {
+      setStatus("status", combo.n === 0 ? "По этому фильтру заключений нет." : "У организации нет заключений по этому фильтру.");
+      return;
+    }
+    setStatus("status", "");
+    const rank = dynamicRank(combo.hist[role], got.count);
+    $("fig-count").textContent = fmt(got.count);
+    $("fig-share").textContent = pct(combo.n ? got.count / combo.n : 0);
+    $("fig-rank").textContent = rank ? `${rank} из ${fmt(combo.distinct[role === "expert" ? 0 : 1])}` : "—";
+    $("fig-static").textContent = rankEntry ? String(rankEntry[3]) : "—";
+    const years = m.years.filter((y) => y >= st.from && y <= st.to);
+    columnChart($("chart-year"), { title: "Заключения организации по годам", labels: years.map(String), values: got.byYear });
+    donutChart($("chart-type"), {
+      title: "Заключения организации по объектам", labels: m.types.map((t) => t.code),
+      names: m.types.map((t) => t.name), values: got.byType,
+    });
+    barList($("chart-region"), {
+      title: "Заключения организации по территориальным органам", labels: m.offices.map((o) => o.short), values: got.byOffice,
+    });
+  }
+
+  async function orgPage() {
+    const q = new URLSearchParams(location.search);
+    const role = q.get("role");
+    const id = q.get("id");
+    if (!ROLE_NAMES[role] || !id) {
+      setStatus("org-status", "Организация не указана. Найдите её на странице «Организации».", true);
+      return;
+    }
+    let m;
+    let siteIndex;
+    let detail;
+    let rankEntry;
+    try {
+      [m, siteIndex] = await Promise.all([getJSON(`${RANK}manifest.json`), getJSON(`${SITE}index.json`)]);
+      const v = variantOf(m);
+      [detail, rankEntry] = await Promise.all([
+        findEntry((k) => `${SITE}org/${role}/${k}.json`, siteIndex.roles[role].first_ids, id, (data, key) => {
+          const entry = data.orgs.find((e) => e[0] === key);
+          return entry ? [...entry.slice(0, 8), { files: data.files, rows: entry[8] }] : null;
+        }),
+        findEntry((k) => `${RANK}${v}/o/${role}/${k}.json`, m.variants[v].orgs[role].first_ids, id,
+          (data, key) => data.find((e) => e[0] === key) || null),
+      ]);
+    } catch (err) {
+      setStatus("org-status", `Не удалось загрузить данные: ${err.message}`, true);
+      return;
+    }
+    if (!detail) {
+      setStatus("org-status", "Организация не найдена. Возможно, ссылка устарела: найдите её на странице «Организации».", true);
+      return;
+    }
+    renderFacts(m, role, id, detail, rankEntry, siteIndex);
+    setStatus("org-status", "");
+    $("org-view").hidden = false;
+    let ticket = 0;
+    let last = null;
+    const run = async (st) => {
+      const mine = ++ticket;
+      try {
+        const combo = await getJSON(comboUrl(m, st));
+        if (mine !== ticket) return;
+        last = st;
+        const started = performance.now();
+        renderOrgFilter(m, st, combo, role, rankEntry);
+        BODY.dataset.renderMs = (performance.now() - started).toFixed(1);
+        BODY.dataset.ready = comboUrl(m, st);
+        $("back-orgs").setAttribute("href", `orgs.html${stateQuery(m, st)}`);
+      } catch (err) {
+        setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
+      }
+    };
+    setupFilters(m, run, {});
+    let resizeTimer = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => last && run(last), 150);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // TOP-30 by year with movement
+
+  function movement(rank, prev) {
+    if (!prev) return h("span", { class: "move new" }, "нов.");
+    const diff = prev[0] - rank;
+    if (diff > 0) return h("span", { class: "move up" }, h("span", { "aria-hidden": "true" }, `↑${diff}`), h("span", { class: "visually-hidden" }, `поднялась на ${diff}`));
+    if (diff < 0) return h("span", { class: "move down" }, h("span", { "aria-hidden": "true" }, `↓${-diff}`), h("span", { class: "visually-hidden" }, `опустилась на ${-diff}`));
+    return h("span", { class: "move same" }, h("span", { "aria-hidden": "true" }, "="), h("span", { class: "visually-hidden" }, "без изменений"));
+  }
+
+  function yearTable(table, k, typeName) {
+    const year = table.years[k];
+    const rows = table.top[k];
+    const earlier = table.years.slice(0, k);
+    const section = h("section", { class: "card year-card", "aria-labelledby": `h-y${year}` },
+      h("h2", { id: `h-y${year}` }, `${year} год`));
+    if (!rows.length) {
+      section.append(h("p", { class: "empty" }, "В этом году заключений нет."));
+      return section;
+    }
+    const head = [h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Движение"),
+      h("th", { scope: "col" }, "Организация"), h("th", { scope: "col", class: "num" }, "Заключений"),
+      ...earlier.map((y) => h("th", { scope: "col", class: "num" }, `Место в ${y}`))];
+    const body = rows.map(([id, name, count, rank, before]) => h("tr", {},
+      h("td", { class: "num rank" }, String(rank)),
+      h("td", {}, k ? movement(rank, before[before.length - 1]) : "—"),
+      h("td", { class: "name" }, h("a", { href: orgHref("expert", id) }, name)),
+      h("td", { class: "num" }, fmt(count)),
+      ...before.map((p) => h("td", { class: "num muted-cell", title: p ? `${fmt(p[1])} заключений` : null }, p ? String(p[0]) : "—"))));
+    section.append(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
+      h("caption", { class: "visually-hidden" }, `ТОП по числу заключений за ${year} год: ${typeName}`),
+      h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))));
+    return section;
+  }
+
+  async function topPage() {
+    let m;
+    try {
+      m = await getJSON(`${RANK}manifest.json`);
+    } catch (err) {
+      setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
+      return;
+    }
+    const select = $("f-type");
+    const read = () => {
+      const type = new URLSearchParams(location.search).get("type");
+      return m.types.some((t) => t.key === type) ? type : null;
+    };
+    const render = async (type) => {
+      select.replaceChildren(option("", "Все объекты", !type), ...m.types.map((t) => option(t.key, `${t.code} — ${t.name}`, t.key === type)));
+      const t = m.types.find((x) => x.key === type);
+      const typeName = t ? `${t.code} — ${t.name}` : "все объекты экспертизы";
+      $("filter-summary").textContent = typeName;
+      try {
+        const table = await getJSON(`${RANK}${variantOf(m)}/m/expert/${type || "all"}.json`);
+        const view = $("view");
+        const sections = table.years.map((_, k) => yearTable(table, k, typeName)).reverse();
+        view.replaceChildren(...sections);
+        const any = table.top.some((r) => r.length);
+        view.hidden = !any;
+        setStatus("status", any ? "" : "По этому объекту экспертизы заключений нет.");
+        BODY.dataset.ready = type || "all";
+      } catch (err) {
+        setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
+      }
+    };
+    select.addEventListener("change", () => {
+      const type = select.value || null;
+      history.pushState(null, "", `${location.pathname}${type ? `?type=${encodeURIComponent(type)}` : ""}`);
+      render(type).then(() => select.focus());
+    });
+    $("f-reset").addEventListener("click", () => {
+      history.pushState(null, "", location.pathname);
+      render(null);
+    });
+    window.addEventListener("popstate", () => render(read()));
+    render(read());
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  const PAGES = {
+    "index.html": () => analyticPage(renderPulse),
+    "orgs.html": () => {
+      setupSearch();
+      analyticPage(renderOrgs);
+    },
+    "org.html": orgPage,
+    "top.html": topPage,
+  };
+  const start = PAGES[BODY.dataset.page];
+  if (start) start();
+  window.openepb = { normalizeName, levenshtein, parseState, stateQuery };
+})();
