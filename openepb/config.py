@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -29,10 +30,23 @@ class Office(BaseModel):
     reg_prefixes: list[str] = Field(default_factory=list)
     register_urls: list[str] = Field(default_factory=list)
     publishes_certificates: bool = False
-    valid_from: str | None = None
-    valid_to: str | None = None
-    successor: str | None = None
+    valid_from: str | None = None  # ISO date the office began, when known
+    valid_to: str | None = None  # ISO date it was abolished; None for a current office
+    successor: str | None = None  # code of the office that took over its territory
+    regions: list[str] = Field(default_factory=list)  # subjects of the federation it covers
+    exclusions: Literal["none", "also", "only", "unknown"] = "unknown"  # what it publishes of exclusions
+    site_url: str | None = None  # overrides https://<code>.gosnadzor.ru/ (tests, mirrors of a site)
+    notes: str | None = None
     verified: str = "unverified"
+
+    @property
+    def base_url(self) -> str:
+        """The office's website; mirror paths are relative to it."""
+        return self.site_url or f"https://{self.code}.gosnadzor.ru/"
+
+    @property
+    def current(self) -> bool:
+        return self.valid_to is None
 
 
 class Sources(BaseModel):
