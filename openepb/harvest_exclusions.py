@@ -20,6 +20,8 @@ import pyarrow as pa
 
 from openepb.normalize import FileResult
 
+#: Row kind given to the data rows of an exclusion list.
+EXCLUSION_KIND = "exclusion"
 #: Fields only an exclusion column maps.
 EXCLUSION_FIELDS = frozenset({"excluded_date", "exclusion_reason"})
 #: Fields of a register row; a table that maps any of them is a register, not an exclusion list.
@@ -60,15 +62,15 @@ def exclusion_tables(result: FileResult) -> set[str]:
 def split_exclusions(
     result: FileResult, office_code: str, source_file: str
 ) -> tuple[FileResult, list[Exclusion]]:
-    """Take the data rows of exclusion tables out of a file's result, as exclusions.
+    """The data rows of exclusion tables, as exclusions; the result is changed in place.
 
-    The pipeline calls this before deduplication, so an exclusion row never becomes a record nor a
-    duplicate; the other rows (titles, headers, rejects …) stay and are counted as usual.
+    The pipeline calls this before deduplication. Each exclusion row's kind becomes ``exclusion``,
+    so it never becomes a record nor a duplicate, yet is still counted in the file's rows in.
     """
     tables = exclusion_tables(result)
     if not tables:
         return result, []
-    kept, found = [], []
+    found = []
     for row in result.rows:
         if row.kind == "data" and row.table in tables and row.values:
             found.append(
@@ -81,9 +83,8 @@ def split_exclusions(
                     source_row=row.row,
                 )
             )
-        else:
-            kept.append(row)
-    return FileResult(kept, result.problems, result.headers, result.has_register), found
+            row.kind = EXCLUSION_KIND
+    return result, found
 
 
 UNMATCHED_DDL = """
