@@ -197,7 +197,9 @@ def load_org_facts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, OrgFa
     facts: dict[str, OrgFacts] = {}
     for org_id, name, n in spelled:
         facts.setdefault(org_id, OrgFacts(name)).spellings.append([name, n])
-    for (org_id,) in con.execute(f"SELECT DISTINCT {id_col} FROM records WHERE {id_col} IS NOT NULL").fetchall():
+    for (org_id,) in con.execute(
+        f"SELECT DISTINCT {id_col} FROM records WHERE {id_col} IS NOT NULL"
+    ).fetchall():
         facts.setdefault(org_id, OrgFacts(org_id))
     if _has_table(con, "organizations"):
         rows = con.execute(
@@ -303,7 +305,9 @@ def search_entries(facts: dict[str, OrgFacts], counts: dict[str, int]) -> list[l
 def record_counts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, int]:
     id_col = ROLES[role][0]
     return dict(
-        con.execute(f"SELECT {id_col}, count(*) FROM records WHERE {id_col} IS NOT NULL GROUP BY 1").fetchall()
+        con.execute(
+            f"SELECT {id_col}, count(*) FROM records WHERE {id_col} IS NOT NULL GROUP BY 1"
+        ).fetchall()
     )
 
 
@@ -396,7 +400,9 @@ def publish_schema_files(site_dir: Path) -> list[Download]:
         dest = site_dir / "schema" / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)
-        downloads.append(Download(f"schema/{name}", name, title, note, dest.stat().st_size, None, sha256_of(dest)))
+        downloads.append(
+            Download(f"schema/{name}", name, title, note, dest.stat().st_size, None, sha256_of(dest))
+        )
     return downloads
 
 
@@ -418,7 +424,9 @@ def about_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "files": rows("SELECT status, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
         "formats": rows("SELECT format, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
         "rejects": rows("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1"),
-        "problems": rows("SELECT code, level, count(*) FROM problems GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 25"),
+        "problems": rows(
+            "SELECT code, level, count(*) FROM problems GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 25"
+        ),
         "years": rows("SELECT min(year), max(year) FROM records")[0],
         "orgs": [],
         "candidates": 0,
