@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES_DIR = ROOT / "sources"
 SCHEMA_DIR = ROOT / "schema"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class District(BaseModel):
@@ -27,11 +28,11 @@ class Office(BaseModel):
     name: str
     short: str
     district: str
-    reg_prefixes: list[str] = Field(default_factory=list)
-    register_urls: list[str] = Field(default_factory=list)
+    reg_prefixes: list[Annotated[str, Field(pattern=r"^\d{2}$")]] = Field(default_factory=list)
+    register_urls: list[Annotated[str, Field(pattern=r"^https?://")]] = Field(default_factory=list)
     publishes_certificates: bool = False
-    valid_from: str | None = None  # ISO date the office began, when known
-    valid_to: str | None = None  # ISO date it was abolished; None for a current office
+    valid_from: str | None = Field(None, pattern=ISO_DATE)  # the office began, when known
+    valid_to: str | None = Field(None, pattern=ISO_DATE)  # it was abolished; None for a current office
     successor: str | None = None  # code of the office that took over its territory
     regions: list[str] = Field(default_factory=list)  # subjects of the federation it covers
     exclusions: Literal["none", "also", "only", "unknown"] = "unknown"  # what it publishes of exclusions

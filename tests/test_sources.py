@@ -1,0 +1,137 @@
+"""Schema checks of sources/offices.yaml and sources/districts.yaml beyond the pydantic model."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from openepb.config import SOURCES_DIR, Office, Sources, load_sources
+
+#: The demo corpus writes these codes with these first prefixes; they must never change.
+DEMO_PREFIXES = {
+    "mos": "01",
+    "cntr": "02",
+    "vdon": "03",
+    "priok": "04",
+    "szap": "06",
+    "pech": "07",
+    "zural": "16",
+    "srpov": "17",
+    "ural": "19",
+    "sural": "20",
+    "enis": "22",
+    "nvol": "29",
+    "zab": "31",
+    "sahal": "33",
+}
+
+
+@pytest.fixture(scope="module")
+def sources() -> Sources:
+    return load_sources()
+
+
+def test_demo_codes_and_first_prefixes_are_kept(sources: Sources) -> None:
+    assert {code: sources.office(code).reg_prefixes[0] for code in DEMO_PREFIXES} == DEMO_PREFIXES
+
+
+def test_every_office_says_how_it_was_verified(sources: Sources) -> None:
+    assert [o.code for o in sources.offices if not o.verified.strip() or o.verified == "unverified"] == []
+
+
+def test_current_offices_cover_the_compiled_list(sources: Sources) -> None:
+    current = {o.code for o in sources.offices if o.current}
+    listed = {"mos", "cntr", "vdon", "priok", "szap", "pech", "nvol", "sevkav", "crim", "kav", "volok"}
+    listed |= {"zural", "privol", "srpov", "sural", "ural", "enis", "usib", "dvost", "lensk", "sahal"}
+    listed |= {"zab", "svost", "dnr", "lnr", "zpr", "kho"}
+    assert current == listed
+
+
+def test_prefixes_are_unique(sources: Sources) -> None:
+    counts = Counter(p for o in sources.offices for p in o.reg_prefixes)
+    assert [p for p, n in counts.items() if n > 1] == []
+
+
+def test_register_urls_are_on_the_office_site(sources: Sources) -> None:
+    wrong = [
+        url
+        for o in sources.offices
+        for url in o.register_urls
+        if urlsplit(url).scheme != "https" or urlsplit(url).netloc != f"{o.code}.gosnadzor.ru"
+    ]
+    assert wrong == []
+
+
+def test_historical_offices_have_dates_and_a_current_successor(sources: Sources) -> None:
+    for office in sources.offices:
+        if office.current:
+            assert office.successor is None, office.code
+            continue
+        successor = sources.office(office.successor or "")
+        assert successor is not None and successor.current, office.code
+        assert office.register_urls == [], office.code
+        if office.valid_from:
+            assert office.valid_from < office.valid_to, office.code
+
+
+def test_reorganization_36_to_28_is_represented(sources: Sources) -> None:
+    abolished = {o.code for o in sources.offices if not o.current}
+    assert len(abolished) == 10
+    assert {o.successor for o in sources.offices if not o.current} <= {o.code for o in sources.offices}
+
+
+def test_every_office_lists_its_regions_once(sources: Sources) -> None:
+    for office in sources.offices:
+        assert office.regions and len(set(office.regions)) == len(office.regions), office.code
+
+
+def test_districts_have_unique_codes_and_names() -> None:
+    districts = yaml.safe_load((SOURCES_DIR / "districts.yaml").read_text(encoding="utf-8"))["districts"]
+    assert len({d["code"] for d in districts}) == len(districts)
+    assert len({d["name"] for d in districts}) == len(districts)
+
+
+def test_every_district_has_a_current_office(sources: Sources) -> None:
+    used = {o.district for o in sources.offices if o.current}
+    assert [d.code for d in sources.districts if d.code not in used] == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("reg_prefixes", ["5"]),
+        ("register_urls", ["ftp://x"]),
+        ("valid_to", "31.12.2019"),
+        ("exclusions", "sometimes"),
+        ("colour", "red"),
+    ],
+)
+def test_model_rejects_malformed_values(field: str, value: object) -> None:
+    base = {"code": "abc", "name": "x", "short": "x", "district": "CFD"}
+    with pytest.raises(ValidationError):
+        Office(**base, **{field: value})
+
+
+def test_a_copy_with_a_bad_district_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "districts.yaml").write_text(
+        "districts: [{code: CFD, name: a, short: b}]\n", encoding="utf-8"
+    )
+    (tmp_path / "offices.yaml").write_text(
+        "offices: [{code: abc, name: a, short: b, district: XX}]\n", encoding="utf-8"
+    )
+    with pytest.raises(ValidationError, match="unknown district XX"):
+        load_sources.__wrapped__(tmp_path)
+
+
+def test_base_url_defaults_to_the_subdomain() -> None:
+    office = Office(code="vdon", name="x", short="x", district="CFD")
+    assert office.base_url == "https://vdon.gosnadzor.ru/"
+    assert (
+        office.model_copy(update={"site_url": "http://127.0.0.1:1/vdon/"}).base_url
+        == "http://127.0.0.1:1/vdon/"
+    )
