@@ -1,0 +1,360 @@
+"""Harvester tests against a local stand-in for the offices' websites (127.0.0.1 only).
+
+The server serves a folder: ``/<office>/<path>`` → ``<root>/<office>/<path>``; a proxied request for
+``http://<office>.gosnadzor.ru/<path>`` (absolute URL in the request line, as clients send to an HTTP
+proxy) serves the same file, so no real name is ever resolved. It answers ETag / Last-Modified with
+304, and plays every fault of the fault matrix on demand (``site.faults[path] = kind``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+import pytest
+import requests
+
+from openepb.config import Sources, load_sources
+from openepb.harvest import harvest
+from openepb.harvest_fetch import FetchPolicy
+from openepb.harvest_links import (
+    UnsafeName,
+    content_disposition_name,
+    discover_links,
+    mirror_path,
+    normalize_url,
+)
+from openepb.pipeline import build_database
+
+# --- the local websites ----------------------------------------------------------------------------
+
+ERROR_PAGE = "<html><body><h1>Ошибка</h1><p>Страница не найдена</p></body></html>".encode()
+FIXED_LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
+
+
+@dataclass
+class Request:
+    path: str
+    conditional: bool
+    status: int
+
+
+@dataclass
+class Site:
+    root: Path
+    faults: dict[str, str] = field(default_factory=dict)  # decoded path → fault kind
+    pages: dict[str, bytes] = field(default_factory=dict)  # decoded path → body served instead of a file
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # decoded path → extra headers
+    log: list[Request] = field(default_factory=list)
+    stall: float = 1.0  # seconds a "timeout" fault waits before answering
+    oversize: int = 1 << 20  # bytes an "oversize" fault sends
+    base: str = ""
+
+    def url(self, office: str, path: str = "") -> str:
+        return f"{self.base}/{office}/{path}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: SiteServer
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:
+        site = self.server.site
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        if parts.netloc:  # proxied: http://<office>.gosnadzor.ru/<path>
+            path = "/" + parts.netloc.split(".")[0] + path
+        if parts.query:
+            path += "?" + unquote(parts.query)
+        conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
+        fault = site.faults.get(path)
+        status = self._serve(site, path, fault)
+        site.log.append(Request(path, conditional, status))
+
+    def _serve(self, site: Site, path: str, fault: str | None) -> int:
+        if fault and fault.startswith("status:"):
+            return self._send(int(fault.split(":")[1]), ERROR_PAGE, {"Content-Type": "text/html"})
+        if fault == "redirect_loop":
+            return self._send(302, b"", {"Location": path})
+        if fault == "timeout":
+            time.sleep(site.stall)
+        if fault == "html_error":
+            return self._send(200, ERROR_PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        if fault == "oversize":
+            return self._send(200, b"\0" * site.oversize, {"Content-Type": "application/octet-stream"})
+        body = site.pages.get(path)
+        if body is None:
+            file = site.root / path.lstrip("/").split("?")[0]
+            if file.is_dir():
+                file = file / "index.html"
+            if not file.is_file():
+                return self._send(404, ERROR_PAGE, {"Content-Type": "text/html"})
+            body = file.read_bytes()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        headers = {"ETag": etag, "Last-Modified": FIXED_LAST_MODIFIED, **site.headers.get(path, {})}
+        if fault == "unsafe_name":
+            headers["Content-Disposition"] = 'attachment; filename="../../x"'
+        if self.headers.get("If-None-Match") == etag:
+            return self._send(304, b"", headers)
+        if fault == "truncated":
+            return self._send_truncated(body, headers)
+        return self._send(200, body, headers)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> int:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if status != 304:
+            self.wfile.write(body)
+        return status
+
+    def _send_truncated(self, body: bytes, headers: dict[str, str]) -> int:
+        self.send_response(200)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body) + 1000))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        return 200
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, site: Site) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.site = site
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[Site]:
+    """Serve ``root`` on a free port of 127.0.0.1 for the duration of the block."""
+    site = Site(root)
+    server = SiteServer(site)
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+FAST = FetchPolicy(connect_timeout=2, read_timeout=0.3, retries=1, backoff=0, host_interval=0)
+
+
+def local_sources(site: Site, codes: list[str]) -> Sources:
+    """The real offices of ``codes``, with their sites moved to the local server."""
+    real = load_sources()
+    offices = [
+        o.model_copy(update={"site_url": site.url(o.code), "register_urls": [site.url(o.code)]})
+        for o in real.offices
+        if o.code in codes
+    ]
+    return Sources(districts=real.districts, offices=offices)
+
+
+def session() -> requests.Session:
+    s = requests.Session()
+    s.trust_env = False  # a proxy of the machine running the tests must not see 127.0.0.1 traffic
+    return s
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Relative path → sha256 of every file under ``root``."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def records(database: Path) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute("SELECT * FROM records ORDER BY reg_number").fetchall()
+
+
+def corpus_offices(corpus_dir: Path) -> list[str]:
+    return sorted(p.name for p in corpus_dir.iterdir() if p.is_dir())
+
+
+# --- links, names, paths ---------------------------------------------------------------------------
+
+PAGE = """<html><head><meta charset="utf-8"><base href="/activity/expert/"></head><body>
+<a href="/">Главная</a> <a href="../contacts/">Контакты</a> <a href="mailto:x@y.ru">почта</a>
+<a href="files/Реестр 2017.xlsx">2017</a>
+<a href="/upload/%D1%80%D0%B5%D0%B5%D1%81%D1%82%D1%80_2018.pdf">2018</a>
+<a href="download.php?id=7">Реестр заключений ЭПБ за 2019 год</a>
+<a href="archive.php">Архив новостей</a>
+<a href="https://other.example.org/x.docx">чужой файл</a>
+<a href="files/Реестр 2017.xlsx">дубль</a>
+</body></html>"""
+
+
+def test_links_by_extension_and_by_russian_text() -> None:
+    links = discover_links(PAGE.encode(), "https://nvol.gosnadzor.ru/activity/expert/index.php")
+    assert [(link.url, link.text) for link in links] == [
+        (
+            "https://nvol.gosnadzor.ru/activity/expert/files/%D0%A0%D0%B5%D0%B5%D1%81%D1%82%D1%80%202017.xlsx",
+            "2017",
+        ),
+        ("https://nvol.gosnadzor.ru/upload/%D1%80%D0%B5%D0%B5%D1%81%D1%82%D1%80_2018.pdf", "2018"),
+        ("https://nvol.gosnadzor.ru/activity/expert/download.php?id=7", "Реестр заключений ЭПБ за 2019 год"),
+        ("https://other.example.org/x.docx", "чужой файл"),
+    ]
+
+
+def test_normalize_url_does_not_quote_twice() -> None:
+    assert normalize_url("https://A.ru/upload/Реестр 1.xlsx") == normalize_url(
+        "https://a.ru/upload/%D0%A0%D0%B5%D0%B5%D1%81%D1%82%D1%80%201.xlsx"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "filename", "expected"),
+    [
+        (
+            "https://vdon.gosnadzor.ru/upload/%D0%B0%D1%80%D1%85%D0%B8%D0%B2/a%20b.xlsx",
+            None,
+            "upload/архив/a b.xlsx",
+        ),
+        ("https://vdon.gosnadzor.ru/activity/gosuslugi/", None, "activity/gosuslugi/index.html"),
+        ("https://vdon.gosnadzor.ru/d/download.php?id=7", "Реестр 2019.xlsx", "d/Реестр 2019.xlsx"),
+        ("https://vdon.gosnadzor.ru/d/download.php?id=7", None, "d/download_id_7.php"),
+        ("https://vdon.gosnadzor.ru/list/?PAGEN_1=2", None, "list/index_PAGEN_1_2.html"),
+        ("https://www.gosnadzor.ru/f/x.pdf", None, "www.gosnadzor.ru/f/x.pdf"),
+        ("https://vdon.gosnadzor.ru/a/x:y*.pdf", None, "a/x_y_.pdf"),
+    ],
+)
+def test_mirror_paths(url: str, filename: str | None, expected: str) -> None:
+    page = url.endswith("/") or "PAGEN" in url
+    assert mirror_path(url, "https://vdon.gosnadzor.ru/", filename=filename, page=page) == expected
+
+
+def test_mirror_path_relative_to_a_site_in_a_folder() -> None:
+    assert mirror_path("http://127.0.0.1:8/vdon/upload/a.xls", "http://127.0.0.1:8/vdon/") == "upload/a.xls"
+
+
+@pytest.mark.parametrize("name", ["../../x", "..", "a/../../b", "..\\x", "", "/etc/passwd"])
+def test_hostile_names_are_refused(name: str) -> None:
+    with pytest.raises(UnsafeName):
+        mirror_path("https://vdon.gosnadzor.ru/f/get.php", "https://vdon.gosnadzor.ru/", filename=name)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("attachment; filename*=UTF-8''%D0%A0%D0%B5%D0%B5%D1%81%D1%82%D1%80.xlsx", "Реестр.xlsx"),
+        ('attachment; filename="reestr 2018.xls"', "reestr 2018.xls"),
+        ('attachment; filename="%D0%90.pdf"', "А.pdf"),
+        ('attachment; filename="../../x"', "../../x"),
+        ("inline", None),
+        (None, None),
+    ],
+)
+def test_content_disposition_names(header: str | None, expected: str | None) -> None:
+    assert content_disposition_name(header) == expected
+
+
+# --- a full harvest of the demo corpus -------------------------------------------------------------
+
+
+@dataclass
+class Harvested:
+    site: Site
+    sources: Sources
+    cache: Path
+    mirror: Path
+    report: object
+
+
+@pytest.fixture(scope="module")
+def full(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harvested]:
+    corpus = demo_build.corpus.corpus_dir
+    out = tmp_path_factory.mktemp("full")
+    with serve(corpus) as site:
+        sources = local_sources(site, corpus_offices(corpus))
+        report = harvest(sources, out / "cache", out / "mirror", session=session(), quiet=True, policy=FAST)
+        yield Harvested(site, sources, out / "cache", out / "mirror", report)
+
+
+def test_full_harvest_equals_the_input_build(full: Harvested, demo_build, tmp_path: Path) -> None:
+    assert not full.report.all_failed
+    assert {o.status for o in full.report.offices.values()} == {"ok"}
+    assert tree(full.mirror) == tree(demo_build.corpus.corpus_dir)
+    build_database(full.mirror, tmp_path / "harvested.duckdb", quiet=True, workers=2)
+    harvested, expected = records(tmp_path / "harvested.duckdb"), records(demo_build.database)
+    assert len(harvested) == len(expected) > 1000
+    assert harvested == expected
+
+
+def test_provenance_has_a_row_per_fetch(full: Harvested) -> None:
+    rows = [json.loads(line) for line in (full.cache / "provenance.jsonl").read_text("utf-8").splitlines()]
+    first_run = rows[: len(tree(full.mirror))]
+    assert {r["outcome"] for r in first_run} == {"downloaded"}
+    row = next(r for r in first_run if r["path"] == "vdon/upload/reestr_epb.xlsx")
+    assert row["office"] == "vdon"
+    assert row["url"] == full.site.url("vdon", "upload/reestr_epb.xlsx")
+    assert row["link_text"] == "reestr_epb.xlsx"
+    assert (row["http_status"], row["format"], row["last_modified"]) == (200, "xlsx", FIXED_LAST_MODIFIED)
+    assert row["etag"].startswith('"') and len(row["sha256"]) == 64
+    assert (full.cache / "raw" / row["sha256"]).stat().st_size == row["size"]
+
+
+def test_freshness_lists_last_success_and_files(full: Harvested) -> None:
+    data = json.loads((full.cache / "freshness.json").read_text("utf-8"))
+    vdon = data["offices"]["vdon"]
+    assert vdon["status"] == "ok" and vdon["reason"] is None
+    assert vdon["last_success"] is not None and vdon["newest_registration_date"] is None
+    assert sorted(f["path"] for f in vdon["files"]) == sorted("vdon/" + p for p in tree(full.mirror / "vdon"))
+    assert {f["last_modified"] for f in vdon["files"]} == {FIXED_LAST_MODIFIED}
+
+
+def test_second_harvest_is_conditional_and_downloads_nothing(full: Harvested, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(full.cache, cache)
+    before = len(full.site.log)
+    report = harvest(full.sources, cache, tmp_path / "mirror", session=session(), quiet=True, policy=FAST)
+    second = full.site.log[before:]
+    assert len(second) == len(tree(full.mirror))
+    assert {(r.conditional, r.status) for r in second} == {(True, 304)}
+    assert report.downloaded == 0
+    assert sum(o.not_modified for o in report.offices.values()) == len(second)
+    assert tree(tmp_path / "mirror") == tree(full.mirror)
+
+
+def test_offline_rebuilds_the_mirror_from_the_cache(full: Harvested, tmp_path: Path) -> None:
+    before = len(full.site.log)
+    report = harvest(full.sources, full.cache, tmp_path / "mirror", offline=True, quiet=True)
+    assert len(full.site.log) == before
+    assert {o.status for o in report.offices.values()} == {"cached"} and not report.all_failed
+    assert tree(tmp_path / "mirror") == tree(full.mirror)
+
+
+def test_offline_without_a_cache_has_nothing_to_publish(full: Harvested, tmp_path: Path) -> None:
+    report = harvest(full.sources, tmp_path / "cache", tmp_path / "mirror", offline=True, quiet=True)
+    assert report.all_failed and not (tmp_path / "mirror").exists()
