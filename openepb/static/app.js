@@ -554,12 +554,12 @@
     topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st);
   }
 
-  /** Lower case, ё → е, Latin look-alikes → Cyrillic, punctuation and quotes → spaces. */
+  /** Lower case, ё → е, punctuation and quotes → spaces; in a word that mixes scripts, Latin
+      look-alikes become Cyrillic («OOO» typed in Latin inside a Russian name). */
   const LOOKALIKE = { a: "а", b: "в", c: "с", e: "е", h: "н", k: "к", m: "м", o: "о", p: "р", t: "т", x: "х", y: "у" };
   function normalizeName(text) {
-    let out = String(text || "").toLowerCase().replace(/ё/g, "е");
-    if (/[а-я]/.test(out)) out = out.replace(/[abcehkmoptxy]/g, (ch) => LOOKALIKE[ch]);
-    return out.replace(/[^0-9a-zа-я]+/g, " ").trim();
+    const words = String(text || "").toLowerCase().replace(/ё/g, "е").replace(/[^0-9a-zа-я]+/g, " ").trim().split(" ");
+    return words.map((w) => (/[а-я]/.test(w) ? w.replace(/[abcehkmoptxy]/g, (ch) => LOOKALIKE[ch]) : w)).join(" ");
   }
 
   const digitsOf = (text) => String(text || "").replace(/\D+/g, "");

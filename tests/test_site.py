@@ -1,0 +1,377 @@
+"""The site in headless Chromium on the demo build: numbers against DuckDB, permalinks, search,
+escaping, keyboard and phone layout. Screenshots of every page go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from openepb.config import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PAGES = ("index.html", "orgs.html", "top.html", "downloads.html", "about.html")
+XSS = "<script>alert(1)</script>"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("chromium is not installed (Debian package `chromium`)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    root: Path
+    database: Path
+    manifest: dict[str, Any]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from openepb.export import export_all
+    from openepb.rank import build_rankings
+    from openepb.render import render_site
+
+    root = tmp_path_factory.mktemp("site")
+    rank_dir = root / "data" / "rank"
+    build_rankings(demo_build.database, rank_dir, quiet=True)
+    exports = tmp_path_factory.mktemp("exports")
+    export_all(demo_build.database, exports, quiet=True)
+    render_site(demo_build.database, rank_dir, root, exports_dir=exports, quiet=True)
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    manifest = json.loads((rank_dir / "manifest.json").read_text(encoding="utf-8"))
+    yield Site(f"http://127.0.0.1:{server.server_port}/", root, demo_build.database, manifest)
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Tab:
+    """A page that records console errors, page errors and dialogs."""
+
+    def __init__(self, browser: Any, width: int = 1280) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
+        self.page.set_default_timeout(10_000)
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, url: str, ready: bool = True) -> Any:
+        self.page.goto(url)
+        if ready:
+            self.page.wait_for_selector("body[data-ready]", state="attached")
+        return self.page
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Tab]:
+    opened = Tab(browser)
+    yield opened
+    opened.close()
+
+
+def query(database: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def filter_sql(manifest: dict[str, Any], state: dict[str, Any]) -> tuple[str, list[Any]]:
+    where = ["excluded_date IS NULL", "year BETWEEN ? AND ?"]
+    params: list[Any] = [state["from"], state["to"]]
+    if state.get("type"):
+        where.append("object_type = ?")
+        params.append(next(t["code"] for t in manifest["types"] if t["key"] == state["type"]))
+    if state.get("office"):
+        where.append("office_code = ?")
+        params.append(next(o["code"] for o in manifest["offices"] if o["key"] == state["office"]))
+    elif state.get("district"):
+        where.append("district = ?")
+        params.append(next(d["code"] for d in manifest["districts"] if d["key"] == state["district"]))
+    return " AND ".join(where), params
+
+
+def shown_number(page: Any, selector: str) -> int:
+    return int("".join(ch for ch in page.text_content(selector) if ch.isdigit()))
+
+
+def wait_for_combo(page: Any, part: str) -> None:
+    page.wait_for_function("part => (document.body.dataset.ready || '').includes(part)", arg=part)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_pages_load_without_errors_and_fit_the_viewport(site: Site, browser: Any, width: int) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab = Tab(browser, width)
+    top_expert = query(
+        site.database,
+        "SELECT expert_org_id FROM records WHERE excluded_date IS NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+    )[0][0]
+    pages = [*PAGES, f"org.html?role=expert&id={top_expert}"]
+    try:
+        for name in pages:
+            page = tab.open(site.url + name, ready=name not in ("downloads.html", "about.html"))
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{name} scrolls sideways at {width} px"
+            shot = name.split("?")[0].replace(".html", "")
+            page.screenshot(path=str(SCREENSHOTS / f"{shot}-{width}.png"), full_page=True)
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_filters_match_duckdb_and_permalink_round_trips(site: Site, tab: Tab) -> None:
+    m = site.manifest
+    district = m["districts"][0]
+    office = next(o for o in m["offices"] if o["district"] == 0)
+    state = {
+        "from": m["years"][1],
+        "to": m["years"][-2],
+        "type": m["types"][0]["key"],
+        "district": district["key"],
+    }
+    page = tab.open(site.url + "index.html")
+    page.select_option("#f-from", str(state["from"]))
+    page.select_option("#f-to", str(state["to"]))
+    page.select_option("#f-type", state["type"])
+    page.select_option("#f-district", state["district"])
+    wait_for_combo(page, f"/{state['type']}/{state['district']}.json")
+    where, params = filter_sql(m, state)
+    n, experts, applicants, offices = query(
+        site.database,
+        f"""SELECT count(*), count(DISTINCT expert_org_id), count(DISTINCT applicant_id),
+                   count(DISTINCT office_code) FROM records WHERE {where}""",
+        params,
+    )[0]
+    assert shown_number(page, "#fig-n") == n
+    assert shown_number(page, "#fig-expert") == experts
+    assert shown_number(page, "#fig-applicant") == applicants
+    assert shown_number(page, "#fig-office") == offices
+    top = query(
+        site.database,
+        f"""SELECT expert_org_id, count(*) AS c FROM records WHERE {where} AND expert_org_id IS NOT NULL
+            GROUP BY 1 ORDER BY c DESC, 1 LIMIT 1""",
+        params,
+    )[0]
+    first_row = page.locator("#top-expert tbody tr").first
+    assert f"id={top[0]}&" in first_row.locator("a").get_attribute("href")
+    assert int(first_row.locator("td").nth(2).text_content().replace("\u00a0", "").replace(" ", "")) == top[1]
+    # The office list narrows to the district; picking one keeps the district.
+    offered = page.eval_on_selector_all("#f-office option", "os => os.map(o => o.value).filter(Boolean)")
+    assert offered == [o["key"] for o in m["offices"] if o["district"] == 0]
+    page.select_option("#f-office", office["key"])
+    wait_for_combo(page, f"/{office['key']}.json")
+    permalink = page.url
+    assert f"from={state['from']}" in permalink and f"region={office['key']}" in permalink
+    where, params = filter_sql(m, {**state, "office": office["key"]})
+    expected = query(site.database, f"SELECT count(*) FROM records WHERE {where}", params)[0][0]
+    assert shown_number(page, "#fig-n") == expected
+    # Permalink in a fresh page restores the same view.
+    other = Tab(page.context.browser)
+    try:
+        again = other.open(permalink)
+        wait_for_combo(again, f"/{office['key']}.json")
+        assert again.input_value("#f-office") == office["key"]
+        assert again.input_value("#f-district") == district["key"]
+        assert again.input_value("#f-from") == str(state["from"])
+        assert shown_number(again, "#fig-n") == expected
+    finally:
+        other.close()
+    # Back returns to the district view.
+    page.go_back()
+    wait_for_combo(page, f"/{state['district']}.json")
+    assert page.input_value("#f-office") == ""
+    assert tab.errors == []
+
+
+def test_empty_filter_says_so(site: Site, tab: Tab) -> None:
+    m = site.manifest
+    codes = [t["code"] for t in m["types"]]
+    rows = query(
+        site.database,
+        """SELECT y.year, t.code, o.code FROM (SELECT DISTINCT year FROM records) y,
+                  (SELECT unnest(?) AS code) t, (SELECT DISTINCT office_code AS code FROM records) o
+           WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.excluded_date IS NULL AND r.year = y.year
+                             AND r.object_type = t.code AND r.office_code = o.code)
+           ORDER BY 1, 2, 3 LIMIT 1""",
+        [codes],
+    )
+    if not rows:
+        pytest.skip("the demo build has no empty (year, type, office) combination")
+    year, code, office = rows[0]
+    type_key = next(t["key"] for t in m["types"] if t["code"] == code)
+    office_key = next(o["key"] for o in m["offices"] if o["code"] == office)
+    page = tab.open(f"{site.url}index.html?from={year}&to={year}&type={type_key}&region={office_key}")
+    assert "заключений нет" in page.text_content("#status")
+    assert page.is_hidden("#view")
+
+
+def test_org_page_dynamic_rank_matches_duckdb(site: Site, tab: Tab) -> None:
+    m = site.manifest
+    year = m["years"][-1]
+    org_id, count = query(
+        site.database,
+        """SELECT expert_org_id, count(*) FROM records WHERE excluded_date IS NULL AND expert_org_id IS NOT NULL
+           AND year = ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1 OFFSET 2""",
+        [year],
+    )[0]
+    larger = query(
+        site.database,
+        """SELECT count(*) FROM (SELECT expert_org_id FROM records WHERE excluded_date IS NULL AND year = ?
+           AND expert_org_id IS NOT NULL GROUP BY 1 HAVING count(*) > ?)""",
+        [year, count],
+    )[0][0]
+    page = tab.open(f"{site.url}org.html?role=expert&id={org_id}&from={year}&to={year}")
+    wait_for_combo(page, f"/{year}-{year}/")
+    assert shown_number(page, "#fig-count") == count
+    assert page.text_content("#fig-rank").startswith(f"{larger + 1} из")
+    name = query(site.database, "SELECT display_name FROM organizations WHERE id = ?", [org_id])[0][0]
+    assert page.text_content("#org-name") == name
+    latest = query(
+        site.database,
+        """SELECT reg_number FROM records WHERE expert_org_id = ?
+           ORDER BY date_registered DESC NULLS LAST, reg_number DESC LIMIT 1""",
+        [org_id],
+    )[0][0]
+    assert page.locator("#org-latest tbody tr").first.locator("code").text_content() == latest
+    assert tab.errors == []
+
+
+def test_top_by_year_for_safety_cases(site: Site, tab: Tab) -> None:
+    m = site.manifest
+    year = m["years"][-1]
+    page = tab.open(f"{site.url}top.html?type=ob")
+    assert page.input_value("#f-type") == "ob"
+    expected = query(
+        site.database,
+        """SELECT count(*) FROM records WHERE excluded_date IS NULL AND object_type = 'ОБ' AND year = ?
+           GROUP BY expert_org_id ORDER BY 1 DESC LIMIT 1""",
+        [year],
+    )
+    table = page.locator(f"section[aria-labelledby='h-y{year}']")
+    if not expected:
+        assert "заключений нет" in table.text_content()
+        return
+    first = table.locator("tbody tr").first
+    assert first.locator("td").first.text_content() == "1"
+    assert (
+        int(first.locator("td").nth(3).text_content().replace("\u00a0", "").replace(" ", ""))
+        == expected[0][0]
+    )
+    headers = table.locator("thead th").all_text_contents()
+    assert headers[-1] == f"Место в {year - 1}"
+
+
+def test_search_finds_misspelled_name_and_licence(site: Site, tab: Tab) -> None:
+    org_id, name, licence = query(
+        site.database,
+        """SELECT id, display_name, licence_number FROM organizations
+           WHERE role = 'expert' AND licence_number IS NOT NULL AND display_name LIKE '%лаборатория%'
+           ORDER BY records DESC LIMIT 1""",
+    )[0]
+    page = tab.open(site.url + "orgs.html")
+    misspelled = "руская лабаротория"
+    page.fill("#search", misspelled)
+    page.wait_for_selector("#search-results li")
+    first = page.locator("#search-results li a").first
+    assert first.text_content() == name
+    assert first.get_attribute("href").endswith(f"id={org_id}")
+    page.fill("#search", licence.replace("-", " "))
+    page.wait_for_function(
+        "id => (document.querySelector('#search-results li a') || {}).href?.endsWith('id=' + id)", arg=org_id
+    )
+    assert "Найдено: 1." in page.text_content("#search-status")
+    page.fill("#search", "яяяяяя")
+    page.wait_for_function("() => document.querySelector('#search-status').textContent.includes('Ничего')")
+
+
+def test_script_named_organization_stays_text(site: Site, tab: Tab) -> None:
+    rows = query(
+        site.database,
+        "SELECT id, display_name FROM organizations WHERE display_name LIKE '%<script>%' LIMIT 1",
+    )
+    assert rows, "the demo corpus has an organization named <script>alert(1)</script>"
+    org_id, name = rows[0]
+    page = tab.open(f"{site.url}org.html?role=expert&id={org_id}")
+    assert page.text_content("#org-name") == name
+    assert XSS in page.text_content("#org-names")
+    assert page.evaluate("document.querySelectorAll('main script').length") == 0
+    page = tab.open(site.url + "orgs.html", ready=False)
+    page.fill("#search", "script alert")
+    page.wait_for_selector("#search-results li")
+    assert XSS in page.locator("#search-results li a").first.text_content()
+    assert tab.dialogs == []
+    assert tab.errors == []
+
+
+def test_keyboard_reaches_and_drives_the_filters(site: Site, tab: Tab) -> None:
+    page = tab.open(site.url + "index.html")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "f-from":
+            break
+    order = []
+    for _ in range(6):
+        order.append(page.evaluate("document.activeElement.id"))
+        page.keyboard.press("Tab")
+    assert order == ["f-from", "f-to", "f-type", "f-district", "f-office", "f-reset"]
+    page.focus("#f-type")
+    page.keyboard.press("ArrowDown")
+    first_type = site.manifest["types"][0]["key"]
+    wait_for_combo(page, f"/{first_type}/all.json")
+    assert f"type={first_type}" in page.url
+    assert page.evaluate("document.activeElement.id") == "f-type"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.focus("#f-reset")
+    page.keyboard.press("Enter")
+    wait_for_combo(page, "/all/all.json")
+    assert "?" not in page.url
