@@ -365,7 +365,15 @@ def publish_exports(exports_dir: Path, site_dir: Path) -> Path:
     return target
 
 
-def list_downloads(folder: Path, prefix: str, rows: dict[str, int]) -> list[Download]:
+def office_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    if not _has_table(con, "offices"):
+        return {}
+    return dict(con.execute("SELECT code, coalesce(name, short, code) FROM offices").fetchall())
+
+
+def list_downloads(
+    folder: Path, prefix: str, rows: dict[str, int], offices: dict[str, str] | None = None
+) -> list[Download]:
     """Every file of a published export folder, described files first, each with size and sha256."""
     sums = read_checksums(folder)
     names = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
@@ -373,7 +381,7 @@ def list_downloads(folder: Path, prefix: str, rows: dict[str, int]) -> list[Down
     names.sort(key=lambda n: (order.index(n) if n in order else len(order), n.count("/"), n))
     downloads = []
     for name in names:
-        title, note = EXPORT_NOTES.get(name, _generic_note(name))
+        title, note = EXPORT_NOTES.get(name) or _generic_note(name, offices or {})
         path = folder / name
         digest = sums.get(name) or sha256_of(path)
         downloads.append(
@@ -382,9 +390,10 @@ def list_downloads(folder: Path, prefix: str, rows: dict[str, int]) -> list[Down
     return downloads
 
 
-def _generic_note(name: str) -> tuple[str, str]:
+def _generic_note(name: str, offices: dict[str, str]) -> tuple[str, str]:
     if name.startswith("offices/") and name.endswith(".xml"):
-        return (f"Территориальный орган {Path(name).stem}, XML", "Записи одного органа, та же схема XSD.")
+        code = Path(name).stem
+        return (f"{offices.get(code, code)}, XML", "Записи одного территориального органа, та же схема XSD.")
     if name.startswith("structure"):
         return ("Структура набора открытых данных", "Описание полей для паспорта набора.")
     return (name, "")
@@ -538,7 +547,8 @@ def render_site(
         has_exports = exports_dir is not None and exports_dir.is_dir()
         if has_exports:
             published = publish_exports(exports_dir, site_dir)
-            downloads = list_downloads(published, "exports", export_row_counts(con)) + downloads
+            counts = export_row_counts(con)
+            downloads = list_downloads(published, "exports", counts, office_names(con)) + downloads
             report.exports = sum(1 for d in downloads if d.path.startswith("exports/"))
         figures = about_figures(con)
     finally:
