@@ -57,6 +57,24 @@ def url_extension(url: str) -> str:
     return posixpath.splitext(name)[1].lower()
 
 
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
+
+
+def decode_page(page: bytes) -> str:
+    """Page text: UTF-8 when it decodes, else the ``<meta>`` charset, else windows-1251 (old Bitrix)."""
+    try:
+        return page.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    match = _META_CHARSET.search(page[:4096])
+    if match:
+        try:
+            return page.decode(match.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass
+    return page.decode("cp1251", errors="replace")
+
+
 def _text_of(element: lxml.html.HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
@@ -72,7 +90,7 @@ def discover_links(page: bytes, page_url: str) -> list[Link]:
     if not page.strip():
         return []
     try:
-        doc = lxml.html.document_fromstring(page)
+        doc = lxml.html.document_fromstring(decode_page(page))
     except (ValueError, lxml.etree.ParserError):
         return []
     base = page_url

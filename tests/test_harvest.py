@@ -8,6 +8,7 @@ proxy) serves the same file, so no real name is ever resolved. It answers ETag /
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import shutil
@@ -24,9 +25,11 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 import pytest
 import requests
+import urllib3
 
 from openepb.config import Sources, load_sources
-from openepb.harvest import harvest
+from openepb.harvest import add_newest_dates, harvest
+from openepb.harvest_exclusions import apply_exclusions, split_exclusions
 from openepb.harvest_fetch import FetchPolicy
 from openepb.harvest_links import (
     UnsafeName,
@@ -35,7 +38,9 @@ from openepb.harvest_links import (
     mirror_path,
     normalize_url,
 )
+from openepb.normalize import normalize_rows
 from openepb.pipeline import build_database
+from openepb.readers import RawRow
 
 # --- the local websites ----------------------------------------------------------------------------
 
@@ -109,7 +114,8 @@ class Handler(BaseHTTPRequestHandler):
         headers = {"ETag": etag, "Last-Modified": FIXED_LAST_MODIFIED, **site.headers.get(path, {})}
         if fault == "unsafe_name":
             headers["Content-Disposition"] = 'attachment; filename="../../x"'
-        if self.headers.get("If-None-Match") == etag:
+        changed = fault in ("truncated", "unsafe_name")  # as if a new version were being served
+        if self.headers.get("If-None-Match") == etag and not changed:
             return self._send(304, b"", headers)
         if fault == "truncated":
             return self._send_truncated(body, headers)
@@ -358,3 +364,293 @@ def test_offline_rebuilds_the_mirror_from_the_cache(full: Harvested, tmp_path: P
 def test_offline_without_a_cache_has_nothing_to_publish(full: Harvested, tmp_path: Path) -> None:
     report = harvest(full.sources, tmp_path / "cache", tmp_path / "mirror", offline=True, quiet=True)
     assert report.all_failed and not (tmp_path / "mirror").exists()
+
+
+# --- the fault matrix ------------------------------------------------------------------------------
+
+FAULT_OFFICES = ["cntr", "srpov", "vdon"]
+VDON_PAGE = "/vdon/"
+VDON_FILE = "/vdon/upload/reestr_epb.xlsx"
+
+
+class NoDNS(requests.adapters.BaseAdapter):
+    """A transport whose every name lookup fails, as for a host that does not resolve."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        host = urlsplit(request.url).hostname or ""
+        error = urllib3.exceptions.NameResolutionError(host, None, OSError(-2, "Name or service not known"))
+        raise requests.ConnectionError(error)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class Baseline:
+    site: Site
+    sources: Sources
+    cache: Path
+    mirror: dict[str, str]
+    policy: FetchPolicy
+
+
+@pytest.fixture(scope="module")
+def baseline(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baseline]:
+    """A good harvest of three offices; each fault test starts from a copy of its cache."""
+    corpus = demo_build.corpus.corpus_dir
+    out = tmp_path_factory.mktemp("baseline")
+    largest = max(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
+    policy = FetchPolicy(
+        connect_timeout=2, read_timeout=0.3, retries=1, backoff=0, host_interval=0, max_bytes=largest
+    )
+    with serve(corpus) as site:
+        site.oversize = largest + 1
+        sources = local_sources(site, FAULT_OFFICES)
+        report = harvest(sources, out / "cache", out / "mirror", session=session(), quiet=True, policy=policy)
+        assert {o.status for o in report.offices.values()} == {"ok"}
+        yield Baseline(site, sources, out / "cache", tree(out / "mirror"), policy)
+
+
+FAULTS = [
+    # (fault, where, reason)
+    ("status:404", VDON_PAGE, "http_error"),
+    ("status:500", VDON_PAGE, "http_error"),
+    ("status:503", VDON_FILE, "http_error"),
+    ("timeout", VDON_PAGE, "timeout"),
+    ("timeout", VDON_FILE, "timeout"),
+    ("truncated", VDON_FILE, "truncated"),
+    ("redirect_loop", VDON_PAGE, "redirect_loop"),
+    ("html_error", VDON_FILE, "html_error_page"),
+    ("oversize", VDON_FILE, "oversize"),
+    ("unsafe_name", VDON_FILE, "unsafe_name"),
+    ("empty_page", VDON_PAGE, "empty_page"),
+    ("dns", VDON_PAGE, "dns"),
+]
+
+
+@pytest.mark.parametrize(("fault", "where", "reason"), FAULTS, ids=[f"{f}@{w}" for f, w, _ in FAULTS])
+def test_a_fault_keeps_the_last_good_files(
+    baseline: Baseline, tmp_path: Path, fault: str, where: str, reason: str
+) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(baseline.cache, cache)
+    sources, http = baseline.sources, session()
+    if fault == "dns":
+        moved = "http://vdon.nosuch.test/"
+        vdon = sources.office("vdon").model_copy(update={"site_url": moved, "register_urls": [moved]})
+        sources = Sources(
+            districts=sources.districts, offices=[vdon if o.code == "vdon" else o for o in sources.offices]
+        )
+        http.mount("http://vdon.nosuch.test/", NoDNS())
+        url = moved
+    else:
+        url = baseline.site.base + where
+        if fault == "empty_page":
+            baseline.site.pages[where] = "<html><body><p>Раздел обновляется</p></body></html>".encode()
+        else:
+            baseline.site.faults[where] = fault
+    try:
+        report = harvest(
+            sources, cache, tmp_path / "mirror", session=http, quiet=True, policy=baseline.policy
+        )
+    finally:
+        baseline.site.faults.clear()
+        baseline.site.pages.clear()
+    assert tree(tmp_path / "mirror") == baseline.mirror  # no record of the good harvest lost
+    vdon = report.offices["vdon"]
+    assert vdon.status == "stale" and vdon.last_good is not None
+    assert [(f.url, f.reason) for f in vdon.faults] == [(url, reason)]
+    assert url in vdon.reason and vdon.faults[0].message
+    assert {code: o.status for code, o in report.offices.items() if code != "vdon"} == {
+        "cntr": "ok",
+        "srpov": "ok",
+    }
+    assert not report.all_failed and not report.geo_blocked
+    stale = json.loads((cache / "freshness.json").read_text("utf-8"))["offices"]["vdon"]
+    assert (stale["status"], stale["faults"][0]["reason"], stale["faults"][0]["url"]) == (
+        "stale",
+        reason,
+        url,
+    )
+    failed = [json.loads(line) for line in (cache / "provenance.jsonl").read_text("utf-8").splitlines()]
+    assert (
+        any(r["outcome"] == "failed" and r["reason"] == reason and r["url"] == url for r in failed)
+        or fault == "empty_page"
+    )
+
+
+def test_every_office_403_is_a_geo_block(baseline: Baseline, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(baseline.cache, cache)
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "published").write_text("x")
+    for code in FAULT_OFFICES:
+        baseline.site.faults[f"/{code}/"] = "status:403"
+    try:
+        report = harvest(
+            baseline.sources,
+            cache,
+            tmp_path / "mirror",
+            session=session(),
+            quiet=True,
+            policy=baseline.policy,
+        )
+    finally:
+        baseline.site.faults.clear()
+    assert report.all_failed and report.geo_blocked
+    assert "HTTP 403" in report.format() and "HTTPS_PROXY" in report.format()
+    assert tree(tmp_path / "mirror") == {
+        "published": hashlib.sha256(b"x").hexdigest()
+    }  # nothing new laid out
+    assert harvest(baseline.sources, cache, tmp_path / "again", offline=True, quiet=True).all_failed is False
+    assert tree(tmp_path / "again") == baseline.mirror
+
+
+def test_every_office_failing_otherwise_is_not_a_geo_block(baseline: Baseline, tmp_path: Path) -> None:
+    shutil.copytree(baseline.cache, tmp_path / "cache")
+    for code in FAULT_OFFICES:
+        baseline.site.faults[f"/{code}/"] = "status:403" if code == "vdon" else "status:500"
+    try:
+        report = harvest(
+            baseline.sources,
+            tmp_path / "cache",
+            tmp_path / "m",
+            session=session(),
+            quiet=True,
+            policy=baseline.policy,
+        )
+    finally:
+        baseline.site.faults.clear()
+    assert report.all_failed and not report.geo_blocked
+
+
+def test_retries_with_backoff_then_succeeds(baseline: Baseline, tmp_path: Path) -> None:
+    """A 503 on the first attempt only: the retry gets the file, nothing is stale."""
+    from openepb.harvest_fetch import Fetcher
+
+    waits: list[float] = []
+    calls = {"n": 0}
+    original = Handler._serve
+
+    def flaky(self: Handler, site: Site, path: str, fault: str | None) -> int:
+        if path == VDON_FILE and calls["n"] == 0:
+            calls["n"] += 1
+            return original(self, site, path, "status:503")
+        return original(self, site, path, fault)
+
+    Handler._serve = flaky  # type: ignore[method-assign]
+    try:
+        policy = FetchPolicy(retries=3, backoff=0.5, host_interval=0)
+        fetcher = Fetcher(session(), tmp_path / "tmp", policy, sleep=waits.append)
+        fetched = fetcher.get(baseline.site.base + VDON_FILE)
+    finally:
+        Handler._serve = original  # type: ignore[method-assign]
+    assert (fetched.status, fetched.attempts, waits) == (200, 2, [0.5])
+
+
+def test_rate_limit_waits_between_requests_to_one_host(tmp_path: Path) -> None:
+    from openepb.harvest_fetch import HostClock
+
+    now = {"t": 100.0}
+    waits: list[float] = []
+    clock = HostClock(
+        1.5, sleep=lambda s: (waits.append(s), now.update(t=now["t"] + s)), clock=lambda: now["t"]
+    )
+    clock.wait("https://a.gosnadzor.ru/x")
+    now["t"] += 0.5
+    clock.wait("https://a.gosnadzor.ru/y")
+    clock.wait("https://b.gosnadzor.ru/y")
+    assert waits == [1.0]
+
+
+def test_proxy_from_the_environment(demo_build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With HTTP_PROXY set, http://vdon.gosnadzor.ru/ is fetched through the proxy (the local server)."""
+    corpus = demo_build.corpus.corpus_dir
+    with serve(corpus) as site:
+        for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", site.base)
+        real = load_sources()
+        vdon = real.office("vdon").model_copy(
+            update={"register_urls": ["http://vdon.gosnadzor.ru/"], "site_url": "http://vdon.gosnadzor.ru/"}
+        )
+        sources = Sources(districts=real.districts, offices=[vdon])
+        report = harvest(sources, tmp_path / "cache", tmp_path / "mirror", quiet=True, policy=FAST)
+    assert report.offices["vdon"].status == "ok"
+    assert tree(tmp_path / "mirror") == {f"vdon/{k}": v for k, v in tree(corpus / "vdon").items()}
+    assert {r.path for r in site.log} >= {"/vdon/", VDON_FILE}
+
+
+def test_content_disposition_and_link_text_on_a_live_page(tmp_path: Path, demo_build) -> None:
+    """A download.php link found by its Russian text, saved under its Content-Disposition name."""
+    xlsx = (demo_build.corpus.corpus_dir / "vdon" / "upload" / "reestr_epb.xlsx").read_bytes()
+    with serve(tmp_path / "empty") as site:
+        site.pages["/mos/"] = (
+            '<html><body><a href="/mos/get/download.php?id=5">Реестр заключений ЭПБ</a>'
+            '<a href="/mos/news.php">Новости</a></body></html>'
+        ).encode()
+        site.pages["/mos/get/download.php?id=5"] = xlsx
+        site.headers["/mos/get/download.php?id=5"] = {
+            "Content-Disposition": "attachment; filename*=UTF-8''%D0%A0%D0%B5%D0%B5%D1%81%D1%82%D1%80%202018.xlsx"
+        }
+        report = harvest(
+            local_sources(site, ["mos"]),
+            tmp_path / "c",
+            tmp_path / "m",
+            session=session(),
+            quiet=True,
+            policy=FAST,
+        )
+    assert report.offices["mos"].status == "ok"
+    assert sorted(tree(tmp_path / "m")) == ["mos/get/Реестр 2018.xlsx", "mos/index.html"]
+    assert "/mos/news.php" not in {r.path for r in site.log}
+
+
+# --- exclusions and freshness ----------------------------------------------------------------------
+
+
+def test_exclusion_lists_mark_records_and_keep_unmatched(tmp_path: Path) -> None:
+    rows = [
+        RawRow("Лист1", 1, ("Исключённые сведения из реестра", "", "")),
+        RawRow("Лист1", 2, ("Рег. номер заключения", "Дата исключения", "Основание исключения")),
+        RawRow("Лист1", 3, ("07-ТУ-00001-2017", "12.03.2019", "заявление заказчика")),
+        RawRow("Лист1", 4, ("07-ТУ-00009-2017", "01.04.2019", "решение суда")),
+        RawRow("Лист1", 5, ("07-ТУ-00001-2017", "13.03.2019", "повтор")),
+    ]
+    result, found = split_exclusions(normalize_rows(rows, "pech/x.xlsx"), "pech", "pech/x.xlsx")
+    assert [r.kind for r in result.rows] == ["title", "header", "exclusion", "exclusion", "exclusion"]
+    assert [(e.reg_number, e.excluded_date, e.source_row) for e in found][:2] == [
+        ("07-ТУ-00001-2017", datetime.date(2019, 3, 12), 3),
+        ("07-ТУ-00009-2017", datetime.date(2019, 4, 1), 4),
+    ]
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    con.execute("CREATE TABLE records (reg_number VARCHAR, excluded_date DATE, exclusion_reason VARCHAR)")
+    con.execute(
+        "INSERT INTO records VALUES ('07-ТУ-00001-2017', NULL, NULL), ('07-ТУ-00002-2017', NULL, NULL)"
+    )
+    report = apply_exclusions(con, found)
+    assert (report.marked, report.unmatched, report.repeated) == (1, 1, 1)
+    assert con.execute("SELECT * FROM records ORDER BY 1").fetchall() == [
+        ("07-ТУ-00001-2017", datetime.date(2019, 3, 12), "заявление заказчика"),
+        ("07-ТУ-00002-2017", None, None),
+    ]
+    assert con.execute(
+        "SELECT reg_number, exclusion_reason, office_code, source_row FROM exclusions_unmatched"
+    ).fetchall() == [("07-ТУ-00009-2017", "решение суда", "pech", 4)]
+
+
+def test_a_register_with_exclusion_columns_is_not_an_exclusion_list() -> None:
+    rows = [
+        RawRow("t", 1, ("Рег. номер заключения", "Дата внесения в реестр", "Заявитель", "Дата исключения")),
+        RawRow("t", 2, ("07-ТУ-00001-2017", "01.02.2017", "ООО «А»", "12.03.2019")),
+    ]
+    result, found = split_exclusions(normalize_rows(rows, "x.csv"), "pech", "x.csv")
+    assert found == [] and [r.kind for r in result.rows] == ["header", "data"]
+
+
+def test_newest_registration_dates_go_into_freshness(full: Harvested, tmp_path: Path) -> None:
+    shutil.copy(full.cache / "freshness.json", tmp_path / "freshness.json")
+    add_newest_dates(tmp_path, [("vdon", datetime.date(2018, 12, 28)), ("nosuch", None)])
+    data = json.loads((tmp_path / "freshness.json").read_text("utf-8"))
+    assert data["offices"]["vdon"]["newest_registration_date"] == "2018-12-28"
+    assert data["offices"]["cntr"]["newest_registration_date"] is None
