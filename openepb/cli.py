@@ -78,8 +78,6 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     """Rankings, exports and the site, each from the database; any disagreement fails the build."""
     from openepb.export import export_all
     from openepb.rank import build_rankings, check_rankings
-    from openepb.resolve import write_review_files
-    from openepb.store import connect
 
     rank_dir = args.site / "data" / "rank"
     started = time.perf_counter()
@@ -96,11 +94,6 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     export_all(db_path, args.exports, quiet=True)
-    con = connect(db_path)
-    try:
-        write_review_files(con, args.exports)
-    finally:
-        con.close()
     _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
 
     try:
@@ -117,8 +110,9 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "validate":
-        print("error: validate is not available yet", file=sys.stderr)
-        return 2
+        from openepb.validate import main as validate_main
+
+        return validate_main(argv[1:])
     args = _build_parser().parse_args(argv)
     return run_build(args)
 

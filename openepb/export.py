@@ -436,6 +436,7 @@ TABULAR_RESOURCES = (
     ("records.parquet", "records-parquet", "records", "Записи реестра (Parquet)"),
     ("rejects.csv", "rejects", "rejects", "Строки, не ставшие записями"),
     ("organizations.csv", "organizations", "organizations", "Организации"),
+    ("merge_candidates.csv", "merge-candidates", "merge_candidates", "Предлагаемые объединения организаций"),
 )
 
 
@@ -548,7 +549,11 @@ def export_all(
             con, "rejects", out_dir / "rejects.csv", "source_file, source_table, source_row"
         )
         if _table_exists(con, "organizations"):
-            rows["organizations.csv"] = write_csv(con, "organizations", out_dir / "organizations.csv")
+            rows["organizations.csv"] = write_csv(con, "organizations", out_dir / "organizations.csv", "id")
+        if _table_exists(con, "merge_candidates"):
+            rows["merge_candidates.csv"] = write_csv(
+                con, "merge_candidates", out_dir / "merge_candidates.csv", "role, id_a, id_b"
+            )
         pieces = write_xml(con, out_dir, generated, report)
         rows["records.xml"] = sum(piece.rows for piece in pieces)
         rows.update({f"offices/{piece.code}.xml": piece.rows for piece in pieces})
