@@ -27,6 +27,7 @@ from openepb.config import load_sources
 from openepb.contract import SOURCE_FIELDS
 from openepb.demo import mess
 from openepb.demo.entities import NEAR_HOMONYMS, ExpertOrg, Party, World, make_world
+from openepb.demo.licences import write_licence_register
 from openepb.demo.offices import CAPPED_FORMATS, LAYOUTS, YEARS, OfficeLayout, Publication
 from openepb.demo.writers import (
     CellValue,
@@ -42,6 +43,7 @@ from openepb.demo.writers import (
     write_xls,
     write_xlsx,
 )
+from openepb.licences import LicenceEntry
 
 BASE_RECORDS = 30_000  # conclusions at scale 1.0
 YEAR_WEIGHTS = {2014: 0.14, 2015: 0.18, 2016: 0.20, 2017: 0.25, 2018: 0.23}
@@ -959,6 +961,29 @@ def applicant_count(scale: float) -> int:
     return max(200, min(10_000, int(7_500 * scale)))
 
 
+#: Where the federal site keeps the register of licences, inside the mirror (see openepb.pipeline).
+LICENCE_REGISTER_DIR = Path("www/service/list/reestr_licences_99fz")
+#: Share of the demo's licences that have ended (прекращена), for the organization pages to show.
+ENDED_LICENCE_SHARE = 0.05
+
+
+def write_demo_licence_register(world: World, corpus_dir: Path, seed: int) -> None:
+    """The federal register of licences for expertise, as paginated pages of the federal site."""
+    rng = random.Random(f"licences-{seed}")
+    entries = [
+        LicenceEntry(
+            number=org.licence,
+            status="прекращена" if rng.random() < ENDED_LICENCE_SHARE else "действующая",
+            date_issued=org.licence_issued,
+            legal_name=f"{org.long_form} «{org.core}»",
+            inn=org.inn,
+            address=org.address,
+        )
+        for org in sorted(world.experts, key=lambda o: o.licence)
+    ]
+    write_licence_register(corpus_dir / LICENCE_REGISTER_DIR, entries)
+
+
 def generate(out_dir: Path, *, scale: float = 1.0, seed: int = 2018) -> DemoCorpus:
     """Write ``out_dir/corpus`` (one folder per office) and ``out_dir/truth``; same seed, same corpus."""
     started = time.perf_counter()
@@ -997,6 +1022,7 @@ def generate(out_dir: Path, *, scale: float = 1.0, seed: int = 2018) -> DemoCorp
                 write_job(ctx, job, tables, jobs, corpus_dir, batches)
                 truth.account(item.code, job, tables)
         batches.flush()
+        write_demo_licence_register(world, corpus_dir, seed)
     finally:
         truth.close()
         shutil.rmtree(work_dir, ignore_errors=True)
