@@ -239,7 +239,11 @@ def build_database(
         store.abort()
         raise
     return BuildSummary(
-        {k: v for k, v in offices.items() if v.files}, unknown, db_path, resolve=report, licences=len(licences)
+        {k: v for k, v in offices.items() if v.files},
+        unknown,
+        db_path,
+        resolve=report,
+        licences=len(licences),
     )
 
 
