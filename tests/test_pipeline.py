@@ -1,0 +1,132 @@
+"""The build never stops on a bad file: each becomes a file-level problem naming the file and reason."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from openepb.config import ROOT
+from openepb.demo.writers import Table, write_docx, write_encrypted_xlsx, write_truncated, write_xlsx
+from openepb.pipeline import build_database, discover_files
+
+HEADER = ["Регистрационный номер", "Дата внесения в реестр", "Заявитель", "Экспертная организация"]
+ROWS = [
+    ["03-ТУ-00001-2017", "01.03.2017", "ООО «Ромашка»", "ООО «Промэксперт»"],
+    ["03-ТУ-00002-2017", "02.03.2017", "ООО «Лютик»", "ООО «Промэксперт»"],
+]
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Path:
+    root = tmp_path / "mirror"
+    good = root / "vdon" / "upload" / "a_reestr_2017.xlsx"
+    write_xlsx(good, [Table(rows=[HEADER, *ROWS])])
+    (root / "vdon" / "upload" / "b_copy_of_reestr.xlsx").write_bytes(good.read_bytes())
+    write_truncated(root / "vdon" / "upload" / "c_truncated.xlsx", good, keep=0.4)
+    (root / "vdon" / "upload" / "d_empty.xlsx").write_bytes(b"")
+    write_encrypted_xlsx(root / "vdon" / "upload" / "e_locked.xlsx", [Table(rows=[HEADER, *ROWS])])
+    write_docx(
+        root / "vdon" / "upload" / "f_prikaz.docx",
+        [Table(rows=[["Пункт", "Содержание"], ["1", "Утвердить"]])],
+    )
+    (root / "vdon" / "upload" / "g_junk.bin").write_bytes(bytes(range(256)) * 4)
+    (root / "vdon" / "style.css").write_text("body{}", encoding="utf-8")
+    (root / "vdon" / "index.html").write_text(
+        '<html><body><a href="upload/a_reestr_2017.xlsx">Реестр</a></body></html>', encoding="utf-8"
+    )
+    (root / "nosuchoffice").mkdir(parents=True)
+    (root / "nosuchoffice" / "x.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    return root
+
+
+def test_every_bad_file_is_a_named_file_level_problem(mirror: Path, tmp_path: Path):
+    db_path = tmp_path / "db.duckdb"
+    summary = build_database(mirror, db_path, quiet=True, workers=2)
+    con = duckdb.connect(str(db_path), read_only=True)
+    files = dict(con.execute("SELECT path, status FROM files").fetchall())
+    problems = con.execute("SELECT code, source_file, message FROM problems WHERE level = 'file'").fetchall()
+    records = con.execute("SELECT reg_number, source_file FROM records ORDER BY 1").fetchall()
+    con.close()
+    assert files == {
+        "vdon/index.html": "page",
+        "vdon/upload/a_reestr_2017.xlsx": "ok",
+        "vdon/upload/b_copy_of_reestr.xlsx": "same_content",
+        "vdon/upload/c_truncated.xlsx": "file_corrupt",
+        "vdon/upload/d_empty.xlsx": "file_empty",
+        "vdon/upload/e_locked.xlsx": "file_encrypted",
+        "vdon/upload/f_prikaz.docx": "not_a_register",
+        "vdon/upload/g_junk.bin": "format_unknown",
+    }
+    assert records == [
+        ("03-ТУ-00001-2017", "vdon/upload/a_reestr_2017.xlsx"),
+        ("03-ТУ-00002-2017", "vdon/upload/a_reestr_2017.xlsx"),
+    ]
+    by_file = {source: (code, message) for code, source, message in problems}
+    for path, status in files.items():
+        if status not in ("ok", "page", "not_a_register"):
+            code, message = by_file[path]
+            assert code == status
+            assert message.startswith(path), message
+    assert by_file["nosuchoffice"][0] == "office_unknown"
+    assert summary.unknown_folders == ["nosuchoffice"]
+
+
+def test_discovery_order_is_office_then_path_and_skips_site_assets(mirror: Path):
+    from openepb.config import load_sources
+
+    files, unknown = discover_files(mirror, load_sources())
+    assert [f.rel for f in files] == [
+        "vdon/index.html",
+        "vdon/upload/a_reestr_2017.xlsx",
+        "vdon/upload/b_copy_of_reestr.xlsx",
+        "vdon/upload/c_truncated.xlsx",
+        "vdon/upload/d_empty.xlsx",
+        "vdon/upload/e_locked.xlsx",
+        "vdon/upload/f_prikaz.docx",
+        "vdon/upload/g_junk.bin",
+    ]
+    assert unknown == ["nosuchoffice"]
+
+
+def test_cli_builds_from_a_mirror_and_reports_per_office(mirror: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "build.py"),
+            "--input",
+            str(mirror),
+            "--out",
+            str(out),
+            "--site",
+            str(out / "site"),
+            "--exports",
+            str(out / "exports"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    vdon = next(line for line in done.stdout.splitlines() if line.startswith("vdon"))
+    assert vdon.split()[:6] == ["vdon", "8", "5", "2", "0", "0"]  # rows: 3 in the register, 2 in the order
+    assert "file_corrupt 1" in vdon and "file_encrypted 1" in vdon and "same_content 1" in vdon
+    assert done.stderr == ""
+    assert (out / "openepb.duckdb").is_file()
+    assert (out / "exports" / "records.csv").is_file()
+
+
+def test_cli_refuses_a_missing_mirror(tmp_path: Path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--input", str(tmp_path / "nope"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "no such folder" in done.stderr
