@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 
@@ -33,12 +34,19 @@ from openepb.harvest_links import (
     UnsafeName,
     content_disposition_name,
     discover_links,
+    discover_pages,
     mirror_path,
     url_extension,
 )
+from openepb.pipeline import FEDERAL_FOLDER
 
 #: At most this many files are taken from one office per run (a runaway page must not flood the cache).
 MAX_FILES_PER_OFFICE = 500
+#: Pages of a paginated list (``?PAGEN_1=N``) followed per office.
+MAX_PAGES_PER_OFFICE = 300
+#: The federal site; its register of licences for expertise goes to the mirror's ``www`` folder.
+FEDERAL_SITE = "https://www.gosnadzor.ru/"
+LICENCE_REGISTER_PAGE = "service/list/reestr_licences_99fz/"
 STATE_FILE = "state.json"
 PROVENANCE_FILE = "provenance.jsonl"
 FRESHNESS_FILE = "freshness.json"
@@ -87,6 +95,7 @@ class HarvestReport:
     offices: dict[str, OfficeHarvest]
     offline: bool
     started: str
+    federal: OfficeHarvest | None = None  # the register of licences on the federal site
     finished: str = ""
     requests: int = 0
     conditional_requests: int = 0
@@ -111,16 +120,25 @@ class HarvestReport:
         )
 
     @property
+    def everyone(self) -> list[OfficeHarvest]:
+        """The offices and, when harvested, the federal site."""
+        return [*self.offices.values(), *([self.federal] if self.federal else [])]
+
+    @property
     def downloaded(self) -> int:
-        return sum(o.downloaded for o in self.offices.values())
+        return sum(o.downloaded for o in self.everyone)
+
+    @property
+    def not_modified(self) -> int:
+        return sum(o.not_modified for o in self.everyone)
 
     def format(self) -> str:
         """A per-office table for the terminal."""
         lines = [
             f"{'office':<8} {'status':<7} {'files':>5} {'bytes':>11} {'new':>4} {'304':>4}  last good / reason"
         ]
-        for code in sorted(self.offices):
-            o = self.offices[code]
+        for o in sorted(self.everyone, key=lambda o: o.code):
+            code = o.code
             note = o.reason if o.faults else ""
             lines.append(
                 f"{code:<8} {o.status:<7} {o.files:>5} {o.bytes:>11} {o.downloaded:>4} {o.not_modified:>4}  "
@@ -224,7 +242,10 @@ class OfficeHarvester:
         previous = self.cache.office_files(self.office.code)
         pages_ok = 0
         found_any = False
-        for page_url in self.office.register_urls:
+        queue = list(self.office.register_urls)
+        seen = set(queue)
+        while queue and len(seen) <= MAX_PAGES_PER_OFFICE:
+            page_url = queue.pop(0)
             body = self._fetch_page(page_url)
             if body is None:
                 continue
@@ -233,6 +254,9 @@ class OfficeHarvester:
             found_any |= bool(links) or b"<table" in body.lower()
             for link in links:
                 self._fetch_file(link.url, link.text)
+            more = [url for url in discover_pages(body, page_url) if url not in seen]
+            seen.update(more)
+            queue.extend(more)
         self.result.page_failed = pages_ok == 0
         if self.result.page_failed:
             return previous
@@ -385,6 +409,19 @@ def _looks_like_error_page(path: Path, url: str, name: str | None) -> bool:
 # --- the run ---------------------------------------------------------------------------------------
 
 
+def federal_office(site_url: str) -> Office:
+    """The federal site as a pseudo-office whose register page is the list of licences."""
+    return Office(
+        code=FEDERAL_FOLDER,
+        name="Федеральная служба по экологическому, технологическому и атомному надзору",
+        short="Ростехнадзор",
+        district="CFD",
+        site_url=site_url,
+        register_urls=[urljoin(site_url, LICENCE_REGISTER_PAGE)],
+        verified="URL from the licence-register scraper quoted in the domain notes",
+    )
+
+
 def offices_to_harvest(sources: Sources) -> list[Office]:
     """Current offices with at least one register URL, in code order."""
     return sorted((o for o in sources.offices if o.current and o.register_urls), key=lambda o: o.code)
@@ -399,8 +436,13 @@ def harvest(
     session: requests.Session | None = None,
     quiet: bool = False,
     policy: FetchPolicy | None = None,
+    federal_site: str | None = FEDERAL_SITE,
 ) -> HarvestReport:
-    """Fetch every office into the cache (unless ``offline``) and lay out ``mirror_dir`` from it."""
+    """Fetch every office into the cache (unless ``offline``) and lay out ``mirror_dir`` from it.
+
+    The federal site's register of licences (``federal_site``, None to skip) goes to the mirror's
+    ``www`` folder; its failure is reported but never makes the run fail.
+    """
     cache = Cache(cache_dir)
     report = HarvestReport({}, offline=offline, started=_now())
     fetcher = None if offline else Fetcher(session or make_session(), cache.tmp, policy)
@@ -414,6 +456,12 @@ def harvest(
         report.offices[office.code] = result
         if not quiet:
             print(f"harvest: {office.code} {result.status} ({len(files)} files)", file=sys.stderr, flush=True)
+    if federal_site:
+        federal = federal_office(federal_site)
+        if fetcher is None:
+            report.federal, chosen[federal.code] = _from_cache(federal, cache)
+        else:
+            report.federal, chosen[federal.code] = _harvest_office(federal, cache, fetcher)
     if fetcher is not None:
         report.requests = fetcher.requests
         report.conditional_requests = fetcher.conditional_requests
@@ -485,34 +533,43 @@ def lay_out_mirror(cache: Cache, chosen: dict[str, list[FileEntry]], mirror_dir:
 
 def write_freshness(report: HarvestReport, cache: Cache, chosen: dict[str, list[FileEntry]]) -> Path:
     """``freshness.json`` for the data-quality page (format in docs/harvest.md)."""
-    offices: dict[str, Any] = {}
-    for code, result in sorted(report.offices.items()):
-        saved = cache.state["offices"].get(code, {})
-        offices[code] = {
-            "status": result.status,
-            "reason": result.reason or None,
-            "faults": [asdict(f) | {"message": f.message} for f in result.faults],
-            "last_attempt": saved.get("last_attempt"),
-            "last_success": saved.get("last_good"),
-            "newest_registration_date": None,
-            "files": [
-                {
-                    "path": f"{code}/{e.rel}",
-                    "url": e.url,
-                    "kind": e.kind,
-                    "sha256": e.sha256,
-                    "size": e.size,
-                    "format": e.format,
-                    "last_modified": e.last_modified,
-                    "fetched_at": e.fetched_at,
-                }
-                for e in chosen.get(code, [])
-            ],
-        }
-    data = {"generated_at": report.finished or _now(), "offline": report.offline, "offices": offices}
+    offices = {
+        code: _freshness_entry(result, cache, chosen) for code, result in sorted(report.offices.items())
+    }
+    data: dict[str, Any] = {"generated_at": report.finished or _now(), "offline": report.offline}
+    data["offices"] = offices
+    if report.federal is not None:
+        data["federal"] = _freshness_entry(report.federal, cache, chosen)
     path = cache.dir / FRESHNESS_FILE
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
+
+
+def _freshness_entry(
+    result: OfficeHarvest, cache: Cache, chosen: dict[str, list[FileEntry]]
+) -> dict[str, Any]:
+    saved = cache.state["offices"].get(result.code, {})
+    return {
+        "status": result.status,
+        "reason": result.reason or None,
+        "faults": [asdict(f) | {"message": f.message} for f in result.faults],
+        "last_attempt": saved.get("last_attempt"),
+        "last_success": saved.get("last_good"),
+        "newest_registration_date": None,
+        "files": [
+            {
+                "path": f"{result.code}/{e.rel}",
+                "url": e.url,
+                "kind": e.kind,
+                "sha256": e.sha256,
+                "size": e.size,
+                "format": e.format,
+                "last_modified": e.last_modified,
+                "fetched_at": e.fetched_at,
+            }
+            for e in chosen.get(result.code, [])
+        ],
+    }
 
 
 def add_newest_dates(cache_dir: Path, newest: Iterable[tuple[str, Any]]) -> None:

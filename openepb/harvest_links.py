@@ -108,7 +108,7 @@ def discover_links(page: bytes, page_url: str) -> list[Link]:
         if urlsplit(url).scheme not in ("http", "https") or url == page_key or url in found:
             continue
         text = _text_of(anchor) or (anchor.get("title") or "")
-        if _is_register_link(url, text, page_host):
+        if _is_register_link(url, text, page_host) and not is_next_page(url, page_url):
             found[url] = Link(url, text)
     return list(found.values())
 
@@ -119,6 +119,32 @@ def _is_register_link(url: str, text: str, page_host: str) -> bool:
         return True
     same_host = urlsplit(url).netloc == page_host
     return same_host and ext in PAGE_EXTENSIONS and bool(REGISTER_TEXT.search(text))
+
+
+_PAGINATION = re.compile(r"(?:^|&)PAGEN_\d+=\d+(?:&|$)")
+_FIRST_PAGE = re.compile(r"PAGEN_\d+=1")
+
+
+def is_next_page(url: str, page_url: str) -> bool:
+    """A Bitrix pagination link (``?PAGEN_1=2``) of the same list as the page."""
+    link, page = urlsplit(url), urlsplit(page_url)
+    return (link.netloc, link.path) == (page.netloc, page.path) and bool(_PAGINATION.search(link.query))
+
+
+def discover_pages(page: bytes, page_url: str) -> list[str]:
+    """Further pages of a paginated list, in page order, each once."""
+    if not page.strip():
+        return []
+    try:
+        doc = lxml.html.document_fromstring(decode_page(page))
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    found: dict[str, None] = {}
+    for href in doc.xpath("//a/@href"):
+        url = normalize_url(urljoin(page_url, href.strip()))
+        if is_next_page(url, page_url) and not _FIRST_PAGE.fullmatch(urlsplit(url).query):
+            found[url] = None  # "?PAGEN_1=1" is the list's own first page under another URL
+    return list(found)
 
 
 def content_disposition_name(header: str | None) -> str | None:
@@ -176,12 +202,11 @@ def mirror_path(url: str, site_url: str, *, filename: str | None = None, page: b
         raise UnsafeName(url)
     if filename is not None:
         last = safe_name(filename)
-    elif parts.query:
-        stem = last or "index"
-        query = re.sub(r"[^\w.-]+", "_", unquote(parts.query)).strip("_")[:80]
-        root, ext = posixpath.splitext(stem)
-        ext = ext if ext.lower() in FILE_EXTENSIONS else ".html" if page else ext
-        last = safe_name(f"{root}_{query}{ext}")
+    elif parts.query:  # index.PAGEN_1=2.html, download.id=7.php
+        root, ext = posixpath.splitext(last or "index.html")
+        query = re.sub(r"[^\w.=-]+", "_", unquote(parts.query)).strip("_")[:80]
+        ext = ".html" if page and ext.lower() not in FILE_EXTENSIONS else ext
+        last = safe_name(f"{root}.{query}{ext}")
     elif not last:
         last = "index.html"
     else:

@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -82,7 +83,9 @@ class Handler(BaseHTTPRequestHandler):
         site = self.server.site
         parts = urlsplit(self.path)
         path = unquote(parts.path)
-        if parts.netloc:  # proxied: http://<office>.gosnadzor.ru/<path>
+        if parts.netloc and not parts.netloc.startswith(
+            "127.0.0.1"
+        ):  # proxied: http://<office>.gosnadzor.ru/…
             path = "/" + parts.netloc.split(".")[0] + path
         if parts.query:
             path += "?" + unquote(parts.query)
@@ -104,9 +107,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, b"\0" * site.oversize, {"Content-Type": "application/octet-stream"})
         body = site.pages.get(path)
         if body is None:
-            file = site.root / path.lstrip("/").split("?")[0]
-            if file.is_dir():
-                file = file / "index.html"
+            plain, _, query = path.lstrip("/").partition("?")
+            file = site.root / plain
+            if file.is_dir():  # a list page: index.html, or index.PAGEN_1=2.html as mirrors name it
+                file = file / (f"index.{query}.html" if query else "index.html")
             if not file.is_file():
                 return self._send(404, ERROR_PAGE, {"Content-Type": "text/html"})
             body = file.read_bytes()
@@ -170,6 +174,20 @@ def serve(root: Path) -> Iterator[Site]:
 
 # --- helpers ---------------------------------------------------------------------------------------
 
+
+@pytest.fixture(autouse=True)
+def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every name lookup but 127.0.0.1 fails: these tests never reach a real site."""
+    real = socket.getaddrinfo
+
+    def local_only(host: object, *args: object, **kwargs: object) -> object:
+        if host not in ("127.0.0.1", "localhost"):
+            raise socket.gaierror(-2, f"tests resolve only 127.0.0.1, not {host}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+
+
 FAST = FetchPolicy(connect_timeout=2, read_timeout=0.3, retries=1, backoff=0, host_interval=0)
 
 
@@ -184,9 +202,15 @@ def local_sources(site: Site, codes: list[str]) -> Sources:
     return Sources(districts=real.districts, offices=offices)
 
 
-def session() -> requests.Session:
+#: The federal site, reached through the local server acting as an HTTP proxy (links on it are root-relative).
+FEDERAL = "http://www.gosnadzor.ru/"
+
+
+def session(proxy: Site | None = None) -> requests.Session:
     s = requests.Session()
     s.trust_env = False  # a proxy of the machine running the tests must not see 127.0.0.1 traffic
+    if proxy is not None:
+        s.proxies = {"http": proxy.base}
     return s
 
 
@@ -205,7 +229,7 @@ def records(database: Path) -> list[tuple]:
 
 
 def corpus_offices(corpus_dir: Path) -> list[str]:
-    return sorted(p.name for p in corpus_dir.iterdir() if p.is_dir())
+    return sorted(p.name for p in corpus_dir.iterdir() if p.is_dir() and p.name != "www")
 
 
 # --- links, names, paths ---------------------------------------------------------------------------
@@ -250,8 +274,8 @@ def test_normalize_url_does_not_quote_twice() -> None:
         ),
         ("https://vdon.gosnadzor.ru/activity/gosuslugi/", None, "activity/gosuslugi/index.html"),
         ("https://vdon.gosnadzor.ru/d/download.php?id=7", "Реестр 2019.xlsx", "d/Реестр 2019.xlsx"),
-        ("https://vdon.gosnadzor.ru/d/download.php?id=7", None, "d/download_id_7.php"),
-        ("https://vdon.gosnadzor.ru/list/?PAGEN_1=2", None, "list/index_PAGEN_1_2.html"),
+        ("https://vdon.gosnadzor.ru/d/download.php?id=7", None, "d/download.id=7.php"),
+        ("https://vdon.gosnadzor.ru/list/?PAGEN_1=2", None, "list/index.PAGEN_1=2.html"),
         ("https://www.gosnadzor.ru/f/x.pdf", None, "www.gosnadzor.ru/f/x.pdf"),
         ("https://vdon.gosnadzor.ru/a/x:y*.pdf", None, "a/x_y_.pdf"),
     ],
@@ -304,7 +328,15 @@ def full(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harve
     out = tmp_path_factory.mktemp("full")
     with serve(corpus) as site:
         sources = local_sources(site, corpus_offices(corpus))
-        report = harvest(sources, out / "cache", out / "mirror", session=session(), quiet=True, policy=FAST)
+        report = harvest(
+            sources,
+            out / "cache",
+            out / "mirror",
+            session=session(site),
+            quiet=True,
+            policy=FAST,
+            federal_site=FEDERAL,
+        )
         yield Harvested(site, sources, out / "cache", out / "mirror", report)
 
 
@@ -344,25 +376,42 @@ def test_second_harvest_is_conditional_and_downloads_nothing(full: Harvested, tm
     cache = tmp_path / "cache"
     shutil.copytree(full.cache, cache)
     before = len(full.site.log)
-    report = harvest(full.sources, cache, tmp_path / "mirror", session=session(), quiet=True, policy=FAST)
+    report = harvest(
+        full.sources,
+        cache,
+        tmp_path / "mirror",
+        session=session(full.site),
+        quiet=True,
+        policy=FAST,
+        federal_site=FEDERAL,
+    )
     second = full.site.log[before:]
     assert len(second) == len(tree(full.mirror))
     assert {(r.conditional, r.status) for r in second} == {(True, 304)}
     assert report.downloaded == 0
-    assert sum(o.not_modified for o in report.offices.values()) == len(second)
+    assert report.not_modified == len(second)
     assert tree(tmp_path / "mirror") == tree(full.mirror)
 
 
 def test_offline_rebuilds_the_mirror_from_the_cache(full: Harvested, tmp_path: Path) -> None:
     before = len(full.site.log)
-    report = harvest(full.sources, full.cache, tmp_path / "mirror", offline=True, quiet=True)
+    report = harvest(
+        full.sources,
+        full.cache,
+        tmp_path / "mirror",
+        offline=True,
+        quiet=True,
+        federal_site=FEDERAL,
+    )
     assert len(full.site.log) == before
     assert {o.status for o in report.offices.values()} == {"cached"} and not report.all_failed
     assert tree(tmp_path / "mirror") == tree(full.mirror)
 
 
 def test_offline_without_a_cache_has_nothing_to_publish(full: Harvested, tmp_path: Path) -> None:
-    report = harvest(full.sources, tmp_path / "cache", tmp_path / "mirror", offline=True, quiet=True)
+    report = harvest(
+        full.sources, tmp_path / "cache", tmp_path / "mirror", offline=True, quiet=True, federal_site=None
+    )
     assert report.all_failed and not (tmp_path / "mirror").exists()
 
 
@@ -406,7 +455,15 @@ def baseline(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
     with serve(corpus) as site:
         site.oversize = largest + 1
         sources = local_sources(site, FAULT_OFFICES)
-        report = harvest(sources, out / "cache", out / "mirror", session=session(), quiet=True, policy=policy)
+        report = harvest(
+            sources,
+            out / "cache",
+            out / "mirror",
+            session=session(),
+            quiet=True,
+            policy=policy,
+            federal_site=None,
+        )
         assert {o.status for o in report.offices.values()} == {"ok"}
         yield Baseline(site, sources, out / "cache", tree(out / "mirror"), policy)
 
@@ -451,7 +508,13 @@ def test_a_fault_keeps_the_last_good_files(
             baseline.site.faults[where] = fault
     try:
         report = harvest(
-            sources, cache, tmp_path / "mirror", session=http, quiet=True, policy=baseline.policy
+            sources,
+            cache,
+            tmp_path / "mirror",
+            session=http,
+            quiet=True,
+            policy=baseline.policy,
+            federal_site=None,
         )
     finally:
         baseline.site.faults.clear()
@@ -494,6 +557,7 @@ def test_every_office_403_is_a_geo_block(baseline: Baseline, tmp_path: Path) -> 
             session=session(),
             quiet=True,
             policy=baseline.policy,
+            federal_site=None,
         )
     finally:
         baseline.site.faults.clear()
@@ -502,7 +566,12 @@ def test_every_office_403_is_a_geo_block(baseline: Baseline, tmp_path: Path) -> 
     assert tree(tmp_path / "mirror") == {
         "published": hashlib.sha256(b"x").hexdigest()
     }  # nothing new laid out
-    assert harvest(baseline.sources, cache, tmp_path / "again", offline=True, quiet=True).all_failed is False
+    assert (
+        harvest(
+            baseline.sources, cache, tmp_path / "again", offline=True, quiet=True, federal_site=None
+        ).all_failed
+        is False
+    )
     assert tree(tmp_path / "again") == baseline.mirror
 
 
@@ -518,6 +587,7 @@ def test_every_office_failing_otherwise_is_not_a_geo_block(baseline: Baseline, t
             session=session(),
             quiet=True,
             policy=baseline.policy,
+            federal_site=None,
         )
     finally:
         baseline.site.faults.clear()
@@ -575,7 +645,9 @@ def test_proxy_from_the_environment(demo_build, tmp_path: Path, monkeypatch: pyt
             update={"register_urls": ["http://vdon.gosnadzor.ru/"], "site_url": "http://vdon.gosnadzor.ru/"}
         )
         sources = Sources(districts=real.districts, offices=[vdon])
-        report = harvest(sources, tmp_path / "cache", tmp_path / "mirror", quiet=True, policy=FAST)
+        report = harvest(
+            sources, tmp_path / "cache", tmp_path / "mirror", quiet=True, policy=FAST, federal_site=None
+        )
     assert report.offices["vdon"].status == "ok"
     assert tree(tmp_path / "mirror") == {f"vdon/{k}": v for k, v in tree(corpus / "vdon").items()}
     assert {r.path for r in site.log} >= {"/vdon/", VDON_FILE}
@@ -600,6 +672,7 @@ def test_content_disposition_and_link_text_on_a_live_page(tmp_path: Path, demo_b
             session=session(),
             quiet=True,
             policy=FAST,
+            federal_site=None,
         )
     assert report.offices["mos"].status == "ok"
     assert sorted(tree(tmp_path / "m")) == ["mos/get/Реестр 2018.xlsx", "mos/index.html"]
