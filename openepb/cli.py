@@ -62,16 +62,44 @@ def run_build(args: argparse.Namespace) -> int:
             print(f"error: --input {input_dir}: no such folder", file=sys.stderr)
             return 2
     else:
-        print(
-            "error: harvesting the offices' websites is not available yet; use --demo or --input DIR",
-            file=sys.stderr,
-        )
-        return 2
+        input_dir = run_harvest(out, offline=args.offline, quiet=args.quiet)
+        if input_dir is None:
+            return 1
     started = time.perf_counter()
     summary = build_database(input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers)
     print(format_summary(summary))
     _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
+    if not (args.demo or args.input):
+        record_newest_dates(out, summary.database)
     return publish(summary.database, args)
+
+
+def run_harvest(out: Path, *, offline: bool, quiet: bool) -> Path | None:
+    """Harvest into ``out`` (raw cache, fetch log, freshness) and return the mirror to build from;
+    None when every office failed, so nothing new is published."""
+    from openepb.config import load_sources
+    from openepb.harvest import harvest
+
+    mirror = out / "mirror"
+    report = harvest(load_sources(), out, mirror, offline=offline, quiet=quiet)
+    print(report.format())
+    if report.all_failed:
+        reason = "geo-block (HTTP 403 from every office)" if report.geo_blocked else "every office failed"
+        print(f"error: harvest failed: {reason}; nothing new is published", file=sys.stderr)
+        return None
+    return mirror
+
+
+def record_newest_dates(out: Path, db_path: Path) -> None:
+    from openepb.harvest import add_newest_dates
+    from openepb.store import connect
+
+    con = connect(db_path)
+    try:
+        newest = con.execute("SELECT office_code, max(date_registered) FROM records GROUP BY 1").fetchall()
+    finally:
+        con.close()
+    add_newest_dates(out, newest)
 
 
 def publish(db_path: Path, args: argparse.Namespace) -> int:

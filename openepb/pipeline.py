@@ -23,6 +23,7 @@ from tqdm import tqdm
 from openepb import readers
 from openepb.config import Office, Sources, load_sources
 from openepb.contract import SOURCE_FIELDS
+from openepb.exclusions import Exclusion, ExclusionReport, apply_exclusions, split_exclusions
 from openepb.licences import read_licence_register
 from openepb.normalize import FileResult, normalize_rows
 from openepb.problems import Problem, problem_codes
@@ -77,6 +78,7 @@ class BuildSummary:
     database: Path
     resolve: ResolveReport | None = None
     licences: int = 0
+    exclusions: ExclusionReport | None = None
 
     @property
     def records(self) -> int:
@@ -210,6 +212,7 @@ def build_database(
     offices = {o.code: OfficeSummary() for o in sources.offices}
     dedup = Deduplicator(store, sources)
     seen_hashes: dict[str, str] = {}
+    exclusions: list[Exclusion] = []
     try:
         progress = tqdm(
             _iter_outcomes(files, workers),
@@ -220,7 +223,7 @@ def build_database(
             file=sys.stderr,
         )
         for outcome in progress:
-            _take_outcome(outcome, sources, store, dedup, offices, seen_hashes)
+            _take_outcome(outcome, sources, store, dedup, offices, seen_hashes, exclusions)
         for folder in unknown:
             store.add(
                 "problems",
@@ -230,6 +233,7 @@ def build_database(
             )
         _write_offices(store, sources)
         store.flush()
+        excluded = apply_exclusions(store.con, exclusions)
         licence_folder = input_dir / FEDERAL_FOLDER / LICENCE_REGISTER_PATH
         licences = read_licence_register(licence_folder) if licence_folder.is_dir() else []
         report = resolve_database(store.con, licences=licences)
@@ -244,6 +248,7 @@ def build_database(
         db_path,
         resolve=report,
         licences=len(licences),
+        exclusions=excluded,
     )
 
 
@@ -254,6 +259,7 @@ def _take_outcome(
     dedup: Deduplicator,
     offices: dict[str, OfficeSummary],
     seen_hashes: dict[str, str],
+    exclusions: list[Exclusion],
 ) -> None:
     src = outcome.source
     office = sources.office(src.office_code)
@@ -281,8 +287,8 @@ def _take_outcome(
         seen_hashes[outcome.sha256] = src.rel
     else:
         seen_hashes[outcome.sha256] = src.rel
-        result = outcome.result
-        assert result is not None
+        result, listed = split_exclusions(outcome.result, office.code, src.rel)
+        exclusions.extend(listed)
         _take_rows(result, office, src.rel, store, dedup, counts, summary)
         if not result.has_register:
             status = "page" if outcome.format == "html" else "not_a_register"

@@ -28,7 +28,7 @@ _ARROW_TYPES = {
     "BOOLEAN": pa.bool_(),
 }
 
-FILE_KINDS = ("title", "header", "colnum", "blank", "section", "total", "footer", "no_header")
+FILE_KINDS = ("title", "header", "colnum", "blank", "section", "total", "footer", "no_header", "exclusion")
 
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "records": tuple((f.name, f.sql_type) for f in RECORD_FIELDS),

@@ -30,7 +30,7 @@ import urllib3
 
 from openepb.config import Sources, load_sources
 from openepb.harvest import add_newest_dates, harvest
-from openepb.harvest_exclusions import apply_exclusions, split_exclusions
+from openepb.exclusions import apply_exclusions, split_exclusions
 from openepb.harvest_fetch import FetchPolicy
 from openepb.harvest_links import (
     UnsafeName,

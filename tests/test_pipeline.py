@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -130,3 +131,33 @@ def test_cli_refuses_a_missing_mirror(tmp_path: Path):
     )
     assert done.returncode == 2
     assert "no such folder" in done.stderr
+
+
+def test_exclusion_lists_mark_records_and_keep_unmatched_ones(tmp_path: Path):
+    root = tmp_path / "mirror"
+    write_xlsx(root / "vdon" / "upload" / "reestr_2017.xlsx", [Table(rows=[HEADER, *ROWS])])
+    excluded = [
+        ["№ п/п", "Регистрационный номер заключения", "Дата исключения", "Основание исключения"],
+        ["1", "03-ТУ-00002-2017", "15.05.2018", "заявление заявителя"],
+        ["2", "03-ТУ-09999-2016", "16.05.2018", "решение суда"],
+    ]
+    write_xlsx(root / "vdon" / "upload" / "zz_isklyuchennye.xlsx", [Table(rows=excluded)])
+    db_path = tmp_path / "db.duckdb"
+    build_database(root, db_path, quiet=True, workers=1)
+    con = duckdb.connect(str(db_path), read_only=True)
+    records = con.execute(
+        "SELECT reg_number, excluded_date, exclusion_reason FROM records ORDER BY 1"
+    ).fetchall()
+    unmatched = con.execute(
+        "SELECT reg_number, exclusion_reason, source_file FROM exclusions_unmatched"
+    ).fetchall()
+    accounting = con.execute(
+        "SELECT rows_in, header, exclusion, records FROM files WHERE path LIKE '%isklyuchennye%'"
+    ).fetchone()
+    con.close()
+    assert records == [
+        ("03-ТУ-00001-2017", None, None),
+        ("03-ТУ-00002-2017", date(2018, 5, 15), "заявление заявителя"),
+    ]
+    assert unmatched == [("03-ТУ-09999-2016", "решение суда", "vdon/upload/zz_isklyuchennye.xlsx")]
+    assert accounting == (3, 1, 2, 0)
