@@ -38,7 +38,7 @@ from openepb.harvest_links import (
     mirror_path,
     url_extension,
 )
-from openepb.pipeline import FEDERAL_FOLDER
+from openepb.mirror import ARCHIVE_FOLDER, FEDERAL_FOLDER
 
 #: At most this many files are taken from one office per run (a runaway page must not flood the cache).
 MAX_FILES_PER_OFFICE = 500
@@ -204,8 +204,28 @@ class Cache:
         return target
 
     def office_files(self, code: str) -> list[FileEntry]:
-        entries = self.state["offices"].get(code, {}).get("files", [])
+        """The office's current files, then every file it has stopped publishing (see ``retire``)."""
+        saved = self.state["offices"].get(code, {})
+        entries = [*saved.get("files", []), *saved.get("retired", [])]
         return [FileEntry(**e) for e in entries if self.has(e.get("sha256"))]
+
+    def retire(self, code: str, current: list[FileEntry]) -> None:
+        """Keep the files an office no longer publishes (or has replaced) under ``_archive/``.
+
+        Offices drop last year's file or overwrite a cumulative file with the current year only; the
+        register itself is cumulative, so a version once harvested stays in the mirror. The pipeline
+        reads archived files after the current ones, so a record still published keeps its current
+        provenance and an old copy only adds duplicates.
+        """
+        saved = self.state["offices"].setdefault(code, {})
+        keep = {e.sha256 for e in current}
+        retired = saved.setdefault("retired", [])
+        known = {e["sha256"] for e in retired} | keep
+        for entry in saved.get("files", []):
+            if entry["kind"] == "file" and entry["sha256"] not in known:
+                archived = dict(entry, rel=f"{ARCHIVE_FOLDER}/{entry['sha256'][:12]}/{entry['rel']}")
+                retired.append(archived)
+                known.add(entry["sha256"])
 
     def validators(self, url: str) -> dict[str, Any] | None:
         """The last good download of a URL, if its bytes are still in the cache."""
@@ -486,7 +506,9 @@ def _harvest_office(office: Office, cache: Cache, fetcher: Fetcher) -> tuple[Off
     else:
         saved["last_good"] = saved["last_attempt"]
         saved.pop("last_fault", None)
+    cache.retire(office.code, files)
     saved["files"] = [asdict(e) for e in files]
+    files = [*files, *(FileEntry(**e) for e in saved["retired"] if cache.has(e["sha256"]))]
     result.last_good = saved.get("last_good")
     result.files = len(files)
     result.bytes = sum(e.size for e in files)

@@ -25,19 +25,12 @@ from openepb.config import Office, Sources, load_sources
 from openepb.contract import SOURCE_FIELDS
 from openepb.exclusions import Exclusion, ExclusionReport, apply_exclusions, split_exclusions
 from openepb.licences import read_licence_register
+from openepb.mirror import ARCHIVE_FOLDER, ASSET_SUFFIXES, FEDERAL_FOLDER, LICENCE_REGISTER_PATH
 from openepb.normalize import FileResult, normalize_rows
 from openepb.problems import Problem, problem_codes
 from openepb.resolve import ResolveReport, resolve_database
 from openepb.store import FILE_KINDS, StoreWriter
 
-#: Files of a mirrored website that are never register data; skipped and counted, not read.
-ASSET_SUFFIXES = frozenset(
-    {".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".woff", ".woff2", ".ttf", ".map"}
-)
-#: The federal site's folder in a mirror (www.gosnadzor.ru): the licence register lives there.
-FEDERAL_FOLDER = "www"
-#: Where the register of licences for expertise sits under the federal folder.
-LICENCE_REGISTER_PATH = "service/list/reestr_licences_99fz"
 #: Fields compared when a registration number repeats, to flag conflicting republications.
 COMPARED_FIELDS = tuple(f for f in SOURCE_FIELDS if f != "reg_number")
 
@@ -100,9 +93,14 @@ def discover_files(root: Path, sources: Sources) -> tuple[list[SourceFile], list
             for p in folder.rglob("*")
             if p.is_file() and not p.is_symlink() and p.suffix.lower() not in ASSET_SUFFIXES
         ]
-        found.sort(key=lambda p: p.relative_to(folder).as_posix())
+        found.sort(key=lambda p: _processing_key(p.relative_to(folder)))
         files.extend(SourceFile(folder.name, p, p.relative_to(root).as_posix()) for p in found)
     return files, unknown
+
+
+def _processing_key(rel: Path) -> tuple[bool, str]:
+    """Current files in path order, then archived versions (docs/normalization.md)."""
+    return rel.parts[0] == ARCHIVE_FOLDER, rel.as_posix()
 
 
 def sha256_of(path: Path) -> tuple[str, int]:

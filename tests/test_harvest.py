@@ -29,8 +29,8 @@ import requests
 import urllib3
 
 from openepb.config import Sources, load_sources
-from openepb.harvest import add_newest_dates, harvest
 from openepb.exclusions import apply_exclusions, split_exclusions
+from openepb.harvest import add_newest_dates, harvest
 from openepb.harvest_fetch import FetchPolicy
 from openepb.harvest_links import (
     UnsafeName,
@@ -727,3 +727,54 @@ def test_newest_registration_dates_go_into_freshness(full: Harvested, tmp_path: 
     data = json.loads((tmp_path / "freshness.json").read_text("utf-8"))
     assert data["offices"]["vdon"]["newest_registration_date"] == "2018-12-28"
     assert data["offices"]["cntr"]["newest_registration_date"] is None
+
+
+def _register_bytes(path: Path, rows: list[list[str]]) -> bytes:
+    from openepb.demo.writers import Table, write_xlsx
+
+    header = ["Регистрационный номер", "Дата внесения в реестр", "Заявитель", "Экспертная организация"]
+    write_xlsx(path, [Table(rows=[header, *rows])])
+    return path.read_bytes()
+
+
+def test_files_an_office_stops_publishing_stay_in_the_mirror(tmp_path: Path) -> None:
+    """An office replaces its cumulative file with the current year and drops last year's file: the
+    versions harvested before stay under _archive/, read after the current files, and lose no record."""
+    r2016 = ["01-ТУ-00001-2016", "01.03.2016", "ООО «А»", "ООО «Э»"]
+    r2017 = ["01-ТУ-00001-2017", "01.03.2017", "ООО «Б»", "ООО «Э»"]
+    r2018 = ["01-ТУ-00001-2018", "01.03.2018", "ООО «В»", "ООО «Э»"]
+    cumulative = _register_bytes(tmp_path / "x1.xlsx", [r2017, r2018])
+    current = _register_bytes(tmp_path / "x2.xlsx", [r2018])
+    old_year = _register_bytes(tmp_path / "x3.xlsx", [r2016])
+    links = "<html><body>{}</body></html>"
+    with serve(tmp_path / "empty") as site:
+        site.pages["/mos/"] = links.format(
+            '<a href="/mos/reestr.xlsx">Реестр</a><a href="/mos/reestr_2016.xlsx">Реестр 2016</a>'
+        ).encode()
+        site.pages["/mos/reestr.xlsx"] = cumulative
+        site.pages["/mos/reestr_2016.xlsx"] = old_year
+        sources = local_sources(site, ["mos"])
+        kwargs = {"session": session(), "quiet": True, "policy": FAST, "federal_site": None}
+        harvest(sources, tmp_path / "cache", tmp_path / "mirror", **kwargs)
+        site.pages["/mos/"] = links.format('<a href="/mos/reestr.xlsx">Реестр</a>').encode()
+        site.pages["/mos/reestr.xlsx"] = current
+        report = harvest(sources, tmp_path / "cache", tmp_path / "mirror", **kwargs)
+    assert report.offices["mos"].status == "ok"
+    sha = {name: hashlib.sha256(data).hexdigest() for name, data in (("cum", cumulative), ("old", old_year))}
+    assert sorted(tree(tmp_path / "mirror")) == sorted(
+        [
+            f"mos/_archive/{sha['cum'][:12]}/reestr.xlsx",
+            f"mos/_archive/{sha['old'][:12]}/reestr_2016.xlsx",
+            "mos/index.html",
+            "mos/reestr.xlsx",
+        ]
+    )
+    database = tmp_path / "db.duckdb"
+    build_database(tmp_path / "mirror", database, quiet=True, workers=1)
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute("SELECT reg_number, source_file FROM records ORDER BY 1").fetchall()
+    assert rows == [
+        ("01-ТУ-00001-2016", f"mos/_archive/{sha['old'][:12]}/reestr_2016.xlsx"),
+        ("01-ТУ-00001-2017", f"mos/_archive/{sha['cum'][:12]}/reestr.xlsx"),
+        ("01-ТУ-00001-2018", "mos/reestr.xlsx"),
+    ]
