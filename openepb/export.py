@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import io
 import json
 import os
@@ -30,6 +29,7 @@ from lxml import etree
 
 from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
+from openepb.fileio import sha256_of
 from openepb.schema import (
     NAMESPACE,
     RECORD_ELEMENT,
@@ -373,14 +373,6 @@ def _validate_xml(path: Path) -> None:
 # --- data package and passport -------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _field_title(table: str, name: str) -> str:
     if table == "records" and name in FIELDS_BY_NAME:
         return FIELDS_BY_NAME[name].title_ru
@@ -420,7 +412,7 @@ def _resource(
         # Parquet are in SHA256SUMS only.
         resource.update(
             bytes=full.stat().st_size,
-            hash=f"sha256:{_sha256(full)}",
+            hash=f"sha256:{sha256_of(full)}",
             mediatype="text/csv",
             encoding="utf-8-sig",
             dialect={"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True},
@@ -516,7 +508,7 @@ def write_passport(con: duckdb.DuckDBPyConnection, out_dir: Path, generated: str
 
 
 def write_checksums(out_dir: Path, names: list[str]) -> None:
-    lines = [f"{_sha256(out_dir / name)}  {name}\n" for name in sorted(names)]
+    lines = [f"{sha256_of(out_dir / name)}  {name}\n" for name in sorted(names)]
     _write_text(out_dir / "SHA256SUMS", "".join(lines))
 
 

@@ -7,7 +7,6 @@ processing order (docs/normalization.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ from openepb import readers
 from openepb.config import Office, Sources, load_sources
 from openepb.contract import SOURCE_FIELDS
 from openepb.exclusions import Exclusion, ExclusionReport, apply_exclusions, split_exclusions
+from openepb.fileio import sha256_and_size
 from openepb.licences import read_licence_register
 from openepb.mirror import ARCHIVE_FOLDER, ASSET_SUFFIXES, FEDERAL_FOLDER, LICENCE_REGISTER_PATH
 from openepb.normalize import FileResult, normalize_rows
@@ -103,19 +103,9 @@ def _processing_key(rel: Path) -> tuple[bool, str]:
     return rel.parts[0] == ARCHIVE_FOLDER, rel.as_posix()
 
 
-def sha256_of(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def process_file(source: SourceFile) -> FileOutcome:
     """Read and normalize one file; any failure becomes a file-level problem, never an exception."""
-    sha, size = sha256_of(source.path)
+    sha, size = sha256_and_size(source.path)
     outcome = FileOutcome(source, sha, size, None)
     try:
         outcome.format = readers.detect_format(source.path)

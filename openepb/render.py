@@ -26,6 +26,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openepb.config import ROOT, SCHEMA_DIR
+from openepb.fileio import sha256_of
 
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -135,14 +136,6 @@ def _write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def shards_by_size(entries: list[list[Any]], limit: int) -> Iterator[list[list[Any]]]:
