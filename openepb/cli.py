@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from openepb.config import ROOT
+from openepb.expectations import check_counts, load_previous, save_counts
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--workers", type=int, default=None, help="число процессов чтения (по умолчанию 2)")
     parser.add_argument("--quiet", action="store_true", help="без индикаторов прогресса")
+    parser.add_argument(
+        "--accept-shrink",
+        action="store_true",
+        help="опубликовать, даже если у управления стало заметно меньше записей, чем в прошлой сборке",
+    )
     return parser
 
 
@@ -71,7 +77,31 @@ def run_build(args: argparse.Namespace) -> int:
     _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
     if not (args.demo or args.input):
         record_newest_dates(out, summary.database)
-    return publish(summary.database, args)
+    counts = {code: office.records for code, office in summary.offices.items()}
+    if not expectations_hold(counts, out / "state", history=not args.demo, accept=args.accept_shrink):
+        return 1
+    code = publish(summary.database, args)
+    if code == 0 and not args.demo:
+        save_counts(out / "state", counts)
+    return code
+
+
+def expectations_hold(counts: dict[str, int], state_dir: Path, *, history: bool, accept: bool) -> bool:
+    """Per-office record counts against sources/offices.yaml and the previous build (demo: no history)."""
+    from openepb.config import load_sources
+
+    previous = load_previous(state_dir) if history else None
+    breaches = check_counts(counts, load_sources(), previous)
+    for breach in breaches:
+        print(f"{breach.level}: {breach.message}", file=sys.stderr)
+    errors = [b for b in breaches if b.level == "error"]
+    if errors and not accept:
+        print(
+            "error: office expectations failed; nothing new is published (--accept-shrink to override)",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def run_harvest(out: Path, *, offline: bool, quiet: bool) -> Path | None:

@@ -22,6 +22,15 @@ class District(BaseModel):
     short: str
 
 
+class Expectations(BaseModel):
+    """How many records an office's publications must give: a build that falls short fails loudly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min_records: int | None = Field(None, ge=0)  # fewer fails the build (a truncated or missing file)
+    max_records: int | None = Field(None, ge=0)  # more is reported (a file read twice, a wrong office)
+    max_drop: float = Field(0.2, ge=0, le=1)  # largest allowed fall against the previous build's count
+
+
 class Office(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     code: str = Field(pattern=r"^[a-z]+$")
@@ -39,6 +48,7 @@ class Office(BaseModel):
     site_url: str | None = None  # overrides https://<code>.gosnadzor.ru/ (tests, mirrors of a site)
     notes: str | None = None
     verified: str = "unverified"
+    expect: Expectations = Field(default_factory=Expectations)
 
     @property
     def base_url(self) -> str:

@@ -161,3 +161,43 @@ def test_exclusion_lists_mark_records_and_keep_unmatched_ones(tmp_path: Path):
     ]
     assert unmatched == [("03-ТУ-09999-2016", "решение суда", "vdon/upload/zz_isklyuchennye.xlsx")]
     assert accounting == (3, 1, 2, 0)
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *map(str, args), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_an_office_that_shrinks_fails_the_build_until_accepted(tmp_path: Path):
+    root = tmp_path / "mirror"
+    year_2016 = [[f"03-ТУ-0000{i}-2016", "01.03.2016", "ООО «Ромашка»", "ООО «Э»"] for i in range(1, 6)]
+    write_xlsx(root / "vdon" / "upload" / "reestr_2016.xlsx", [Table(rows=[HEADER, *year_2016])])
+    write_xlsx(root / "vdon" / "upload" / "reestr_2017.xlsx", [Table(rows=[HEADER, *ROWS])])
+    out = tmp_path / "out"
+    places = ("--out", out, "--site", out / "site", "--exports", out / "exports")
+    assert _cli("--input", root, *places).returncode == 0
+    (root / "vdon" / "upload" / "reestr_2016.xlsx").unlink()
+    refused = _cli("--input", root, *places)
+    assert refused.returncode == 1
+    assert "vdon: 2 записей против 7 в прошлой сборке" in refused.stderr
+    assert _cli("--input", root, *places, "--accept-shrink").returncode == 0
+    assert _cli("--input", root, *places).returncode == 0  # the accepted build is the new baseline
+
+
+def test_office_minimum_and_maximum_from_sources():
+    from openepb.config import Expectations, Sources, load_sources
+    from openepb.expectations import check_counts
+
+    real = load_sources()
+    vdon = real.office("vdon").model_copy(update={"expect": Expectations(min_records=10, max_records=20)})
+    cntr = real.office("cntr").model_copy(update={"expect": Expectations(max_records=5)})
+    sources = Sources(districts=real.districts, offices=[vdon, cntr])
+    assert [(b.office, b.level) for b in check_counts({"vdon": 9, "cntr": 6}, sources, None)] == [
+        ("vdon", "error"),
+        ("cntr", "warning"),
+    ]
+    assert check_counts({"vdon": 10, "cntr": 5}, sources, {"vdon": 12, "cntr": 5}) == []
