@@ -28,7 +28,8 @@ from openepb.contract import SOURCE_FIELDS
 from openepb.demo import mess
 from openepb.demo.entities import NEAR_HOMONYMS, ExpertOrg, Party, World, make_world
 from openepb.demo.licences import write_licence_register
-from openepb.demo.offices import CAPPED_FORMATS, LAYOUTS, YEARS, OfficeLayout, Publication
+from openepb.demo.offices import CAPPED_FORMATS, LAYOUTS, YEARS, OfficeLayout, Publication, layout
+from openepb.demo.quality_truth import QualityTruth
 from openepb.demo.writers import (
     CellValue,
     Merge,
@@ -326,6 +327,26 @@ def object_name(code: str, rng: random.Random) -> str:
     )  # fmt: skip
 
 
+def open_days(item: OfficeLayout, year: int) -> list[date] | None:
+    """Days of a year an office registers conclusions on, when it stops early or skips months;
+    None when every day of the year is open (most offices)."""
+    if not item.stops and not item.gap_months:
+        return None
+    stop = date.fromisoformat(item.stops) if item.stops else date.max
+    days = [date(year, 1, 1) + timedelta(days=i) for i in range(365)]
+    days = [d for d in days if d <= stop and d.strftime("%Y-%m") not in item.gap_months]
+    if not days:
+        raise ValueError(f"{item.code}: no open day in {year} (stops {item.stops})")
+    return days
+
+
+def draw_day(days: list[date] | None, year: int, rng: random.Random) -> date:
+    """A registration day: any day of the year, or one of the office's open days."""
+    if days is None:
+        return date(year, 1, 1) + timedelta(days=rng.randrange(365))
+    return days[rng.randrange(len(days))]
+
+
 def office_conclusions(
     code: str, world: World, plan: dict[tuple[str, int], list[tuple[int, str]]], seed: int, first_cid: int
 ) -> list[Conclusion]:
@@ -335,18 +356,17 @@ def office_conclusions(
     applicants = [
         a for i, a in enumerate(world.applicants) if i % len(LAYOUTS) == _office_index(code)
     ] or list(world.applicants)
+    item = layout(code)
     conclusions: list[Conclusion] = []
     last_seq: dict[int, int] = {}
     cid = first_cid
     for year in YEARS:
         assigned = plan[code, year]
+        open_on = open_days(item, year)
         late = min(1 + len(assigned) // 400, len(assigned) - 1) if year - 1 in last_seq else 0
         dated = sorted(
             [(date(year, 1, 2 + i % 8), False) for i in range(late)]
-            + [
-                (date(year, 1, 1) + timedelta(days=rng.randrange(365)), True)
-                for _ in range(len(assigned) - late)
-            ]
+            + [(draw_day(open_on, year, rng), True) for _ in range(len(assigned) - late)]
         )
         run_left, applicant = 0, applicants[0]
         seq = late_seq = 0
@@ -882,6 +902,7 @@ class TruthWriter:
 
     def __init__(self, truth_dir: Path) -> None:
         truth_dir.mkdir(parents=True, exist_ok=True)
+        self.truth_dir = truth_dir
         self.streams = [
             (truth_dir / name).open("w", encoding="utf-8", newline="")
             for name in ("records.csv", "rejects.csv", "files.csv")
@@ -891,6 +912,7 @@ class TruthWriter:
         self.rejects.writerow(TRUTH_REJECT_COLUMNS)
         self.files.writerow(TRUTH_FILE_COLUMNS)
         self.seen: set[str] = set()
+        self.quality = QualityTruth()
         self.record_count = 0
         self.file_statuses: list[tuple[str, str]] = []
 
@@ -901,6 +923,7 @@ class TruthWriter:
             for model in tables:
                 for index, tag in enumerate(model.tags):
                     self._row(rel, job.real_format, model.label, index, tag, counts)
+        self.quality.add_file(office, job.real_format, job.status, counts)
         self.record_count += counts["records"]
         self.file_statuses.append((rel, job.status))
         self.files.writerow(
@@ -924,6 +947,8 @@ class TruthWriter:
                 return
             self.seen.add(tag.reg)
             self.records.writerow([*tag.truth[:-2], rel, *tag.truth[-2:]])
+            fields = dict(zip(SOURCE_FIELDS, tag.truth, strict=False))
+            self.quality.add_record(tag.truth[len(SOURCE_FIELDS)], fields)
             counts["records"] += 1
         elif isinstance(tag, RejectRow):
             row = "" if real_format in ("pdf", "doc") else index + 1
@@ -933,6 +958,7 @@ class TruthWriter:
     def close(self) -> None:
         for stream in self.streams:
             stream.close()
+        self.quality.write(self.truth_dir / "quality.csv")
 
 
 def check_same_content(root: Path, statuses: list[tuple[str, str]]) -> None:

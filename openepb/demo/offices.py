@@ -76,6 +76,10 @@ class OfficeLayout:
     # file mess: (relative path, what) — what: empty, corrupt, encrypted, not_a_register, copy:<path>
     file_mess: tuple[tuple[str, str], ...] = ()
     page_links: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # publication timeliness, for the data-quality page: no conclusion dated after ``stops``
+    # (ISO date; a stale or late office), and no conclusion in the ``gap_months`` (``YYYY-MM``)
+    stops: str = ""
+    gap_months: tuple[str, ...] = ()
 
 
 NPP = Column("npp", "№ п/п")
@@ -197,6 +201,7 @@ LAYOUTS: tuple[OfficeLayout, ...] = (
         multiline=True,
         newest_first=True,
         licence_style="latin",
+        stops="2018-10-19",  # late: publishes a couple of months behind the others
     ),
     OfficeLayout(
         code="pech",
@@ -303,6 +308,7 @@ LAYOUTS: tuple[OfficeLayout, ...] = (
         org_style="short",
         footer=SIGNATURE,
         before=(TITLE, "{office}", "за {period}"),
+        stops="2018-05-31",  # stale: stopped publishing half a year before the others
     ),
     OfficeLayout(
         code="nvol",
@@ -325,6 +331,7 @@ LAYOUTS: tuple[OfficeLayout, ...] = (
         reg_mess=0.06,
         invalid_dates=0.003,
         file_mess=(("upload/expert/reestr_2019.xlsx", "empty"),),
+        gap_months=("2016-06", "2016-07", "2016-08", "2017-03"),  # months with nothing published
     ),
     OfficeLayout(
         code="zab",
