@@ -1,0 +1,227 @@
+"""Data quality per office: figures against the demo generator's truth, quality.csv, pages, sorting."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from openepb.quality import (
+    CSV_COLUMNS,
+    FILL_FIELDS,
+    NOT_HARVESTED,
+    OfficeQuality,
+    compute_quality,
+    gap_months,
+    months_between,
+    newest_registration_date,
+    publication_status,
+    write_quality,
+)
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def _as_truth(office: OfficeQuality) -> dict[str, str]:
+    """The office's figures in the columns and spelling of truth/quality.csv."""
+    iso = lambda d: d.isoformat() if d else ""  # noqa: E731
+    row: dict[str, Any] = {
+        "office_code": office.code,
+        "files": office.files,
+        "formats": " ".join(office.formats),
+        "records": office.records,
+        "duplicates": office.duplicates,
+        "rejects": office.rejects,
+        "first_date": iso(office.first_date),
+        "newest_date": iso(office.newest_date),
+        "lag_days": "" if office.lag_days is None else office.lag_days,
+        "gap_months": len(office.gaps),
+        "gaps": " ".join(office.gaps),
+        "publication": office.publication,
+    }
+    row |= {f"{name}_filled": office.filled.get(name, 0) for name in FILL_FIELDS}
+    return {key: str(value) for key, value in row.items()}
+
+
+@pytest.fixture(scope="module")
+def truth(demo_build) -> dict[str, dict[str, str]]:
+    return {row["office_code"]: row for row in _read(demo_build.corpus.truth_dir / "quality.csv")}
+
+
+@pytest.fixture(scope="module")
+def quality(demo_build) -> list[OfficeQuality]:
+    reference = newest_registration_date(demo_build.database)
+    return compute_quality(demo_build.database, freshness=None, reference_date=reference)
+
+
+# --- definitions ------------------------------------------------------------------------------------
+
+
+def test_months_between_spans_years_and_gaps_are_the_empty_months():
+    span = months_between(date(2016, 11, 30), date(2017, 2, 1))
+    assert span == ["2016-11", "2016-12", "2017-01", "2017-02"]
+    assert gap_months({"2016-11", "2017-02"}, span) == ["2016-12", "2017-01"]
+    assert months_between(None, date(2017, 1, 1)) == []
+
+
+@pytest.mark.parametrize(
+    ("lag", "status"),
+    [(None, "none"), (0, "current"), (45, "current"), (46, "late"), (180, "late"), (181, "stale")],
+)
+def test_publication_status_thresholds(lag, status):
+    assert publication_status(lag) == status
+
+
+# --- the demo corpus against its truth -------------------------------------------------------------
+
+
+def test_planted_offices_are_in_the_truth(truth):
+    assert truth["enis"]["publication"] == "stale"
+    assert truth["szap"]["publication"] == "late"
+    assert {"2016-06", "2016-07", "2016-08", "2017-03"} <= set(truth["nvol"]["gaps"].split())
+    assert [code for code, row in truth.items() if row["publication"] != "current"] == ["enis", "szap"]
+
+
+def test_quality_figures_equal_the_generator_truth(quality, truth):
+    got = {office.code: _as_truth(office) for office in quality}
+    assert sorted(got) == sorted(truth)
+    for code, expected in truth.items():
+        assert got[code] == expected, code
+
+
+def test_demo_conformance_and_fields(quality):
+    by_code = {office.code: office for office in quality}
+    ural = by_code["ural"]  # the richest office: contacts cell, licence column
+    assert ural.valid_records == ural.records
+    assert "applicant_phone" in ural.fields_published and "expert_certificate" not in ural.fields_published
+    assert ural.conformance == round(50 * (1 + len(ural.fields_published) / 19), 1)
+    assert all(office.harvest_note == NOT_HARVESTED and office.harvest_stale is None for office in quality)
+
+
+# --- quality.csv, reject examples, pages -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def written(demo_build, tmp_path_factory) -> tuple[Path, Path, list[OfficeQuality]]:
+    from openepb.export import write_csv
+
+    exports, site = tmp_path_factory.mktemp("exports"), tmp_path_factory.mktemp("site")
+    con = duckdb.connect(str(demo_build.database), read_only=True)
+    try:
+        write_csv(con, "rejects", exports / "rejects.csv", "source_file, source_table, source_row")
+    finally:
+        con.close()
+    offices = write_quality(demo_build.database, exports, site)
+    return exports, site, offices
+
+
+def test_quality_csv_holds_the_same_numbers(written, quality):
+    exports, _, offices = written
+    rows = _read(exports / "quality.csv")
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    assert [row["office_code"] for row in rows] == [office.code for office in quality]
+    for row, office in zip(rows, quality, strict=True):
+        assert int(row["records"]) == office.records
+        assert int(row["rejects"]) == office.rejects
+        assert row["newest_date"] == office.newest_date.isoformat()
+        assert row["gaps"] == " ".join(office.gaps)
+        assert row["publication"] == office.publication
+        assert float(row["conformance"]) == office.conformance
+    assert {row["reference_date"] for row in rows} == {max(o.newest_date for o in offices).isoformat()}
+
+
+def test_reject_examples_point_at_their_rows_of_rejects_csv(written):
+    exports, _, offices = written
+    rows = _read(exports / "rejects.csv")
+    checked = 0
+    for office in offices:
+        assert sum(office.rejects_by_reason.values()) == office.rejects
+        for reason, examples in office.reject_examples.items():
+            assert 1 <= len(examples) <= 3
+            for example in examples:
+                line = rows[example.csv_row - 2]  # csv_row counts the header as row 1
+                assert line["reason"] == reason
+                assert line["source_file"] == example.source_file
+                assert line["source_file"].startswith(f"{office.code}/")
+                checked += 1
+    assert checked >= len(offices)
+
+
+def test_pages_show_the_table_and_one_page_per_office(written):
+    _, site, offices = written
+    page = (site / "quality.html").read_text(encoding="utf-8")
+    assert page.count('<tr data-office="') == len(offices)
+    assert "прекратил публикацию" in page and "с опозданием" in page
+    nvol = (site / "quality-nvol.html").read_text(encoding="utf-8")
+    assert '<time datetime="2016-07">2016-07</time>' in nvol
+    first = offices[0]
+    example = next(iter(first.reject_examples.values()))[0]
+    assert f'href="exports/rejects.csv#row={example.csv_row}"' in (
+        site / f"quality-{first.code}.html"
+    ).read_text(encoding="utf-8")
+
+
+def test_freshness_gives_last_harvest_and_stale_flag(demo_build, tmp_path):
+    freshness = tmp_path / "freshness.json"
+    entry = {"status": "ok", "last_success": "2026-03-02T03:20:00Z", "files": []}
+    data = {
+        "offices": {"mos": entry, "cntr": entry | {"status": "stale", "last_success": "2026-01-05T03:20:00Z"}}
+    }
+    freshness.write_text(json.dumps(data), encoding="utf-8")
+    offices = {
+        o.code: o
+        for o in compute_quality(demo_build.database, freshness=freshness, reference_date=date(2019, 1, 31))
+    }
+    assert (offices["mos"].harvest_status, offices["mos"].harvest_stale) == ("ok", False)
+    assert (offices["cntr"].harvest_stale, offices["cntr"].last_success) == (True, "2026-01-05T03:20:00Z")
+    assert offices["zab"].harvest_note == NOT_HARVESTED
+    assert offices["enis"].lag_days == (date(2019, 1, 31) - offices["enis"].newest_date).days
+
+
+# --- sorting in the browser -------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_table_sorts_by_each_column_with_the_keyboard(written):
+    from tests.test_site import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    _, site, offices = written
+    _copy_static(site)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto((site / "quality.html").as_uri())
+            header = page.locator("#quality-table thead th").nth(8)  # lag in days
+            header.locator("button").focus()
+            page.keyboard.press("Enter")
+            assert header.get_attribute("aria-sort") == "ascending"
+            page.keyboard.press("Enter")
+            assert header.get_attribute("aria-sort") == "descending"
+            order = page.eval_on_selector_all(
+                "#quality-table tbody tr", "rows => rows.map(r => r.dataset.office)"
+            )
+            expected = sorted(offices, key=lambda o: (-(o.lag_days or 0), offices.index(o)))
+            assert order == [o.code for o in expected]
+            assert "по убыванию" in page.locator("#quality-sort-status").text_content()
+        finally:
+            browser.close()
+
+
+def _copy_static(site: Path) -> None:
+    import shutil
+
+    from openepb.render import STATIC_DIR
+
+    shutil.copytree(STATIC_DIR, site / "static", dirs_exist_ok=True)
