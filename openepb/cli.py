@@ -21,6 +21,9 @@ def _build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--input", type=Path, metavar="DIR", help="собрать из локального зеркала (папка на управление)"
     )
+    source.add_argument(
+        "--offline", action="store_true", help="собрать из кэша прошлого сбора с сайтов, без обращения к сети"
+    )
     parser.add_argument(
         "--demo-scale", type=float, default=1.0, help="множитель объёма демо-корпуса (1.0 ≈ 30 тыс.)"
     )
@@ -154,14 +157,17 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     export_all(db_path, args.exports, quiet=True)
     _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
 
-    try:
-        from openepb.render import render_site
-    except ImportError:
-        _log(args.quiet, "site: not rendered (openepb.render is not available)")
-        return 0
+    from openepb.render import render_site
+
     started = time.perf_counter()
     render_site(db_path, rank_dir, args.site, exports_dir=args.exports, quiet=args.quiet)
     _log(args.quiet, f"site: {args.site} ({time.perf_counter() - started:.1f} s)")
+
+    from openepb.docs_site import build_docs
+
+    started = time.perf_counter()
+    build_docs(args.site, db_path=db_path, exports_dir=args.exports, quiet=args.quiet)
+    _log(args.quiet, f"documentation: {args.site / 'docs'} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -55,6 +55,9 @@ PAGES: tuple[tuple[str, str, str, str | None], ...] = (
     ("about.html", "about.html", "О данных и методике", "О методике"),
 )
 
+#: Nav entries for pages other modules write into the site (documentation, quality, validator).
+EXTRA_NAV: tuple[tuple[str, str], ...] = (("docs/index.html", "Документация"),)
+
 #: Export files the Downloads page describes: name → (title, format note). Others are listed plainly.
 EXPORT_NOTES: dict[str, tuple[str, str]] = {
     "records.csv": (
@@ -491,7 +494,7 @@ def format_size(value: int) -> str:
 
 def render_pages(site_dir: Path, context: dict[str, Any]) -> list[str]:
     env = environment()
-    nav = [(out, label) for _, out, _, label in PAGES if label]
+    nav = [(out, label) for _, out, _, label in PAGES if label] + list(EXTRA_NAV)
     written = []
     for template, out, title, _ in PAGES:
         html = env.get_template(template).render(page=out, title=title, nav=nav, **context)

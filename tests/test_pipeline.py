@@ -201,3 +201,11 @@ def test_office_minimum_and_maximum_from_sources():
         ("cntr", "warning"),
     ]
     assert check_counts({"vdon": 10, "cntr": 5}, sources, {"vdon": 12, "cntr": 5}) == []
+
+
+def test_offline_build_without_a_harvest_cache_publishes_nothing(tmp_path: Path):
+    out = tmp_path / "out"
+    done = _cli("--offline", "--out", out, "--site", out / "site", "--exports", out / "exports")
+    assert done.returncode == 1
+    assert "nothing new is published" in done.stderr
+    assert not (out / "site").exists() and not (out / "exports").exists()
