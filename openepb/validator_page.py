@@ -1,0 +1,115 @@
+"""The in-browser validator page: the rules the browser needs, exported from the same sources as the CLI.
+
+The page checks an office's file with ``static/validate.js`` entirely in the browser; nothing is sent
+anywhere. Everything the checks depend on — the record's element order, each field's simple type
+(pattern, code list, reason shown), the header elements, the offices' registration prefixes, the
+template's column titles — is read here from ``openepb.schema``, ``openepb.template`` and
+``sources/offices.yaml`` and embedded in the page as JSON, so the browser and ``openepb.validate``
+share one truth and the page needs no request after it loads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+
+from openepb import validate
+from openepb.config import load_sources
+from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
+from openepb.schema import (
+    HEADER_ELEMENTS,
+    NAMESPACE,
+    RECORD_ELEMENT,
+    REQUIRED_FIELDS,
+    ROOT_ELEMENT,
+    SCHEMA_VERSION,
+    field_type,
+    simple_types,
+)
+from openepb.template import DATA_SHEET, TEMPLATE_FIELDS
+
+PAGE = "validate.html"
+TITLE = "Проверка файла реестра"
+NAV_LABEL = "Проверить файл"
+RULES_FORMAT = 1
+
+
+def _simple_type(name: str) -> dict[str, Any]:
+    spec = simple_types()[name]
+    return {
+        "base": spec.base,
+        "pattern": spec.pattern,
+        "codes": [code for code, _ in spec.enumeration] or None,
+        "min_length": spec.min_length,
+        "reason": spec.reason,
+    }
+
+
+def _fields() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "title": FIELDS_BY_NAME[name].title_ru,
+            "type": field_type(name).name,
+            "required": name in REQUIRED_FIELDS,
+            "date": FIELDS_BY_NAME[name].sql_type == "DATE",
+        }
+        for name in FIELD_NAMES
+    ]
+
+
+def _header_types() -> set[str]:
+    return {type_name for _, type_name, _, _ in HEADER_ELEMENTS if not type_name.startswith("xs:")}
+
+
+def validator_rules() -> dict[str, Any]:
+    """What validate.js needs, as plain JSON-able data (deterministic for the same sources)."""
+    type_names = {field_type(name).name for name in FIELD_NAMES} | _header_types()
+    lookup = validate._header_lookup()
+    return {
+        "format": RULES_FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "namespace": NAMESPACE,
+        "root": ROOT_ELEMENT,
+        "record": RECORD_ELEMENT,
+        "fields": _fields(),
+        "types": {name: _simple_type(name) for name in sorted(type_names)},
+        "header": [
+            {"name": name, "type": type_name, "required": bool(min_occurs)}
+            for name, type_name, _, min_occurs in HEADER_ELEMENTS
+        ],
+        "offices": {o.code: list(o.reg_prefixes) for o in load_sources().offices},
+        "template": {
+            "sheet": DATA_SHEET,
+            "fields": list(TEMPLATE_FIELDS),
+            "headers": dict(sorted(lookup.items())),
+            "search_rows": validate.HEADER_SEARCH_ROWS,
+        },
+        "limits": {
+            "max_bytes": validate.DEFAULT_MAX_BYTES,
+            "prolog_bytes": validate.PROLOG_BYTES,
+            "value_shown": validate.VALUE_SHOWN,
+        },
+    }
+
+
+def rules_json() -> str:
+    """The rules as JSON safe to embed in a ``<script type="application/json">`` element."""
+    text = json.dumps(validator_rules(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def validator_context() -> dict[str, Any]:
+    """Template variables of ``validate.html``; merge into the context every page is rendered with."""
+    return {"validator_rules": rules_json()}
+
+
+def write_validator_page(site_dir: Path, env: Environment, context: dict[str, Any]) -> Path:
+    """Render ``validate.html`` into ``site_dir`` with the shared page context (nav, versions)."""
+    page = env.get_template(PAGE).render(**{**context, "page": PAGE, "title": TITLE, **validator_context()})
+    path = site_dir / PAGE
+    path.write_bytes(page.encode("utf-8"))
+    return path

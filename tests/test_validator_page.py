@@ -1,0 +1,374 @@
+"""The in-browser validator against the command-line one: every example, the template with mistakes,
+CSV, and a few hundred generated documents give the same report in Chromium as ``validate_file``;
+the file never leaves the page; the page works offline, by keyboard and at phone width."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import random
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_site import CHROMIUM, CHROMIUM_ARGS, QuietHandler, Tab
+from test_validate import GOOD, _filled_template, _row
+
+from openepb.config import load_sources
+from openepb.contract import FIELD_NAMES
+from openepb.render import PAGES, copy_static, environment
+from openepb.schema import NAMESPACE, simple_types
+from openepb.validate import validate_file
+from openepb.validator_page import NAV_LABEL, PAGE, validator_rules, write_validator_page
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"
+EXPECTED = yaml.safe_load((EXAMPLES / "expected.yaml").read_text(encoding="utf-8"))
+SECRET = "СЕКРЕТ-ОФИСА-7f3a9c"
+
+
+@pytest.fixture(scope="module")
+def site_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("validator-site")
+    versions = copy_static(root)
+    nav = [(out, label) for _, out, _, label in PAGES if label] + [(PAGE, NAV_LABEL)]
+    context = {"nav": nav, "versions": versions, "rank_path": "data/rank/", "site_path": "data/site/"}
+    write_validator_page(root, environment(), context)
+    return root
+
+
+@pytest.fixture(scope="module")
+def site_url(site_root: Path) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(site_root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, site_url: str) -> Iterator[Any]:
+    """One validator page for the comparisons (the validator keeps no state between files)."""
+    tab = Tab(browser)
+    tab.page.goto(site_url + PAGE)
+    tab.page.wait_for_selector("body[data-ready]", state="attached")
+    yield tab.page
+    assert tab.errors == []
+    tab.close()
+
+
+def cli_report(path: Path) -> dict[str, Any]:
+    report = validate_file(path).to_dict()
+    report["path"] = path.name
+    if report["status"] == "unreadable":
+        report["message"] = report["message"].split(" (строка")[0]
+    return report
+
+
+def browser_report(page: Any, path: Path) -> dict[str, Any]:
+    """The report the page computes for a file, through the same code path as a dropped file."""
+    report = page.evaluate(
+        """async ([name, bytes]) => window.openepbValidator.validateBytes(name, new Uint8Array(bytes).buffer)""",
+        [path.name, list(path.read_bytes())],
+    )
+    if report["status"] == "unreadable":
+        report["message"] = report["message"].split(" (строка")[0]
+    return report
+
+
+def choose_file(page: Any, path: Path) -> dict[str, Any]:
+    """Pick a file in the page's file input, as a visitor does, and return the report shown."""
+    page.evaluate("document.body.dataset.ready = 'waiting'")
+    page.set_input_files("#vf-file", str(path))
+    page.wait_for_selector("body[data-ready=checked]", state="attached")
+    return page.evaluate("window.openepbValidator.lastReport")
+
+
+# --- the rules embedded in the page ----------------------------------------------------------------
+
+
+def test_rules_are_read_from_the_schema_sources() -> None:
+    rules = validator_rules()
+    assert [f["name"] for f in rules["fields"]] == list(FIELD_NAMES)
+    assert rules["offices"] == {o.code: list(o.reg_prefixes) for o in load_sources().offices}
+    assert rules["types"]["RegNumber"]["pattern"] == simple_types()["RegNumber"].pattern
+    assert rules["types"]["OfficeCode"]["codes"] == [o.code for o in load_sources().offices]
+    assert rules["namespace"] == NAMESPACE
+    assert rules["template"]["headers"]["регистрационный номер заключения"] == "reg_number"
+
+
+def test_page_embeds_the_rules_without_breaking_out_of_the_script(site_root: Path) -> None:
+    html = (site_root / PAGE).read_text(encoding="utf-8")
+    start = html.index('id="validator-rules">') + len('id="validator-rules">')
+    embedded = html[start : html.index("</script>", start)]
+    assert json.loads(embedded) == validator_rules()
+    assert "http://" not in html.replace(NAMESPACE, "") and "https://" not in html
+
+
+# --- same report as the CLI --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_examples_give_the_cli_report(page: Any, name: str) -> None:
+    path = EXAMPLES / name
+    shown = choose_file(page, path)
+    assert shown == cli_report(path)
+    assert shown["exit_code"] == EXPECTED[name]["exit"]
+    assert [[i["row"], i["field"]] for i in shown["issues"]] == EXPECTED[name]["issues"]
+
+
+def test_template_with_mistakes_gives_the_cli_report(page: Any, tmp_path: Path) -> None:
+    rows = [
+        _row(**GOOD, reg_number="01-ТУ-00001-2018", date_registered=date(2018, 12, 1)),
+        _row(**GOOD, reg_number="01-ТУ-0002-2018", date_registered=date(2018, 12, 1)),
+        _row(**GOOD, reg_number="01-ТУ-00003-2018", date_registered=date(2017, 12, 1)),
+        _row(**{**GOOD, "office_code": "xyz"}, reg_number="01-ТУ-00004-2018"),
+        _row(**{**GOOD, "licence_number": "ДЭ-00-12345"}, reg_number="01-ТУ-00005-2018"),
+        _row(**GOOD, reg_number="01-ТУ-00001-2018", date_registered=date(2018, 12, 2)),
+        _row(**GOOD, reg_number="01-ТУ-00006-2018", date_registered=date(2018, 12, 3)),
+        _row(
+            **{**GOOD, "object_name": 12.5}, reg_number="02-ТП-00007-2018", date_registered=date(2018, 12, 4)
+        ),
+    ]
+    path = _filled_template(tmp_path / "filled.xlsx", rows)
+    shown = choose_file(page, path)
+    assert shown == cli_report(path)
+    assert [(i["row"], i["field"]) for i in shown["issues"]] == [
+        (3, "reg_number"),
+        (4, "date_registered"),
+        (5, "office_code"),
+        (6, "licence_number"),
+        (7, "reg_number"),
+        (9, "reg_number"),
+        (9, "object_type"),
+    ]
+    table = page.locator("#vf-issues tbody tr")
+    assert table.count() == 7
+    assert "ДЭ-00-12345" in table.nth(3).inner_text()
+
+
+def test_clean_template_is_valid_in_the_browser(page: Any, tmp_path: Path) -> None:
+    rows = [_row(**GOOD, reg_number="01-ТУ-00001-2018", date_registered=date(2018, 12, 1))]
+    path = _filled_template(tmp_path / "ok.xlsx", rows)
+    assert choose_file(page, path) == cli_report(path) | {"status": "valid"}
+    assert page.text_content("#vf-verdict") == "Ошибок нет. Записей: 1, ошибок: 0."
+
+
+CSV_CASES = {
+    "semicolons-russian-dates.csv": (
+        "utf-8-sig",
+        "Регистрационный номер заключения *;Территориальный орган (код) *;Дата внесения в реестр\n"
+        "01-ТУ-00001-2018;mos;01.12.2018\n01-ТУ-00002-2018;mos;1.12.2019\n;;\n\n"
+        '"01-ТУ-00003-2018";"mo""s";"02.12.2018"\n01-ТУ-00001-2018;cntr;31.02.2018\n',
+    ),
+    "unknown-column.csv": ("utf-8", "reg_number,office_code,Примечание\n01-ТУ-00001-2018,mos,x\n"),
+    "cp1251-quoted-newline.csv": (
+        "cp1251",
+        "reg_number;office_code;object_name;licence_number\r\n"
+        '01-ТУ-00001-2018;mos;"Котёл\r\nпаровой; ДКВР";ДЭ-00-1\r\n02-ЗС-00002-2018;mos; ;ДЭ-00-000001\r\n',
+    ),
+    "no-header.csv": ("utf-8", "a;b\n1;2\n"),
+    "tabs.csv": (
+        "utf-8",
+        "reg_number\toffice_code\tyear\n01-ТУ-00001-2018\tmos\t2018\n01-ТУ-00001-2018\t\t18\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CSV_CASES))
+def test_csv_gives_the_cli_report(page: Any, tmp_path: Path, name: str) -> None:
+    encoding, text = CSV_CASES[name]
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    cli = cli_report(path)
+    assert cli["format"] == "csv"
+    assert browser_report(page, path) == cli
+
+
+# --- generated documents: the XSD part and the rules on many shapes of record -------------------------
+
+TRICKY = {
+    "reg_number": [
+        "01-ТУ-00001-2018",
+        " 01-ТУ-00001-2018",
+        "01-TU-00001-2018",
+        "02-ЗС-00002-2019",
+        "01-ТУ-1-2018",
+    ],
+    "office_code": ["mos", "cntr", "MOS", "", " mos"],
+    "district": ["CFD", "cfd", "XX"],
+    "year": ["2018", " 2018 ", "18", "02018", "-2018", "2018Z", "0000", "12018", "2018+14:00", "2018+15:00"],
+    "date_registered": [
+        "2018-12-01",
+        " 2018-12-01\n",
+        "2018-02-29",
+        "2016-02-29",
+        "2018-13-01",
+        "01.12.2018",
+        "2018-12-01Z",
+        "2018-12-01+03:00",
+        "2018-12-01+14:30",
+        "2018-12-1",
+        "2017-12-01",
+        "",
+    ],
+    "object_type": ["ТУ", "ЗС", "ту", "QQ"],
+    "applicant_inn": ["7701234567", "770123456789", "77012345", "7701234567 "],
+    "licence_number": ["ДЭ-00-017384", "ДЭ-00-12345", "DE-00-017384"],
+    "expert_certificate": [
+        "АЭ.16.01234.003",
+        "АЭ.16.01234.003; АЭ.17.04321.001",
+        "АЭ.16.01234.003;АЭ.17.04321.001",
+    ],
+    "excluded_date": ["2019-03-01", "2017-01-01", "2019-3-1"],
+    "source_row": ["12", "+12", "-0", "-1", " 7 ", "1.0"],
+    "object_name": ["Котёл", "", "   ", "a&amp;b", "<![CDATA[x]]>", "a<!-- c -->b"],
+}
+HEADERS = [
+    "<office>mos</office><generated_at>2018-12-04T09:00:00Z</generated_at>",
+    "<generated_at>2018-12-04T09:00:00</generated_at>",
+    "<generated_at> 2018-12-04T24:00:00+14:00 </generated_at>",
+    "<office>cntr</office><period_from>2018-12-01</period_from><generated_at>x</generated_at>",
+    "<period_to>2018-12-01</period_to><period_from>2018-12-01</period_from><generated_at>2018-12-04T09:00:00.5Z</generated_at>",
+    "",
+    "text<generated_at>2018-12-04T09:00:60Z</generated_at>",
+    '<office a="1">mos</office><generated_at>2018-12-04T09:00:00Z</generated_at>',
+]
+
+
+def _generated_field(rng: random.Random) -> str:
+    name = rng.choice([*TRICKY, "reg_number", "office_code", "date_registered"])
+    value = rng.choice(TRICKY[name])
+    shape = rng.random()
+    if shape < 0.04:
+        return f'<{name} a="1">{value}</{name}>'
+    if shape < 0.07:
+        return f"<{name}>{value}<x/></{name}>"
+    if shape < 0.1:
+        return f'<{name} xmlns="urn:other">{value}</{name}>'
+    return f"<{name}>{value}</{name}>"
+
+
+def _generated_record(rng: random.Random, number: int) -> str:
+    fields = [f"<reg_number>01-ТУ-{number:05d}-2018</reg_number>", "<office_code>mos</office_code>"]
+    fields += [_generated_field(rng) for _ in range(rng.randint(0, 5))]
+    order = {name: i for i, name in enumerate(FIELD_NAMES)}
+    if rng.random() < 0.7:  # mostly in schema order, so the type checks are reached
+        fields.sort(key=lambda f: order.get(f[1 : f.index(">")].split()[0], 99))
+    if rng.random() < 0.3:
+        fields.pop(rng.randrange(len(fields)))
+    extras = ["<foo/>", "<unknown_field>1</unknown_field>", "stray text", "\n  ", "<!-- note -->"]
+    if rng.random() < 0.15:
+        fields.insert(rng.randrange(len(fields) + 1), rng.choice(extras))
+    attrs = ' id="1"' if rng.random() < 0.05 else ""
+    return f"<record{attrs}>\n    " + "\n    ".join(fields) + "\n  </record>"
+
+
+def generated_document(seed: int) -> str:
+    rng = random.Random(seed)
+    records = [_generated_record(rng, rng.randint(1, 6)) for _ in range(rng.randint(1, 4))]
+    tail = rng.choice(["", "tail text", "<office>mos</office>"]) if rng.random() < 0.2 else ""
+    version = rng.choice(['version="1.0"'] * 8 + ['version="2.0"', "", 'version="1.0" foo="x"'])
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<register xmlns="{NAMESPACE}" {version}>\n'
+        f"  {rng.choice(HEADERS)}\n  " + "\n  ".join(records) + f"\n{tail}</register>\n"
+    )
+
+
+def test_generated_documents_give_the_cli_report(page: Any, tmp_path: Path) -> None:
+    mismatches = []
+    for seed in range(300):
+        path = tmp_path / f"doc-{seed}.xml"
+        path.write_text(generated_document(seed), encoding="utf-8")
+        cli, shown = cli_report(path), browser_report(page, path)
+        if cli != shown:
+            mismatches.append((seed, cli, shown))
+    assert mismatches == []
+
+
+# --- privacy, offline, accessibility ------------------------------------------------------------------
+
+
+def test_the_file_is_never_sent(browser: Any, site_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "secret.xml"
+    source = (EXAMPLES / "invalid-licence.xml").read_text(encoding="utf-8")
+    path.write_text(source.replace("ООО «Ромашка»", SECRET), encoding="utf-8")
+    tab = Tab(browser)
+    requests: list[Any] = []
+    tab.page.on("request", requests.append)
+    try:
+        tab.page.goto(site_url + PAGE)
+        tab.page.wait_for_load_state("networkidle")
+        loaded = len(requests)
+        shown = choose_file(tab.page, path)
+        tab.page.wait_for_timeout(300)
+        assert shown["status"] == "invalid"
+        assert requests[loaded:] == []  # choosing and checking a file makes no request at all
+        for request in requests:
+            assert request.method == "GET" and request.url.startswith(site_url)
+            assert SECRET not in request.url and not request.post_data
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_works_offline_from_the_file_system(browser: Any, site_root: Path) -> None:
+    context = browser.new_context(offline=True)
+    tab = context.new_page()
+    try:
+        tab.goto((site_root / PAGE).as_uri())
+        tab.wait_for_selector("body[data-ready=validator]", state="attached")
+        shown = choose_file(tab, EXAMPLES / "invalid-year-mismatch.xml")
+        assert shown == cli_report(EXAMPLES / "invalid-year-mismatch.xml")
+    finally:
+        context.close()
+
+
+def test_file_input_is_labelled_and_reached_by_keyboard(browser: Any, site_url: str) -> None:
+    tab = Tab(browser)
+    try:
+        tab.open(site_url + PAGE)
+        label = tab.page.get_by_label("Файл реестра: XML, xlsx или csv")
+        assert label.get_attribute("id") == "vf-file"
+        for _ in range(20):
+            tab.page.keyboard.press("Tab")
+            if tab.page.evaluate("document.activeElement.id") == "vf-file":
+                break
+        assert tab.page.evaluate("document.activeElement.id") == "vf-file"
+        assert tab.page.get_attribute(f'nav a[href="{PAGE}"]', "aria-current") == "page"
+    finally:
+        tab.close()
+
+
+def test_report_fits_a_phone(browser: Any, site_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "long.xml"
+    long_value = "ДЭ-00-" + "1" * 180
+    path.write_text(
+        (EXAMPLES / "invalid-licence.xml").read_text(encoding="utf-8").replace("ДЭ-00-12345", long_value),
+        encoding="utf-8",
+    )
+    tab = Tab(browser, width=360)
+    try:
+        tab.open(site_url + PAGE)
+        shown = choose_file(tab.page, path)
+        assert shown["status"] == "invalid"
+        assert tab.page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        assert tab.page.locator("#vf-issues").is_visible()
+        assert tab.errors == []
+    finally:
+        tab.close()
