@@ -402,11 +402,10 @@ def render_quality_pages(
     from openepb.render import PAGES, STATIC_DIR, _write_bytes, asset_versions, environment
 
     env = environment()
-    nav = (
-        nav
-        if nav is not None
-        else [(out, label) for _, out, _, label in PAGES if label] + [("quality.html", "Качество данных")]
-    )
+    if nav is None:
+        nav = [(out, label) for _, out, _, label in PAGES if label]
+        if all(href != "quality.html" for href, _ in nav):
+            nav.append(("quality.html", "Качество данных"))
     common = {
         "nav": nav,
         "versions": asset_versions(STATIC_DIR),
