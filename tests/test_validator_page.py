@@ -310,7 +310,7 @@ def test_the_file_is_never_sent(browser: Any, site_url: str, tmp_path: Path) -> 
     path.write_text(source.replace("ООО «Ромашка»", SECRET), encoding="utf-8")
     tab = Tab(browser)
     requests: list[Any] = []
-    tab.page.on("request", requests.append)
+    tab.page.on("request", lambda request: requests.append(request))
     try:
         tab.page.goto(site_url + PAGE)
         tab.page.wait_for_load_state("networkidle")
