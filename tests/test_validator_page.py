@@ -372,3 +372,35 @@ def test_report_fits_a_phone(browser: Any, site_url: str, tmp_path: Path) -> Non
         assert tab.errors == []
     finally:
         tab.close()
+
+
+def _document(body: str, head: str = "") -> str:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{head}<register xmlns="{NAMESPACE}" version="1.0">\n'
+        f"<generated_at>2026-01-01T00:00:00Z</generated_at>\n{body}</register>\n"
+    )
+
+
+UNREADABLE = {
+    "not-utf8.xml": _document("<record><reg_number>\xe9</reg_number></record>").encode("latin-1"),
+    "declared-cp1251.xml": _document("").replace("UTF-8", "windows-1251").encode(),
+    "utf16.xml": _document("").encode("utf-16"),
+    "doctype-late.xml": _document("", "<!--" + "x" * (1 << 20) + '-->\n<!DOCTYPE register [<!ENTITY a "b">]>\n')
+    .replace("<record", "&a;<record")
+    .encode(),
+    "entity.xml": _document("<record><reg_number>&a;</reg_number></record>").encode(),
+    "broken.xml": _document("<record><reg_number>1</record>").encode(),
+    "other-root.xml": b'<?xml version="1.0"?><root xmlns="urn:x"/>',
+    "empty.xml": b"",
+    "broken.xlsx": b"PK\x03\x04" + b"\x00" * 64,
+    "cp1251-undefined.csv": "reg_number;office_code\n01-ТУ-00001-2018;mos\n".encode("cp1251") + b"\x98\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_unreadable_files_are_refused_as_by_the_cli(page: Any, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(UNREADABLE[name])
+    cli, shown = cli_report(path), browser_report(page, path)
+    assert cli["status"] == "unreadable"
+    assert shown == cli

@@ -284,11 +284,12 @@
   function syntaxMessage(detail) {
     const at = /line (\d+) at column (\d+)/.exec(detail);
     const where = at ? ` (строка ${at[1]}, позиция ${at[2]})` : "";
-    if (detail.includes("UTF-8") || /encoding/i.test(detail) || detail.includes("Char 0x")) {
+    // The browser's parser words its errors differently from libxml2's; like the CLI (whose libxml2
+    // reports an undefined entity or a control character as a plain syntax error) only encoding
+    // problems get their own message.
+    if (detail.includes("UTF-8") || /encoding/i.test(detail)) {
       return `файл не в кодировке UTF-8 или содержит недопустимые символы${where}`;
     }
-    if (detail.includes("ntity")) return `ссылки на сущности (&имя;) не допускаются${where}`;
-    if (/huge|depth/i.test(detail)) return `документ превышает допустимые пределы вложенности или размера узла${where}`;
     return `файл не является правильно построенным XML${where}`;
   }
 
