@@ -385,7 +385,9 @@ UNREADABLE = {
     "not-utf8.xml": _document("<record><reg_number>\xe9</reg_number></record>").encode("latin-1"),
     "declared-cp1251.xml": _document("").replace("UTF-8", "windows-1251").encode(),
     "utf16.xml": _document("").encode("utf-16"),
-    "doctype-late.xml": _document("", "<!--" + "x" * (1 << 20) + '-->\n<!DOCTYPE register [<!ENTITY a "b">]>\n')
+    "doctype-late.xml": _document(
+        "", "<!--" + "x" * (1 << 20) + '-->\n<!DOCTYPE register [<!ENTITY a "b">]>\n'
+    )
     .replace("<record", "&a;<record")
     .encode(),
     "entity.xml": _document("<record><reg_number>&a;</reg_number></record>").encode(),
@@ -404,3 +406,41 @@ def test_unreadable_files_are_refused_as_by_the_cli(page: Any, tmp_path: Path, n
     cli, shown = cli_report(path), browser_report(page, path)
     assert cli["status"] == "unreadable"
     assert shown == cli
+
+
+def _workbook(path: Path, rows: list[list[Any]], *, title: str = "Лист1", epoch_1904: bool = False) -> Path:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    if epoch_1904:
+        workbook.epoch = datetime(1904, 1, 1)
+    for row in rows:
+        sheet.append(row)
+    sheet["A1"] = CellRichText(TextBlock(InlineFont(b=True), "Регистрационный"), " номер заключения")
+    sheet["F3"].number_format = "yyyy-mm-dd hh:mm"
+    sheet["C4"].number_format = "0.00"
+    workbook.save(path)
+    return path
+
+
+def test_other_workbooks_give_the_cli_report(page: Any, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    header = ["reg_number", "office_code", "year", "object_name", "applicant_inn", "date_registered"]
+    rows = [
+        header,
+        ["01-ТУ-00001-2018", "mos", 2018, True, 7701234567, datetime(2018, 12, 1, 23, 59)],
+        ["01-ТУ-00002-2018", "mos", 2018.5, 1e-05, 7.7e15, date(2019, 1, 2)],
+        ["01-ТУ-00003-2018", "mos", 2018.0, 0.1, "  ", date(2018, 1, 1)],
+    ]
+    for epoch in (False, True):
+        path = _workbook(tmp_path / f"book-{epoch}.xlsx", rows, epoch_1904=epoch)
+        cli = cli_report(path)
+        assert cli["records"] == 3 and cli["issues"]
+        assert browser_report(page, path) == cli
