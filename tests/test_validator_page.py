@@ -444,3 +444,11 @@ def test_other_workbooks_give_the_cli_report(page: Any, tmp_path: Path) -> None:
         cli = cli_report(path)
         assert cli["records"] == 3 and cli["issues"]
         assert browser_report(page, path) == cli
+
+
+def test_unclosed_prolog_comment_is_a_syntax_error(page: Any, tmp_path: Path) -> None:
+    path = tmp_path / "unclosed.xml"
+    path.write_text("  <!-- never closed <register/>", encoding="utf-8")
+    shown = browser_report(page, path)
+    assert (shown["status"], shown["message"]) == ("unreadable", "файл не является правильно построенным XML")
+    assert cli_report(path)["status"] == "unreadable"

@@ -274,10 +274,12 @@
     let i = 0;
     for (;;) {
       while (i < text.length && " \t\r\n\ufeff".includes(text[i])) i += 1;
-      if (text.startsWith("<?", i)) i = text.indexOf("?>", i) + 2;
-      else if (text.startsWith("<!--", i)) i = text.indexOf("-->", i) + 3;
+      let end;
+      if (text.startsWith("<?", i)) end = text.indexOf("?>", i + 2);
+      else if (text.startsWith("<!--", i)) end = text.indexOf("-->", i + 4);
       else return text.startsWith("<!DOCTYPE", i);
-      if (i < 2) return false;
+      if (end === -1) return false; // unclosed: the parser reports it
+      i = end + 2 + (text[end] === "-" ? 1 : 0);
     }
   }
 
