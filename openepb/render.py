@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openepb.config import ROOT, SCHEMA_DIR
 from openepb.fileio import sha256_of
+from openepb.validator_page import validator_context
 
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -52,6 +53,7 @@ PAGES: tuple[tuple[str, str, str, str | None], ...] = (
     ("org.html", "org.html", "Организация", None),
     ("top.html", "top.html", "ТОП-30 по годам", "ТОП-30 по годам"),
     ("downloads.html", "downloads.html", "Скачать данные", "Скачать"),
+    ("validate.html", "validate.html", "Проверка файла реестра", "Проверить файл"),
     ("about.html", "about.html", "О данных и методике", "О методике"),
 )
 
@@ -564,6 +566,7 @@ def render_site(
         "figures": figures,
         "top_n": manifest.get("top_n", 30),
     }
+    context.update(validator_context())
     report.pages = render_pages(site_dir, context)
     report.files, report.bytes = _tree_size(site_dir)
     report.seconds = time.perf_counter() - started
