@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 from openepb.config import ROOT
@@ -137,8 +138,11 @@ def record_newest_dates(out: Path, db_path: Path) -> None:
 
 def publish(db_path: Path, args: argparse.Namespace) -> int:
     """Rankings, exports and the site, each from the database; any disagreement fails the build."""
-    from openepb.export import export_all
+    from openepb.export import export_all, refresh_checksums
+    from openepb.feeds import write_feeds
+    from openepb.quality import write_quality
     from openepb.rank import build_rankings, check_rankings
+    from openepb.render import render_site, site_nav
 
     rank_dir = args.site / "data" / "rank"
     started = time.perf_counter()
@@ -157,7 +161,21 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     export_all(db_path, args.exports, quiet=True)
     _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
 
-    from openepb.render import render_site
+    started = time.perf_counter()
+    harvested = not (args.demo or args.input)
+    write_quality(
+        db_path,
+        args.exports,
+        args.site,
+        freshness=args.out / "freshness.json" if harvested else None,
+        reference_date=date.today() if harvested else None,
+        nav=site_nav(),
+    )
+    feeds = write_feeds(
+        db_path, args.out / "state" / "records.parquet", args.site, args.exports, args.out / "state"
+    )
+    refresh_checksums(args.exports)
+    _log(args.quiet, f"quality and {feeds.line()} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
     render_site(db_path, rank_dir, args.site, exports_dir=args.exports, quiet=args.quiet)

@@ -512,6 +512,16 @@ def write_checksums(out_dir: Path, names: list[str]) -> None:
     _write_text(out_dir / "SHA256SUMS", "".join(lines))
 
 
+def refresh_checksums(out_dir: Path) -> None:
+    """SHA256SUMS over every file of the folder, for exports later stages add (quality, changes)."""
+    names = [
+        p.relative_to(out_dir).as_posix()
+        for p in out_dir.rglob("*")
+        if p.is_file() and p.name != "SHA256SUMS" and not p.name.startswith(".")
+    ]
+    write_checksums(out_dir, names)
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 

@@ -58,7 +58,16 @@ PAGES: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 #: Nav entries for pages other modules write into the site (documentation, quality, validator).
-EXTRA_NAV: tuple[tuple[str, str], ...] = (("docs/index.html", "Документация"),)
+EXTRA_NAV: tuple[tuple[str, str], ...] = (
+    ("quality.html", "Качество данных"),
+    ("docs/index.html", "Документация"),
+)
+
+
+def site_nav() -> list[tuple[str, str]]:
+    """The nav every page shows, including pages written by other modules."""
+    return [(out, label) for _, out, _, label in PAGES if label] + list(EXTRA_NAV)
+
 
 #: Export files the Downloads page describes: name → (title, format note). Others are listed plainly.
 EXPORT_NOTES: dict[str, tuple[str, str]] = {
@@ -496,7 +505,7 @@ def format_size(value: int) -> str:
 
 def render_pages(site_dir: Path, context: dict[str, Any]) -> list[str]:
     env = environment()
-    nav = [(out, label) for _, out, _, label in PAGES if label] + list(EXTRA_NAV)
+    nav = site_nav()
     written = []
     for template, out, title, _ in PAGES:
         html = env.get_template(template).render(page=out, title=title, nav=nav, **context)

@@ -540,7 +540,13 @@ def main(argv: list[str] | None = None) -> int:
         prog="openepb-validate",
         description="Проверить файл реестра заключений ЭПБ (XML по единой схеме, xlsx или csv по шаблону).",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="файл реестра: XML по единой схеме, xlsx или csv по шаблону",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="вид отчёта")
     parser.add_argument(
         "--max-size-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20, help="предельный размер файла, МБ"
