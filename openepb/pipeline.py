@@ -110,7 +110,7 @@ def process_file(source: SourceFile) -> FileOutcome:
     try:
         outcome.format = readers.detect_format(source.path)
         rows = readers.read_rows(source.path, outcome.format)
-        outcome.result = normalize_rows(rows, source.rel)
+        outcome.result = _without_data_cells(normalize_rows(rows, source.rel))
     except readers.ReadError as err:
         outcome.problem = Problem(err.code, source.rel, detail=err.message)
         outcome.result = None
@@ -118,6 +118,15 @@ def process_file(source: SourceFile) -> FileOutcome:
         outcome.problem = Problem("file_corrupt", source.rel, detail=f"{type(err).__name__}: {err}")
         outcome.result = None
     return outcome
+
+
+def _without_data_cells(result: FileResult) -> FileResult:
+    """Raw cells of data rows are not needed past normalization (rejects keep theirs): dropping them
+    halves what a worker sends back and what the build holds for the largest file."""
+    for row in result.rows:
+        if row.kind == "data":
+            row.cells = ()
+    return result
 
 
 def _problem_row(p: Problem) -> dict[str, Any]:
@@ -135,46 +144,49 @@ def _problem_row(p: Problem) -> dict[str, Any]:
 
 
 class Deduplicator:
-    """Turns "data" rows into records or duplicates, in processing order, and writes them."""
+    """Turns "data" rows into records or duplicates, in processing order, and writes them.
 
-    def __init__(self, store: StoreWriter, sources: Sources) -> None:
+    Only the registration numbers seen are kept in memory; a duplicate's values go to a staging
+    table and are compared with the first occurrence in one SQL join (:meth:`finish`).
+    """
+
+    def __init__(self, store: StoreWriter) -> None:
         self.store = store
-        self.sources = sources
-        self.first: dict[str, dict[str, Any]] = {}
+        self.seen: set[str] = set()
+        self.staged = 0  # keeps the duplicates in processing order
 
     def take(self, office: Office, rel: str, row: Any, counts: Counter) -> None:
         values = row.values
         reg = values["reg_number"]
-        first = self.first.get(reg)
-        if first is None:
+        place = {"source_file": rel, "source_table": row.table, "source_row": row.row}
+        if reg not in self.seen:
+            self.seen.add(reg)
             record = {name: values.get(name) for name in SOURCE_FIELDS}
-            record.update(
-                office_code=office.code,
-                district=office.district,
-                year=values.get("year"),
-                source_file=rel,
-                source_table=row.table,
-                source_row=row.row,
-            )
-            self.first[reg] = record
+            record.update(office_code=office.code, district=office.district, year=values.get("year"), **place)
             self.store.add("records", record)
             counts["records"] += 1
             return
-        differs = [f for f in COMPARED_FIELDS if values.get(f) != first.get(f)]
-        self.store.add(
-            "duplicates",
-            {
-                "reg_number": reg,
-                "source_file": rel,
-                "source_table": row.table,
-                "source_row": row.row,
-                "first_file": first["source_file"],
-                "first_table": first["source_table"],
-                "first_row": first["source_row"],
-                "differs": ",".join(differs) or None,
-            },
-        )
+        staged = {name: values.get(name) for name in COMPARED_FIELDS}
+        staged.update(seq=self.staged, reg_number=reg, **place)
+        self.store.add("duplicate_values", staged)
+        self.staged += 1
         counts["duplicates"] += 1
+
+    def finish(self) -> None:
+        """Fill ``duplicates`` (where the first occurrence is, which fields differ) and drop the staging."""
+        differs = ", ".join(
+            f"CASE WHEN d.{name} IS DISTINCT FROM r.{name} THEN '{name}' END" for name in COMPARED_FIELDS
+        )
+        self.store.con.execute(
+            f"""
+            INSERT INTO duplicates
+            SELECT d.reg_number, d.source_file, d.source_table, d.source_row,
+                   r.source_file, r.source_table, r.source_row, NULLIF(concat_ws(',', {differs}), '')
+            FROM duplicate_values d JOIN records r USING (reg_number)
+            ORDER BY d.seq
+            """
+        )
+        self.store.con.execute("DROP TABLE duplicate_values")
 
 
 def _iter_outcomes(files: list[SourceFile], workers: int) -> Iterator[FileOutcome]:
@@ -198,7 +210,7 @@ def build_database(
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     store = StoreWriter(db_path)
     offices = {o.code: OfficeSummary() for o in sources.offices}
-    dedup = Deduplicator(store, sources)
+    dedup = Deduplicator(store)
     seen_hashes: dict[str, str] = {}
     exclusions: list[Exclusion] = []
     try:
@@ -221,6 +233,7 @@ def build_database(
             )
         _write_offices(store, sources)
         store.flush()
+        dedup.finish()
         excluded = apply_exclusions(store.con, exclusions)
         licence_folder = input_dir / FEDERAL_FOLDER / LICENCE_REGISTER_PATH
         licences = read_licence_register(licence_folder) if licence_folder.is_dir() else []

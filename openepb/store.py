@@ -42,6 +42,16 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("first_row", "INTEGER"),
         ("differs", "VARCHAR"),
     ),
+    # Staging for duplicates: their values, compared with the first occurrence in SQL at the end of the
+    # build, so the pipeline never holds the records it has seen in memory.
+    "duplicate_values": (
+        ("seq", "BIGINT"),
+        ("reg_number", "VARCHAR"),
+        ("source_file", "VARCHAR"),
+        ("source_table", "VARCHAR"),
+        ("source_row", "INTEGER"),
+        *((f.name, f.sql_type) for f in RECORD_FIELDS if f.source and f.name != "reg_number"),
+    ),
     "rejects": (
         ("source_file", "VARCHAR"),
         ("source_table", "VARCHAR"),
@@ -86,7 +96,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
-BATCH_ROWS = 200_000
+BATCH_ROWS = 50_000  # rows held as Python objects before a flush: bounds the build's memory
 
 
 class ColumnBuffer:
