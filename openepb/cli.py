@@ -138,7 +138,7 @@ def record_newest_dates(out: Path, db_path: Path) -> None:
 
 def publish(db_path: Path, args: argparse.Namespace) -> int:
     """Rankings, exports and the site, each from the database; any disagreement fails the build."""
-    from openepb.export import export_all, refresh_checksums
+    from openepb.export import describe_later_exports, export_all
     from openepb.feeds import write_feeds
     from openepb.quality import write_quality
     from openepb.rank import build_rankings, check_rankings
@@ -174,7 +174,7 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     feeds = write_feeds(
         db_path, args.out / "state" / "records.parquet", args.site, args.exports, args.out / "state"
     )
-    refresh_checksums(args.exports)
+    describe_later_exports(args.exports)
     _log(args.quiet, f"quality and {feeds.line()} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()

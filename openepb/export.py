@@ -512,6 +512,35 @@ def write_checksums(out_dir: Path, names: list[str]) -> None:
     _write_text(out_dir / "SHA256SUMS", "".join(lines))
 
 
+#: CSV files later stages add to the exports: path, resource name, title.
+LATER_CSV_RESOURCES = (
+    ("quality.csv", "quality", "Качество данных по территориальным органам"),
+    ("changes.csv", "changes", "Изменения с прошлой сборки"),
+)
+
+
+def describe_later_exports(out_dir: Path) -> None:
+    """Add the CSVs written after :func:`export_all` (quality, changes) to ``datapackage.json``, with
+    column types read from the files themselves, then rewrite ``SHA256SUMS`` over every file."""
+    package_path = out_dir / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))
+    known = {r["path"] for r in package["resources"]}
+    con = duckdb.connect()
+    try:
+        for path, name, title in LATER_CSV_RESOURCES:
+            if path in known or not (out_dir / path).is_file():
+                continue
+            con.execute(
+                f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, header = true, all_varchar = false)",
+                [str(out_dir / path)],
+            )
+            package["resources"].append(_resource(out_dir, path, name, table_schema(con, name), title, "csv"))
+    finally:
+        con.close()
+    _write_text(package_path, json.dumps(package, ensure_ascii=False, indent=2) + "\n")
+    refresh_checksums(out_dir)
+
+
 def refresh_checksums(out_dir: Path) -> None:
     """SHA256SUMS over every file of the folder, for exports later stages add (quality, changes)."""
     names = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date
@@ -119,7 +120,11 @@ def test_cli_builds_from_a_mirror_and_reports_per_office(mirror: Path, tmp_path:
     assert "file_corrupt 1" in vdon and "file_encrypted 1" in vdon and "same_content 1" in vdon
     assert done.stderr == ""
     assert (out / "openepb.duckdb").is_file()
-    assert (out / "exports" / "records.csv").is_file()
+    package = json.loads((out / "exports" / "datapackage.json").read_text(encoding="utf-8"))
+    described = {resource["path"] for resource in package["resources"]}
+    assert {"records.csv", "records.parquet", "rejects.csv", "quality.csv", "changes.csv"} <= described
+    summed = {line.split("  ", 1)[1] for line in (out / "exports" / "SHA256SUMS").read_text().splitlines()}
+    assert {"records.xml", "quality.csv", "changes.csv", "datapackage.json"} <= summed
 
 
 def test_cli_refuses_a_missing_mirror(tmp_path: Path):
