@@ -9,11 +9,11 @@ over its maximum is a warning.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from openepb.config import Sources
+from openepb.fileio import write_bytes_atomically
 
 STATE_FILE = "office_counts.json"
 
@@ -67,8 +67,5 @@ def load_previous(state_dir: Path) -> dict[str, int] | None:
 
 def save_counts(state_dir: Path, counts: dict[str, int]) -> None:
     """Written only after a build that passed its checks, so a bad build never becomes the baseline."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / STATE_FILE
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(dict(sorted(counts.items())), ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    text = json.dumps(dict(sorted(counts.items())), ensure_ascii=False, indent=1)
+    write_bytes_atomically(state_dir / STATE_FILE, text.encode("utf-8"))

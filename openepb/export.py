@@ -29,7 +29,7 @@ from lxml import etree
 
 from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
-from openepb.fileio import sha256_of
+from openepb.fileio import atomic_path, sha256_of
 from openepb.schema import (
     NAMESPACE,
     RECORD_ELEMENT,
@@ -110,17 +110,6 @@ class ExportError(RuntimeError):
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed onto it only when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _log(quiet: bool, message: str) -> None:
     if not quiet:
         print(f"export: {message}", file=sys.stderr, flush=True)

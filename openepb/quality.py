@@ -399,7 +399,8 @@ def render_quality_pages(
     offices: list[OfficeQuality], site_dir: Path, reference: date | None, nav: list[tuple[str, str]] | None
 ) -> list[str]:
     """``quality.html`` (the national table) and ``quality-<office>.html`` per office."""
-    from openepb.render import PAGES, STATIC_DIR, _write_bytes, asset_versions, environment
+    from openepb.fileio import write_bytes_atomically
+    from openepb.render import PAGES, STATIC_DIR, asset_versions, environment
 
     env = environment()
     if nav is None:
@@ -423,13 +424,13 @@ def render_quality_pages(
     }
     written = ["quality.html"]
     html = env.get_template("quality.html").render(page="quality.html", title="Качество данных", **common)
-    _write_bytes(site_dir / "quality.html", html.encode("utf-8"))
+    write_bytes_atomically(site_dir / "quality.html", html.encode("utf-8"))
     for office in offices:
         out = office_page(office.code)
         html = env.get_template("office.html").render(
             page=out, title=f"Качество данных: {office.name}", office=office, **common
         )
-        _write_bytes(site_dir / out, html.encode("utf-8"))
+        write_bytes_atomically(site_dir / out, html.encode("utf-8"))
         written.append(out)
     return written
 

@@ -26,7 +26,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openepb.config import ROOT, SCHEMA_DIR
-from openepb.fileio import sha256_of
+from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.validator_page import validator_context
 
 TEMPLATES_DIR = ROOT / "templates"
@@ -141,15 +141,8 @@ def _say(quiet: bool, text: str) -> None:
 def write_json(path: Path, obj: Any) -> int:
     """Compact UTF-8 JSON, written under a temporary name and renamed; returns its size."""
     data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    _write_bytes(path, data)
+    write_bytes_atomically(path, data)
     return len(data)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def shards_by_size(entries: list[list[Any]], limit: int) -> Iterator[list[list[Any]]]:
@@ -509,7 +502,7 @@ def render_pages(site_dir: Path, context: dict[str, Any]) -> list[str]:
     written = []
     for template, out, title, _ in PAGES:
         html = env.get_template(template).render(page=out, title=title, nav=nav, **context)
-        _write_bytes(site_dir / out, html.encode("utf-8"))
+        write_bytes_atomically(site_dir / out, html.encode("utf-8"))
         written.append(out)
     return written
 

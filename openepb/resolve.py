@@ -12,7 +12,6 @@ import base64
 import hashlib
 import itertools
 import json
-import os
 import re
 import time
 import unicodedata
@@ -30,6 +29,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
 from openepb.config import SOURCES_DIR
+from openepb.fileio import atomic_path
 from openepb.licences import LicenceEntry
 
 DEFAULT_ALIASES = SOURCES_DIR / "aliases.yaml"
@@ -751,12 +751,10 @@ def write_review_files(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     import csv
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(["" if v is None else v for v in row] for row in rows)
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------------------------------
