@@ -60,7 +60,7 @@ DATASET_CREATOR = "Проект openepb"
 STRUCTURE_DATE = "20261125"
 PASSPORT_STANDARD = "http://opendata.gosmonitor.ru/standard/3.0"
 #: DuckDB's working memory for the sorted COPY exports; beyond it the sort spills to disk.
-DUCKDB_MEMORY_LIMIT = "512MB"
+DUCKDB_MEMORY_LIMIT = "2GB"  # spills to disk past this; a 2 M-record sort needs more than 512 MB
 
 FRICTIONLESS_TYPES = {
     "VARCHAR": "string",
@@ -558,6 +558,7 @@ def export_all(
     spill = out_dir / f".duckdb-spill.{os.getpid()}"
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = '{spill}'")
+    con.execute("SET preserve_insertion_order = false")  # every export states its own ORDER BY
     try:
         rows["records.csv"] = report.records = write_csv(
             con, "records", out_dir / "records.csv", RECORD_ORDER
