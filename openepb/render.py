@@ -317,7 +317,7 @@ def record_counts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Download:
-    path: str  # relative to the site root
+    path: str | None  # relative to the site root, an external URL, or None (not on the site)
     name: str
     title: str
     note: str
@@ -348,14 +348,26 @@ def export_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def publish_exports(exports_dir: Path, site_dir: Path) -> Path:
-    """Make the exports available under ``site/exports`` (hard links where possible, else copies)."""
+#: Static hosts cap a site's size (GitHub Pages: about 1 GB): an export file larger than this is not
+#: copied into the site; the Downloads page links it under OPENEPB_DOWNLOADS_URL (a release, say).
+SITE_FILE_LIMIT_MB = 100
+
+
+def site_file_limit() -> int:
+    return int(os.environ.get("OPENEPB_SITE_FILE_LIMIT_MB", SITE_FILE_LIMIT_MB)) * 1024 * 1024
+
+
+def publish_exports(exports_dir: Path, site_dir: Path, *, max_bytes: int | None = None) -> Path:
+    """Make the exports available under ``site/exports`` (hard links where possible, else copies);
+    files over ``max_bytes`` stay out of the site."""
     target = site_dir / "exports"
     if exports_dir.resolve() == target.resolve():
         return target
     if target.exists():
         shutil.rmtree(target)
     for source in sorted(p for p in exports_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if max_bytes is not None and source.stat().st_size > max_bytes:
+            continue
         dest = target / source.relative_to(exports_dir)
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -372,9 +384,19 @@ def office_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def list_downloads(
-    folder: Path, prefix: str, rows: dict[str, int], offices: dict[str, str] | None = None
+    folder: Path,
+    prefix: str,
+    rows: dict[str, int],
+    offices: dict[str, str] | None = None,
+    *,
+    published: Path | None = None,
+    external: str | None = None,
 ) -> list[Download]:
-    """Every file of a published export folder, described files first, each with size and sha256."""
+    """Every file of an export folder, described files first, each with size and sha256.
+
+    With ``published`` (the site's copy), a file missing there links to ``external`` + its name, or
+    to nothing when no external location is set.
+    """
     sums = read_checksums(folder)
     names = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
     order = list(EXPORT_NOTES)
@@ -384,9 +406,10 @@ def list_downloads(
         title, note = EXPORT_NOTES.get(name) or _generic_note(name, offices or {})
         path = folder / name
         digest = sums.get(name) or sha256_of(path)
-        downloads.append(
-            Download(f"{prefix}/{name}", name, title, note, path.stat().st_size, rows.get(name), digest)
-        )
+        href: str | None = f"{prefix}/{name}"
+        if published is not None and not (published / name).is_file():
+            href = f"{external.rstrip('/')}/{name}" if external else None
+        downloads.append(Download(href, name, title, note, path.stat().st_size, rows.get(name), digest))
     return downloads
 
 
@@ -546,10 +569,14 @@ def render_site(
         downloads = publish_schema_files(site_dir)
         has_exports = exports_dir is not None and exports_dir.is_dir()
         if has_exports:
-            published = publish_exports(exports_dir, site_dir)
+            published = publish_exports(exports_dir, site_dir, max_bytes=site_file_limit())
             counts = export_row_counts(con)
-            downloads = list_downloads(published, "exports", counts, office_names(con)) + downloads
-            report.exports = sum(1 for d in downloads if d.path.startswith("exports/"))
+            external = os.environ.get("OPENEPB_DOWNLOADS_URL")
+            listed = list_downloads(
+                exports_dir, "exports", counts, office_names(con), published=published, external=external
+            )
+            downloads = listed + downloads
+            report.exports = sum(1 for d in downloads if d.path and d.path.startswith("exports/"))
         figures = about_figures(con)
     finally:
         con.close()

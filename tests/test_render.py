@@ -195,3 +195,22 @@ def test_checksums_and_published_exports(tmp_path: Path) -> None:
     assert sorted(p.name for p in target.iterdir()) == ["SHA256SUMS", "a.csv"]
     assert (target / "a.csv").read_text(encoding="utf-8") == "x\n"
     assert read_checksums(tmp_path) == {}
+
+
+def test_exports_too_large_for_the_site_stay_out_and_link_elsewhere(tmp_path: Path) -> None:
+    source = tmp_path / "exports"
+    source.mkdir()
+    (source / "records.csv").write_text("x\n", encoding="utf-8")
+    (source / "records.xml").write_bytes(b"<r/>" * 100)
+    (source / "SHA256SUMS").write_text("", encoding="utf-8")
+    published = publish_exports(source, tmp_path / "site", max_bytes=50)
+    assert sorted(p.name for p in published.iterdir()) == ["SHA256SUMS", "records.csv"]
+    rows = {"records.csv": 1}
+    far = list_downloads(source, "exports", rows, published=published, external="https://example.org/r/")
+    assert {d.name: d.path for d in far} == {
+        "records.csv": "exports/records.csv",
+        "records.xml": "https://example.org/r/records.xml",
+        "SHA256SUMS": "exports/SHA256SUMS",
+    }
+    nowhere = list_downloads(source, "exports", rows, published=published)
+    assert {d.name: d.path for d in nowhere}["records.xml"] is None
