@@ -383,6 +383,11 @@ def office_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT code, coalesce(name, short, code) FROM offices").fetchall())
 
 
+def release_asset_name(name: str) -> str:
+    """Release assets have flat names: ``offices/cntr.xml`` is published as ``offices-cntr.xml``."""
+    return name.replace("/", "-")
+
+
 def list_downloads(
     folder: Path,
     prefix: str,
@@ -408,7 +413,7 @@ def list_downloads(
         digest = sums.get(name) or sha256_of(path)
         href: str | None = f"{prefix}/{name}"
         if published is not None and not (published / name).is_file():
-            href = f"{external.rstrip('/')}/{name}" if external else None
+            href = f"{external.rstrip('/')}/{release_asset_name(name)}" if external else None
         downloads.append(Download(href, name, title, note, path.stat().st_size, rows.get(name), digest))
     return downloads
 

@@ -202,6 +202,8 @@ def test_exports_too_large_for_the_site_stay_out_and_link_elsewhere(tmp_path: Pa
     source.mkdir()
     (source / "records.csv").write_text("x\n", encoding="utf-8")
     (source / "records.xml").write_bytes(b"<r/>" * 100)
+    (source / "offices").mkdir()
+    (source / "offices" / "mos.xml").write_bytes(b"<r/>" * 100)
     (source / "SHA256SUMS").write_text("", encoding="utf-8")
     published = publish_exports(source, tmp_path / "site", max_bytes=50)
     assert sorted(p.name for p in published.iterdir()) == ["SHA256SUMS", "records.csv"]
@@ -210,6 +212,7 @@ def test_exports_too_large_for_the_site_stay_out_and_link_elsewhere(tmp_path: Pa
     assert {d.name: d.path for d in far} == {
         "records.csv": "exports/records.csv",
         "records.xml": "https://example.org/r/records.xml",
+        "offices/mos.xml": "https://example.org/r/offices-mos.xml",
         "SHA256SUMS": "exports/SHA256SUMS",
     }
     nowhere = list_downloads(source, "exports", rows, published=published)
