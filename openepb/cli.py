@@ -10,6 +10,7 @@ from pathlib import Path
 
 from openepb.config import ROOT
 from openepb.expectations import check_counts, load_previous, save_counts
+from openepb.feeds import commit_state
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -85,8 +86,11 @@ def run_build(args: argparse.Namespace) -> int:
     if not expectations_hold(counts, out / "state", history=not args.demo, accept=args.accept_shrink):
         return 1
     code = publish(summary.database, args)
-    if code == 0 and not args.demo:
-        save_counts(out / "state", counts)
+    if code == 0:
+        # Baselines move only after everything was published: a failed build leaves them as they were.
+        commit_state(out / "state")
+        if not args.demo:
+            save_counts(out / "state", counts)
     return code
 
 
@@ -172,7 +176,12 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
         nav=site_nav(),
     )
     feeds = write_feeds(
-        db_path, args.out / "state" / "records.parquet", args.site, args.exports, args.out / "state"
+        db_path,
+        args.out / "state" / "records.parquet",
+        args.site,
+        args.exports,
+        args.out / "state",
+        commit=False,
     )
     describe_later_exports(args.exports)
     _log(args.quiet, f"quality and {feeds.line()} ({time.perf_counter() - started:.1f} s)")

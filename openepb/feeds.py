@@ -21,6 +21,7 @@ from lxml import etree
 
 ATOM = "http://www.w3.org/2005/Atom"
 STATE_FILE = "records.parquet"
+PENDING_DIR = ".next"  # this build's snapshot until the whole build has been published
 FEEDS_DIR = "feeds"
 CHANGES_CSV = "changes.csv"
 #: Atom ids are tag URIs (RFC 4151) under this authority; registration numbers are percent-encoded.
@@ -265,16 +266,21 @@ def write_feeds(
     state_dir: Path,
     *,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> FeedReport:
     """Diff the build against ``previous`` (the last build's ``records.parquet``; None or missing:
-    initial build), write the feeds and ``changes.csv``, then save this build's state."""
+    initial build), write the feeds and ``changes.csv``, then save this build's state.
+
+    With ``commit=False`` the state stays pending until :func:`commit_state`: a build whose later
+    stages fail publishes nothing, so its records must not become the next build's baseline.
+    """
     updated = _stamp(now or datetime.now(UTC))
     initial = previous is None or not previous.exists()
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         added, removed = diff_records(con, None if initial else previous)
         feeds = feeds_of(con)
-        snapshot = _snapshot(con, state_dir)
+        _snapshot(con, state_dir)
     finally:
         con.close()
     report = FeedReport(initial, len(added), len(removed))
@@ -288,12 +294,20 @@ def write_feeds(
         path.write_bytes(atom_feed(feed, _members(feed, added), updated, initial=initial))
         report.feeds.append(feed.path)
     write_changes_csv(added + removed, exports_dir / CHANGES_CSV)
-    snapshot.replace(state_dir / STATE_FILE)
-    snapshot.parent.rmdir()
+    if commit:
+        commit_state(state_dir)
     return report
+
+
+def commit_state(state_dir: Path) -> None:
+    """Make the pending snapshot (written by :func:`write_feeds`) the baseline of the next build."""
+    pending = state_dir / PENDING_DIR / STATE_FILE
+    if pending.exists():
+        pending.replace(state_dir / STATE_FILE)
+        pending.parent.rmdir()
 
 
 def _snapshot(con: duckdb.DuckDBPyConnection, state_dir: Path) -> Path:
     """This build's state in a side folder, moved into place only once the feeds are written, so a
     failed build leaves the previous state for the next attempt."""
-    return save_state(con, state_dir / ".next")
+    return save_state(con, state_dir / PENDING_DIR)

@@ -214,3 +214,32 @@ def test_offline_build_without_a_harvest_cache_publishes_nothing(tmp_path: Path)
     assert done.returncode == 1
     assert "nothing new is published" in done.stderr
     assert not (out / "site").exists() and not (out / "exports").exists()
+
+
+def test_a_build_that_fails_after_the_feeds_keeps_the_previous_baseline(tmp_path: Path, monkeypatch):
+    """The change feed's baseline moves only when everything was published, so the conclusions of a
+    failed build still reach the feeds of the next one."""
+    import openepb.render
+    from openepb.cli import main
+
+    root = tmp_path / "mirror"
+    write_xlsx(root / "vdon" / "upload" / "reestr_2017.xlsx", [Table(rows=[HEADER, *ROWS[:1]])])
+    out = tmp_path / "out"
+    places = ["--out", str(out), "--site", str(out / "site"), "--exports", str(out / "exports"), "--quiet"]
+    assert main(["--input", str(root), *places]) == 0
+    baseline = (out / "state" / "records.parquet").read_bytes()
+
+    write_xlsx(root / "vdon" / "upload" / "reestr_2017.xlsx", [Table(rows=[HEADER, *ROWS])])
+
+    def broken_render(*args, **kwargs):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(openepb.render, "render_site", broken_render)
+    with pytest.raises(RuntimeError, match="render failed"):
+        main(["--input", str(root), *places])
+    assert (out / "state" / "records.parquet").read_bytes() == baseline
+
+    monkeypatch.undo()
+    assert main(["--input", str(root), *places]) == 0
+    changes = (out / "exports" / "changes.csv").read_text(encoding="utf-8-sig")
+    assert "03-ТУ-00002-2017" in changes
