@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from browsing import CHROMIUM, CHROMIUM_ARGS
 
 from openepb.quality import (
     CSV_COLUMNS,
@@ -191,8 +192,6 @@ def test_freshness_gives_last_harvest_and_stale_flag(demo_build, tmp_path):
 
 @pytest.mark.browser
 def test_table_sorts_by_each_column_with_the_keyboard(written):
-    from tests.test_site import CHROMIUM, CHROMIUM_ARGS
-
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed")

@@ -3,11 +3,7 @@ escaping, keyboard and phone layout. Screenshots of every page go to test-artifa
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,20 +11,12 @@ from typing import Any
 
 import duckdb
 import pytest
+from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
 
 from openepb.config import ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PAGES = ("index.html", "orgs.html", "top.html", "downloads.html", "about.html")
 XSS = "<script>alert(1)</script>"
@@ -46,11 +34,6 @@ class Site:
     manifest: dict[str, Any]
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from openepb.export import export_all
@@ -63,13 +46,9 @@ def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     exports = tmp_path_factory.mktemp("exports")
     export_all(demo_build.database, exports, quiet=True)
     render_site(demo_build.database, rank_dir, root, exports_dir=exports, quiet=True)
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     manifest = json.loads((rank_dir / "manifest.json").read_text(encoding="utf-8"))
-    yield Site(f"http://127.0.0.1:{server.server_port}/", root, demo_build.database, manifest)
-    server.shutdown()
+    with serve_folder(root) as url:
+        yield Site(url, root, demo_build.database, manifest)
 
 
 @pytest.fixture(scope="module")

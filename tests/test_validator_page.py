@@ -4,11 +4,8 @@ the file never leaves the page; the page works offline, by keyboard and at phone
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import random
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,15 +13,16 @@ from typing import Any
 
 import pytest
 import yaml
-from test_site import CHROMIUM, CHROMIUM_ARGS, QuietHandler, Tab
+from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
+from test_site import Tab
 from test_validate import GOOD, _filled_template, _row
 
 from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES
-from openepb.render import PAGES, copy_static, environment
+from openepb.render import copy_static, environment, site_nav
 from openepb.schema import NAMESPACE, simple_types
 from openepb.validate import validate_file
-from openepb.validator_page import NAV_LABEL, PAGE, validator_rules, write_validator_page
+from openepb.validator_page import PAGE, validator_rules, write_validator_page
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -38,19 +36,15 @@ SECRET = "СЕКРЕТ-ОФИСА-7f3a9c"
 def site_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("validator-site")
     versions = copy_static(root)
-    nav = [(out, label) for _, out, _, label in PAGES if label] + [(PAGE, NAV_LABEL)]
-    context = {"nav": nav, "versions": versions, "rank_path": "data/rank/", "site_path": "data/site/"}
+    context = {"nav": site_nav(), "versions": versions, "rank_path": "data/rank/", "site_path": "data/site/"}
     write_validator_page(root, environment(), context)
     return root
 
 
 @pytest.fixture(scope="module")
 def site_url(site_root: Path) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(site_root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+    with serve_folder(site_root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
