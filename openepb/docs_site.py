@@ -80,6 +80,14 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "score": "Оценка сходства (0…1)",
         "reason": "Почему пара предложена к объединению",
     },
+    "exclusions_unmatched": {
+        "reg_number": "Регистрационный номер исключённого заключения",
+        "excluded_date": "Дата исключения из реестра",
+        "exclusion_reason": "Основание исключения",
+        "office_code": "Территориальный орган, опубликовавший исключение",
+        "source_file": "Файл-источник (путь в зеркале)",
+        "source_row": "Строка в файле-источнике",
+    },
 }
 
 #: Export files that are not tables of the data package: name (or glob) → description.
@@ -93,7 +101,7 @@ FILE_NOTES: dict[str, str] = {
 }
 
 #: Tables of the store the exports read, and the store's column lists (used when no export exists).
-FALLBACK_TABLES = ("records", "rejects", "organizations", "merge_candidates")
+FALLBACK_TABLES = ("records", "rejects", "organizations", "merge_candidates", "exclusions_unmatched")
 
 log = logging.getLogger("openepb.docs")
 
@@ -399,10 +407,16 @@ def _fallback_package(db_path: Path | None) -> dict[str, Any]:
     if db_path is not None:
         con = duckdb.connect(str(db_path), read_only=True)
     else:
+        from openepb.exclusions import UNMATCHED_COLUMNS
         from openepb.resolve import CANDIDATE_COLUMNS, ORGANIZATION_COLUMNS
         from openepb.store import TABLES
 
-        columns = {**TABLES, "organizations": ORGANIZATION_COLUMNS, "merge_candidates": CANDIDATE_COLUMNS}
+        columns = {
+            **TABLES,
+            "organizations": ORGANIZATION_COLUMNS,
+            "merge_candidates": CANDIDATE_COLUMNS,
+            "exclusions_unmatched": UNMATCHED_COLUMNS,
+        }
         con = duckdb.connect()
         for name in FALLBACK_TABLES:
             con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns[name])})")

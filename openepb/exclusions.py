@@ -87,11 +87,20 @@ def split_exclusions(
     return result, found
 
 
-UNMATCHED_DDL = """
-CREATE TABLE IF NOT EXISTS exclusions_unmatched (
-    reg_number VARCHAR, excluded_date DATE, exclusion_reason VARCHAR,
-    office_code VARCHAR, source_file VARCHAR, source_row INTEGER
-)"""
+#: Exclusions whose conclusion is not among the records (kept, exported, never dropped).
+UNMATCHED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("reg_number", "VARCHAR"),
+    ("excluded_date", "DATE"),
+    ("exclusion_reason", "VARCHAR"),
+    ("office_code", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("source_row", "INTEGER"),
+)
+UNMATCHED_DDL = (
+    "CREATE TABLE IF NOT EXISTS exclusions_unmatched ("
+    + ", ".join(f"{name} {sql_type}" for name, sql_type in UNMATCHED_COLUMNS)
+    + ")"
+)
 
 
 def apply_exclusions(con: duckdb.DuckDBPyConnection, exclusions: Iterable[Exclusion]) -> ExclusionReport:

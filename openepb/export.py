@@ -418,6 +418,12 @@ TABULAR_RESOURCES = (
     ("rejects.csv", "rejects", "rejects", "Строки, не ставшие записями"),
     ("organizations.csv", "organizations", "organizations", "Организации"),
     ("merge_candidates.csv", "merge-candidates", "merge_candidates", "Предлагаемые объединения организаций"),
+    (
+        "exclusions_unmatched.csv",
+        "exclusions-unmatched",
+        "exclusions_unmatched",
+        "Исключения из реестра, для которых нет заключения в собранных данных",
+    ),
 )
 
 
@@ -571,6 +577,10 @@ def export_all(
         )
         if _table_exists(con, "organizations"):
             rows["organizations.csv"] = write_csv(con, "organizations", out_dir / "organizations.csv", "id")
+        if _table_exists(con, "exclusions_unmatched"):
+            rows["exclusions_unmatched.csv"] = write_csv(
+                con, "exclusions_unmatched", out_dir / "exclusions_unmatched.csv", "office_code, reg_number"
+            )
         if _table_exists(con, "merge_candidates"):
             rows["merge_candidates.csv"] = write_csv(
                 con, "merge_candidates", out_dir / "merge_candidates.csv", "role, id_a, id_b"

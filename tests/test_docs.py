@@ -269,7 +269,7 @@ def test_data_dictionary_has_every_export_column(built: Built) -> None:
     package = json.loads((built.exports / "datapackage.json").read_text(encoding="utf-8"))
     page = data_dictionary_page(built.exports, built.database)
     html = _text((built.docs / "reference" / "data-dictionary.html").read_text(encoding="utf-8"))
-    assert len(package["resources"]) == 5
+    assert len(package["resources"]) == 6
     for resource in package["resources"]:
         assert f"## `{resource['path']}`" in page
         assert resource["path"] in html

@@ -165,6 +165,11 @@ def test_exclusion_lists_mark_records_and_keep_unmatched_ones(tmp_path: Path):
         ("03-ТУ-00002-2017", date(2018, 5, 15), "заявление заявителя"),
     ]
     assert unmatched == [("03-ТУ-09999-2016", "решение суда", "vdon/upload/zz_isklyuchennye.xlsx")]
+    from openepb.export import export_all
+
+    export_all(db_path, tmp_path / "exports", quiet=True)
+    published = (tmp_path / "exports" / "exclusions_unmatched.csv").read_text(encoding="utf-8-sig")
+    assert "03-ТУ-09999-2016" in published and "решение суда" in published
     assert accounting == (3, 1, 2, 0)
 
 
