@@ -80,6 +80,9 @@ def run_build(args: argparse.Namespace) -> int:
     summary = build_database(input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers)
     print(format_summary(summary))
     _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
+    if not summary.offices:
+        print(f"error: no office files in {input_dir}; nothing is published", file=sys.stderr)
+        return 1
     if not (args.demo or args.input):
         record_newest_dates(out, summary.database)
     counts = {code: office.records for code, office in summary.offices.items()}

@@ -248,3 +248,14 @@ def test_a_build_that_fails_after_the_feeds_keeps_the_previous_baseline(tmp_path
     assert main(["--input", str(root), *places]) == 0
     changes = (out / "exports" / "changes.csv").read_text(encoding="utf-8-sig")
     assert "03-ТУ-00002-2017" in changes
+
+
+def test_a_mirror_without_office_files_publishes_nothing(tmp_path: Path):
+    (tmp_path / "mirror" / "nosuchoffice").mkdir(parents=True)
+    out = tmp_path / "out"
+    done = _cli(
+        "--input", tmp_path / "mirror", "--out", out, "--site", out / "site", "--exports", out / "exports"
+    )
+    assert done.returncode == 1
+    assert "no office files" in done.stderr
+    assert not (out / "site").exists() and not (out / "exports").exists()
