@@ -165,7 +165,9 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     )
 
     started = time.perf_counter()
-    export_all(db_path, args.exports, quiet=True)
+    exported = export_all(db_path, args.exports, quiet=True)
+    for line in exported.misfits.lines():
+        print(line, file=sys.stderr)
     _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()

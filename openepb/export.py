@@ -33,6 +33,7 @@ from openepb.fileio import atomic_path, sha256_of
 from openepb.schema import (
     NAMESPACE,
     RECORD_ELEMENT,
+    REQUIRED_FIELDS,
     ROOT_ELEMENT,
     SCHEMA_VERSION,
     load_schema,
@@ -92,13 +93,58 @@ class ExportedFile:
     rows: int | None = None
 
 
+MISFIT_EXAMPLES = 5
+
+
+@dataclass
+class SchemaMisfits:
+    """Values the XML schema cannot carry: left out of the XML (kept in CSV and Parquet), counted per
+    field with a few examples, so one odd value is reported and never stops the publication. A record
+    whose registration number cannot be carried is left out of the XML whole (``records_skipped``)."""
+
+    values: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    records_skipped: int = 0
+
+    def add(self, name: str, reg_number: Any, value: str) -> None:
+        self.values[name] += 1
+        shown = self.examples.setdefault(name, [])
+        if len(shown) < MISFIT_EXAMPLES:
+            shown.append({"reg_number": str(reg_number), "value": value[:200]})
+
+    def update(self, other: SchemaMisfits) -> None:
+        self.values.update(other.values)
+        self.records_skipped += other.records_skipped
+        for name, shown in other.examples.items():
+            mine = self.examples.setdefault(name, [])
+            mine.extend(shown[: MISFIT_EXAMPLES - len(mine)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "records_left_out_of_xml": self.records_skipped,
+            "values_left_out_of_xml": dict(sorted(self.values.items())),
+            "examples": {name: self.examples[name] for name in sorted(self.examples)},
+        }
+
+    def lines(self) -> list[str]:
+        """The build summary's words for it (empty when every value fit)."""
+        result = [
+            f"warning: {count} value(s) of {name} do not fit the XML schema and are left out of the XML "
+            f"(kept in CSV/Parquet), e.g. {self.examples[name][0]['reg_number']}: "
+            f"«{self.examples[name][0]['value']}»"
+            for name, count in sorted(self.values.items())
+        ]
+        if self.records_skipped:
+            result.append(f"warning: {self.records_skipped} record(s) left out of the XML whole")
+        return result
+
+
 @dataclass
 class ExportReport:
     out_dir: Path
     records: int = 0
     files: list[ExportedFile] = field(default_factory=list)
-    #: XML only: values that do not fit the schema's type, left out of the XML (kept in CSV/Parquet).
-    xml_values_dropped: Counter[str] = field(default_factory=Counter)
+    misfits: SchemaMisfits = field(default_factory=SchemaMisfits)
     seconds: float = 0.0
 
     def file(self, path: str) -> ExportedFile:
@@ -184,19 +230,15 @@ def _tag(name: str) -> str:
     return f"{{{NAMESPACE}}}{name}"
 
 
-def _xml_text(name: str, value: Any, dropped: Counter[str]) -> str | None:
-    """The element text of one value, or None when it is absent or does not fit the schema's type."""
+def _xml_text(name: str, value: Any) -> str | None:
+    """The element text of one value; None when absent."""
     if value is None:
         return None
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int):
         return str(value)
-    text = XML_ILLEGAL.sub("", str(value))
-    if not text or not value_fits(name, text):
-        dropped[name] += 1
-        return None
-    return text
+    return XML_ILLEGAL.sub("", str(value)) or None
 
 
 def _write_header(
@@ -211,14 +253,33 @@ def _write_header(
         xf.write(generated)
 
 
-def _write_record(xf: Any, row: dict[str, Any], dropped: Counter[str]) -> None:
+def _record_texts(row: dict[str, Any], misfits: SchemaMisfits) -> list[tuple[str, str]] | None:
+    """(element, text) of the values the schema can carry; None when a required one cannot be."""
+    texts = []
+    for name in FIELD_NAMES:
+        text = _xml_text(name, row[name])
+        if text is None:
+            continue
+        if not value_fits(name, text):
+            misfits.add(name, row["reg_number"], text)
+            if name in REQUIRED_FIELDS:
+                misfits.records_skipped += 1
+                return None
+            continue
+        texts.append((name, text))
+    return texts
+
+
+def _write_record(xf: Any, row: dict[str, Any], misfits: SchemaMisfits) -> bool:
+    texts = _record_texts(row, misfits)
+    if texts is None:
+        return False
     with xf.element(_tag(RECORD_ELEMENT)):
-        for name in FIELD_NAMES:
-            text = _xml_text(name, row[name], dropped)
-            if text is not None:
-                with xf.element(_tag(name)):
-                    xf.write(text)
+        for name, text in texts:
+            with xf.element(_tag(name)):
+                xf.write(text)
     xf.write("\n")
+    return True
 
 
 @dataclass
@@ -228,7 +289,7 @@ class _OfficeSlice:
     start: int = 0
     end: int = 0
     rows: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
+    misfits: SchemaMisfits = field(default_factory=SchemaMisfits)
 
 
 def _periods(con: duckdb.DuckDBPyConnection) -> dict[str | None, tuple[date | None, date | None]]:
@@ -282,14 +343,14 @@ def write_xml(
                     writers[code] = _open_office_file(
                         files, pieces[code], periods.get(code, (None, None)), generated
                     )
-                _write_record(writers[code][1], row, pieces[code].dropped)
-                pieces[code].rows += 1
+                if _write_record(writers[code][1], row, pieces[code].misfits):
+                    pieces[code].rows += 1
             for code, (handle, xf) in writers.items():
                 xf.flush()
                 pieces[code].end = handle.tell()
         ordered = [pieces[code] for code in sorted(pieces)]
         for piece in ordered:
-            report.xml_values_dropped.update(piece.dropped)
+            report.misfits.update(piece.misfits)
             _validate_office_header(piece)
         _assemble_register(out_dir / "records.xml", ordered, periods.get(None, (None, None)), generated)
     for piece in ordered:
@@ -428,7 +489,11 @@ TABULAR_RESOURCES = (
 
 
 def write_datapackage(
-    con: duckdb.DuckDBPyConnection, out_dir: Path, generated: str, written: list[str]
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    generated: str,
+    written: list[str],
+    misfits: SchemaMisfits | None = None,
 ) -> None:
     resources = [
         _resource(out_dir, path, name, table_schema(con, table), title, Path(path).suffix[1:])
@@ -451,6 +516,8 @@ def write_datapackage(
             }
         ],
         "resources": resources,
+        # Values the XML schema could not carry (left out of records.xml, kept in CSV/Parquet).
+        "openepb:xml_misfits": (misfits or SchemaMisfits()).to_dict(),
     }
     _write_text(out_dir / "datapackage.json", json.dumps(package, ensure_ascii=False, indent=2) + "\n")
 
@@ -589,7 +656,9 @@ def export_all(
         rows["records.xml"] = sum(piece.rows for piece in pieces)
         rows.update({f"offices/{piece.code}.xml": piece.rows for piece in pieces})
         _log(quiet, f"records.xml and {len(pieces)} office files written and valid")
-        write_datapackage(con, out_dir, generated, [name for name in rows if name.count("/") == 0])
+        write_datapackage(
+            con, out_dir, generated, [name for name in rows if name.count("/") == 0], report.misfits
+        )
         write_passport(con, out_dir, generated)
         rows.update({"datapackage.json": None, "meta.csv": None, structure_file_name(): None})
     finally:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from openepb import formats
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
 # --------------------------------------------------------------------------------------------------
@@ -43,19 +45,25 @@ def clean_text(s: str | None) -> str | None:
 
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _SEP = rf"[\s{_DASHES}_]+"
-_REG_CANONICAL = re.compile(r"[0-9]{2}-[А-ЯЁ]{2}-[0-9]{5}-[0-9]{4}")
+#: The canonical form, from schema/formats.yaml (RegNumber): whatever this parser returns fits it.
+_REG_CANONICAL = re.compile(formats.get("RegNumber").pattern or "")
 _REG_LOOSE = re.compile(
     rf"\s*(?:№|NO\.?|N)?\s*([0-9]+){_SEP}([A-ZА-ЯЁ0-9]{{2}}){_SEP}([0-9]+){_SEP}([0-9]+)",
 )
 #: Latin look-alikes and the digits 3 and 0 that stand for letters in the letter group.
 _LETTER_LOOKALIKES = str.maketrans("ABCEHKMOPTXY30", "АВСЕНКМОРТХУЗО")
 _CYRILLIC_PAIR = re.compile(r"[А-ЯЁ]{2}")
+#: Group lengths a published number may have: the first group of one or two digits (one is padded),
+#: the serial of five or six digits, a four-digit year.
+_FIRST_GROUP = (1, 2)
+_SERIAL = (5, 6)
 
 
 def parse_reg_number(s: str | None) -> str | None:
-    """Canonical ``NN-XX-NNNNN-YYYY`` (Cyrillic letters), or ``None`` when the groups do not fit.
+    """Canonical ``NN-XX-NNNNN-YYYY`` / ``NN-XX-NNNNNN-YYYY`` (Cyrillic letters), or ``None``.
 
-    Nothing is padded or guessed: ``58-ТУ-1234-2017`` is invalid. Text after the year is ignored.
+    A one-digit first group is zero-padded (``2-ТУ-600791-2025`` → ``02-ТУ-600791-2025``); nothing
+    else is padded or guessed: ``58-ТУ-1234-2017`` is invalid. Text after the year is ignored.
     """
     if not s:
         return None
@@ -65,12 +73,28 @@ def parse_reg_number(s: str | None) -> str | None:
     if m is None:
         return None
     region, letters, serial, year = m.groups()
-    if len(region) != 2 or len(serial) != 5 or len(year) != 4:
+    if len(region) not in _FIRST_GROUP or len(serial) not in _SERIAL or len(year) != 4:
         return None
     letters = letters.translate(_LETTER_LOOKALIKES)
     if not _CYRILLIC_PAIR.fullmatch(letters):
         return None
-    return f"{region}-{letters}-{serial}-{year}"
+    return f"{region.zfill(2)}-{letters}-{serial}-{year}"
+
+
+def published_spelling(cell: str, canonical: str) -> str | None:
+    """The number as the source wrote it, when that differs from the canonical form (provenance)."""
+    text = clean_text(cell)
+    return None if text is None or text == canonical else text
+
+
+# --------------------------------------------------------------------------------------------------
+# Placeholders
+# --------------------------------------------------------------------------------------------------
+
+
+def is_placeholder(s: str) -> bool:
+    """«нет», «-», «отсутствует», «б/н» …: a cell that says there is no value (schema/formats.yaml)."""
+    return formats.is_placeholder(s.strip())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -525,3 +549,136 @@ def split_contact(s: str | None) -> Contact:
         email="; ".join(emails) if emails else None,
         licence=parse_licence(text),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Today's fields: ОПО number, hazard class, verdict, region, term of further operation
+# --------------------------------------------------------------------------------------------------
+
+_OPO = re.compile(
+    rf"(?<![^\W\d_])[АA]\s*([0-9]{{2}})\s*[{_DASHES}]\s*([0-9]{{5}})\s*[{_DASHES}]\s*([0-9]{{4}})(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+def parse_opo_number(s: str | None) -> str | None:
+    """The first ОПО registration number ``АNN-NNNNN-NNNN`` in the text (Latin A accepted)."""
+    if not s:
+        return None
+    m = _OPO.search(s)
+    return None if m is None else f"А{m[1]}-{m[2]}-{m[3]}"
+
+
+def find_opo_numbers(s: str | None) -> list[str]:
+    """Every ОПО number in a text (an object description often names its ОПО)."""
+    return [f"А{m[1]}-{m[2]}-{m[3]}" for m in _OPO.finditer(s or "")]
+
+
+_ROMAN = {"I": "I", "II": "II", "III": "III", "IV": "IV", "1": "I", "2": "II", "3": "III", "4": "IV"}
+_HAZARD = re.compile(
+    r"(?:(?:класс\w*\s*(?:опасности)?|кл\.)\s*[:№]?\s*)?"
+    r"(IV|III|II|I|[1-4])(?![\w])"
+    r"(?:\s*-?(?:й|го|ий))?(?:\s*(?:класс\w*|кл\.)(?:\s*опасности)?)?\.?\s*(?:\([^)]*\))?",
+    re.IGNORECASE,
+)
+_CYRILLIC_ROMAN = str.maketrans("ІУХ", "IVX")
+
+
+def parse_hazard_class(s: str | None) -> str | None:
+    """Hazard class I–IV from «II», «2», «III класс», «класс опасности: IV», «I (чрезвычайно высокая)»."""
+    text = clean_text(s)
+    if text is None:
+        return None
+    m = _HAZARD.fullmatch(text.translate(_CYRILLIC_ROMAN))
+    return None if m is None else _ROMAN[m[1].upper()]
+
+
+def _phrase_key(s: str) -> str:
+    return " " + " ".join(_NON_WORD.sub(" ", s.lower().replace("ё", "е")).split()) + " "
+
+
+@cache
+def _result_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(code, phrase keys), in reverse list order: «не в полной мере» and «не соответствует» are
+    looked for before «соответствует», which both contain."""
+    codes = formats.get("ConclusionResult").codes
+    return tuple((c.value, tuple(_phrase_key(t) for t in (c.value, *c.synonyms))) for c in reversed(codes))
+
+
+@lru_cache(maxsize=1024)
+def parse_conclusion_result(s: str | None) -> str | None:
+    """The verdict code of a cell («Соответствует требованиям ПБ» → «соответствует»), or None."""
+    if not s:
+        return None
+    key = _phrase_key(s)
+    for code, phrases in _result_synonyms():
+        if any(phrase in key for phrase in phrases):
+            return code
+    return None
+
+
+#: Words left out of a region's key, and abbreviations written out, so word order, «г.», «обл.»,
+#: «респ.» and «АО» do not matter.
+_REGION_DROP = frozenset({"г", "гор", "город", "федерального", "значения"})
+_REGION_WORDS = {"обл": "область", "респ": "республика", "ао": "автономный округ", "авт": "автономный"}
+
+
+def _region_key(s: str) -> str:
+    words = _NON_WORD.sub(" ", s.lower().replace("ё", "е")).split()
+    expanded = " ".join(_REGION_WORDS.get(w, w) for w in words if w not in _REGION_DROP)
+    return " ".join(sorted(expanded.split()))
+
+
+@cache
+def _region_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for code in formats.get("Region").codes:
+        for text in (code.value, *code.synonyms):
+            names.setdefault(_region_key(text), code.value)
+    return names
+
+
+@lru_cache(maxsize=1024)
+def parse_region(s: str | None) -> str | None:
+    """The official name of a subject of the federation from any listed spelling, or None."""
+    if not s:
+        return None
+    return _region_names().get(_region_key(s))
+
+
+_DATE_INSIDE = re.compile(r"(?<![0-9])[0-9]{1,2}\.[0-9]{1,2}\.(?:[0-9]{4}|[0-9]{2})(?![0-9])")
+
+
+def parse_operation_term(s: str | None) -> str | None:
+    """ISO date where the term is a date («до 01.12.2030» → 2030-12-01), else the cleaned text."""
+    text = clean_text(s)
+    if text is None:
+        return None
+    found = parse_date(text)
+    if found is None:
+        dates = _DATE_INSIDE.findall(text)
+        found = parse_date(dates[0]) if len(dates) == 1 else None
+    return found.isoformat() if found is not None else text
+
+
+# --------------------------------------------------------------------------------------------------
+# ИНН inside a name cell
+# --------------------------------------------------------------------------------------------------
+
+_NAME_INN = re.compile(rf"[\s,;]*\(?\s*{_INN_MARK}([0-9]{{12}}|[0-9]{{10}})(?![0-9])\s*\)?", re.IGNORECASE)
+
+
+def split_name_inn(s: str | None) -> tuple[str | None, str | None]:
+    """«ООО "ЦЭПБ" (ИНН 5503221735)» → («ООО "ЦЭПБ"», «5503221735»): the ИНН leaves the name."""
+    text = clean_text(s)
+    if text is None:
+        return None, None
+    m = _NAME_INN.search(text)
+    if m is None:
+        return text, None
+    name = clean_text((text[: m.start()] + " " + text[m.end() :]).strip(" ,;"))
+    return name, m[1]
+
+
+def inn_checksum_ok(inn: str) -> bool:
+    return formats.inn_checksum_ok(inn)

@@ -20,7 +20,7 @@ from operator import attrgetter
 
 import yaml
 
-from openepb import fields
+from openepb import fields, formats
 from openepb.config import SCHEMA_DIR
 from openepb.contract import COMBINED_FIELDS, SOURCE_FIELDS
 from openepb.problems import Problem
@@ -142,6 +142,10 @@ parse_date = lru_cache(maxsize=CACHE_SIZE)(fields.parse_date)
 parse_licence = lru_cache(maxsize=CACHE_SIZE)(fields.parse_licence)
 parse_certificates = lru_cache(maxsize=CACHE_SIZE)(fields.parse_certificates)
 parse_inn = lru_cache(maxsize=CACHE_SIZE)(fields.parse_inn)
+split_name_inn = lru_cache(maxsize=CACHE_SIZE)(fields.split_name_inn)
+parse_opo_number = lru_cache(maxsize=CACHE_SIZE)(fields.parse_opo_number)
+parse_operation_term = lru_cache(maxsize=CACHE_SIZE)(fields.parse_operation_term)
+is_placeholder = lru_cache(maxsize=4096)(fields.is_placeholder)
 object_type_from_text = lru_cache(maxsize=1024)(fields.object_type_from_text)
 parse_reg_number = fields.parse_reg_number  # numbers are unique: a cache would only cost
 
@@ -265,27 +269,63 @@ def _text_setter(name: str) -> Setter:
 
     def set_text(values: Values, cell: str) -> None:
         text = clean(cell)
-        if text is not None:
+        if text is not None and not is_placeholder(text):
             values[name] = text
 
     return set_text
 
 
 def _parsed_setter(name: str, parse: Callable[[str], object], invalid: str | None = None) -> Setter:
-    """Set the parsed value; a cell that does not parse leaves the field as it was."""
+    """Set the parsed value; a placeholder or a cell that does not parse leaves the field as it was."""
 
     def set_parsed(values: Values, cell: str) -> str | None:
         parsed = parse(cell)
         if parsed is None:
-            return invalid
+            return None if is_placeholder(cell) else invalid
         values[name] = parsed
         return None
 
     return set_parsed
 
 
+def _inn_setter(name: str) -> Setter:
+    """An ИНН with wrong control digits is not kept: it would join unrelated organizations."""
+
+    def set_inn(values: Values, cell: str) -> str | None:
+        inn = parse_inn(cell)
+        if inn is None:
+            return None if is_placeholder(cell) else "inn_invalid"
+        if not fields.inn_checksum_ok(inn):
+            return "inn_checksum_invalid"
+        values[name] = inn
+        return None
+
+    return set_inn
+
+
+def _name_setter(name: str, inn_field: str) -> Setter:
+    """A name cell may carry the ИНН («ООО "ЦЭПБ" (ИНН 5503221735)»): it goes to the ИНН field."""
+
+    def set_name(values: Values, cell: str) -> str | None:
+        text, inn = split_name_inn(cell)
+        if text is not None and not is_placeholder(text):
+            values[name] = text
+        if inn is None:
+            return None
+        if not fields.inn_checksum_ok(inn):
+            return "inn_checksum_invalid"
+        if values.get(inn_field) is None:
+            values[inn_field] = inn
+        return None
+
+    return set_name
+
+
 #: Parts of a combined cell that have a field of their own besides the party's PARTY_PARTS.
-PARTY_EXTRA = {"applicant": (("inn", "applicant_inn"),), "expert_org": (("licence", "licence_number"),)}
+PARTY_EXTRA = {
+    "applicant": (("inn", "applicant_inn"),),
+    "expert_org": (("inn", "expert_org_inn"), ("licence", "licence_number")),
+}
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -299,9 +339,18 @@ def contact_values(party: str, cell: str) -> dict[str, object]:
 
 def _contact_setter(party: str) -> Setter:
     """Combined cells are applied first, so that separate columns, applied after, win."""
+    inn_field = f"{party}_inn"
 
-    def set_contact(values: Values, cell: str) -> None:
-        values.update(contact_values(party, cell))
+    def set_contact(values: Values, cell: str) -> str | None:
+        if is_placeholder(cell):
+            return None
+        parts = contact_values(party, cell)
+        inn = parts.get(inn_field)
+        if inn is not None and not fields.inn_checksum_ok(str(inn)):
+            values.update({k: v for k, v in parts.items() if k != inn_field})
+            return "inn_checksum_invalid"
+        values.update(parts)
+        return None
 
     return set_contact
 
@@ -318,8 +367,20 @@ def _setter_for(name: str) -> Setter | None:
         return _parsed_setter(name, parse_licence, "licence_invalid")
     if name == "expert_certificate":
         return _parsed_setter(name, parse_certificates)
-    if name == "applicant_inn":
-        return _parsed_setter(name, parse_inn, "inn_invalid")
+    if name in ("applicant_inn", "expert_org_inn"):
+        return _inn_setter(name)
+    if name in ("applicant_name", "expert_org_name"):
+        return _name_setter(name, name.replace("_name", "_inn"))
+    if name == "opo_reg_number":
+        return _parsed_setter(name, parse_opo_number, "opo_number_invalid")
+    if name == "hazard_class":
+        return _parsed_setter(name, fields.parse_hazard_class, "hazard_class_invalid")
+    if name == "conclusion_result":
+        return _parsed_setter(name, fields.parse_conclusion_result, "conclusion_result_unknown")
+    if name == "region":
+        return _parsed_setter(name, fields.parse_region, "region_unknown")
+    if name == "operation_term":
+        return _parsed_setter(name, parse_operation_term)
     if name in ("reg_number", "object_type"):
         return None
     return _text_setter(name)
@@ -364,6 +425,12 @@ def _cell(cells: tuple[str, ...], index: int | None) -> str:
 
 
 _VALUES_TEMPLATE: Values = dict.fromkeys((*SOURCE_FIELDS, "year"))
+
+
+@cache
+def listed_object_types() -> frozenset[str]:
+    """Object-type codes of the reviewed list; another code keeps its record with a warning."""
+    return formats.get("ObjectTypeCode").values
 
 
 # --- row classification ----------------------------------------------------------------------------
@@ -452,6 +519,9 @@ class Normalizer:
         cells = raw.cells
         values = _VALUES_TEMPLATE.copy()
         values["reg_number"] = reg
+        reg_cell = cells[extractor.reg_index]
+        if reg_cell != reg:
+            values["reg_number_published"] = fields.published_spelling(reg_cell, reg)
         warnings: list[tuple[str, str, str, str | None]] = []  # code, field, value, detail
         n = len(cells)
         for i, name, setter in extractor.steps:
@@ -461,6 +531,8 @@ class Normalizer:
                     warnings.append((code, name, cell, None))
         letters = reg[3:5]
         values["object_type"] = letters
+        if letters not in listed_object_types():
+            warnings.append(("object_type_unlisted", "object_type", reg, f"код {letters}"))
         reg_year = int(reg[-4:])
         registered = values["date_registered"]
         if isinstance(registered, date):

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from openepb import readers
 from openepb.config import Office, Sources, load_sources
-from openepb.contract import SOURCE_FIELDS
+from openepb.contract import COMPARED_FIELDS, SOURCE_FIELDS
 from openepb.exclusions import Exclusion, ExclusionReport, apply_exclusions, split_exclusions
 from openepb.fileio import sha256_and_size
 from openepb.licences import read_licence_register
@@ -30,9 +30,6 @@ from openepb.normalize import FileResult, normalize_rows
 from openepb.problems import Problem, problem_codes
 from openepb.resolve import ResolveReport, resolve_database
 from openepb.store import FILE_KINDS, StoreWriter
-
-#: Fields compared when a registration number repeats, to flag conflicting republications.
-COMPARED_FIELDS = tuple(f for f in SOURCE_FIELDS if f != "reg_number")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ the committed file equals a fresh generation.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,11 +15,16 @@ from pathlib import Path
 
 from lxml import etree
 
+from openepb import formats
 from openepb.config import SCHEMA_DIR, load_sources
 from openepb.contract import RECORD_FIELDS
 
-SCHEMA_VERSION = "1.0"
-NAMESPACE = f"urn:openepb:epb-register:{SCHEMA_VERSION}"
+#: The version of the schema; documents of every version listed in ACCEPTED_VERSIONS validate.
+SCHEMA_VERSION = formats.schema_version()
+ACCEPTED_VERSIONS = ("1.0", SCHEMA_VERSION)
+#: The namespace names the 1.x family: 1.1 only added optional elements and widened patterns, so
+#: every 1.0 document stays valid (docs/schema-changelog.md).
+NAMESPACE = "urn:openepb:epb-register:1.0"
 XSD_PATH = SCHEMA_DIR / "epb-register.xsd"
 XS = "http://www.w3.org/2001/XMLSchema"
 
@@ -30,13 +34,14 @@ RECORD_ELEMENT = "record"
 #: Record fields every record must carry; the rest may be absent when unknown.
 REQUIRED_FIELDS: frozenset[str] = frozenset({"reg_number", "office_code"})
 
-CYRILLIC_UPPER = "А-ЯЁ"
-CERTIFICATE = rf"[{CYRILLIC_UPPER}]{{2}}\.[0-9]{{2}}\.[0-9]{{5}}\.[0-9]{{3}}"
-
 
 @dataclass(frozen=True, slots=True)
 class SimpleType:
-    """A named simple type: base, optional pattern or enumeration, and a reason shown when a value fails."""
+    """A named simple type: base, optional pattern or enumeration, and a reason shown when a value fails.
+
+    ``strict`` False: the enumeration documents the reviewed code list, but a value outside it is
+    valid (a warning in the validators), so the list can grow from data.
+    """
 
     name: str
     base: str
@@ -45,57 +50,39 @@ class SimpleType:
     pattern: str | None = None
     enumeration: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     min_length: int | None = None
+    strict: bool = True
+    checksum: str | None = None
+    checksum_reason: str | None = None
 
 
-def _object_types() -> list[tuple[str, str]]:
-    with (SCHEMA_DIR / "object_types.csv").open(encoding="utf-8", newline="") as handle:
-        return [(row["code"], row["name"]) for row in csv.DictReader(handle)]
+#: XSD base type of each value format of schema/formats.yaml (xs:string unless named here).
+FORMAT_BASES: dict[str, str] = {}
+
+
+def _format_types() -> list[SimpleType]:
+    return [
+        SimpleType(
+            spec.name,
+            FORMAT_BASES.get(spec.name, "xs:string"),
+            spec.doc,
+            spec.reason,
+            pattern=spec.pattern,
+            enumeration=tuple((c.value, c.title) for c in spec.codes),
+            strict=spec.strict,
+            checksum=spec.checksum,
+            checksum_reason=spec.checksum_reason,
+        )
+        for spec in formats.formats().values()
+    ]
 
 
 @cache
 def simple_types() -> dict[str, SimpleType]:
-    """Every named simple type of the schema, code lists read from the data files."""
+    """Every named simple type of the schema: value formats from schema/formats.yaml, offices and
+    districts from sources/."""
     sources = load_sources()
-    object_types = _object_types()
-    type_codes = "|".join(code for code, _ in object_types)
     types = [
-        SimpleType(
-            "RegNumber",
-            "xs:string",
-            "Регистрационный номер заключения: NN-XX-NNNNN-YYYY, буквы кириллицей, XX — код объекта экспертизы.",
-            "номер не соответствует формату NN-XX-NNNNN-YYYY (две цифры, код объекта кириллицей "
-            f"из справочника: {', '.join(c for c, _ in object_types)}, пять цифр, год)",
-            pattern=rf"[0-9]{{2}}-({type_codes})-[0-9]{{5}}-[0-9]{{4}}",
-        ),
-        SimpleType(
-            "LicenceNumber",
-            "xs:string",
-            "Номер лицензии на проведение экспертизы промышленной безопасности: ДЭ-00-NNNNNN.",
-            "номер лицензии не соответствует формату ДЭ-00-NNNNNN (буквы кириллицей, шесть цифр)",
-            pattern=r"ДЭ-00-[0-9]{6}",
-        ),
-        SimpleType(
-            "CertificateList",
-            "xs:string",
-            "Номера квалификационных удостоверений экспертов XX.NN.NNNNN.NNN через «; ».",
-            "номер удостоверения эксперта не соответствует формату XX.NN.NNNNN.NNN "
-            "(несколько номеров — через «; »)",
-            pattern=rf"{CERTIFICATE}(; {CERTIFICATE})*",
-        ),
-        SimpleType(
-            "Inn",
-            "xs:string",
-            "ИНН: 10 цифр (организация) или 12 цифр (индивидуальный предприниматель).",
-            "ИНН должен состоять из 10 или 12 цифр",
-            pattern=r"[0-9]{10}|[0-9]{12}",
-        ),
-        SimpleType(
-            "ObjectTypeCode",
-            "xs:string",
-            "Код объекта экспертизы (справочник schema/object_types.csv).",
-            f"код объекта экспертизы не из справочника ({', '.join(c for c, _ in object_types)})",
-            enumeration=tuple(object_types),
-        ),
+        *_format_types(),
         SimpleType(
             "OfficeCode",
             "xs:string",
@@ -137,7 +124,12 @@ FIELD_TYPE_OVERRIDES: dict[str, str] = {
     "office_code": "OfficeCode",
     "district": "DistrictCode",
     "object_type": "ObjectTypeCode",
+    "region": "Region",
+    "opo_reg_number": "OpoRegNumber",
+    "hazard_class": "HazardClass",
+    "conclusion_result": "ConclusionResult",
     "applicant_inn": "Inn",
+    "expert_org_inn": "Inn",
     "licence_number": "LicenceNumber",
     "expert_certificate": "CertificateList",
 }
@@ -167,11 +159,21 @@ def field_patterns() -> dict[str, re.Pattern[str]]:
 
 @cache
 def field_codes() -> dict[str, frozenset[str]]:
-    """Allowed values of the code-list fields."""
+    """Allowed values of the fields whose code list is strict (a schema error outside it)."""
     return {
         name: frozenset(code for code, _ in field_type(name).enumeration)
         for name in FIELD_TYPE_OVERRIDES
-        if field_type(name).enumeration
+        if field_type(name).enumeration and field_type(name).strict
+    }
+
+
+@cache
+def listed_codes() -> dict[str, frozenset[str]]:
+    """The reviewed codes of the fields whose list is not strict (a warning outside it)."""
+    return {
+        name: frozenset(code for code, _ in field_type(name).enumeration)
+        for name in FIELD_TYPE_OVERRIDES
+        if field_type(name).enumeration and not field_type(name).strict
     }
 
 
@@ -216,14 +218,19 @@ def _document(parent: etree._Element, text: str) -> None:
 
 def _simple_type(schema: etree._Element, spec: SimpleType) -> None:
     node = _xs(schema, "simpleType", name=spec.name)
-    _document(node, spec.doc)
+    doc = spec.doc
+    if spec.enumeration and not spec.strict:
+        listed = "; ".join(f"{value} — {title}" for value, title in spec.enumeration)
+        doc = f"{doc} Справочник: {listed}."
+    _document(node, doc)
     restriction = _xs(node, "restriction", base=spec.base)
     if spec.min_length is not None:
         _xs(restriction, "minLength", value=str(spec.min_length))
     if spec.pattern:
         _xs(restriction, "pattern", value=spec.pattern)
-    for value, doc in spec.enumeration:
-        _document(_xs(restriction, "enumeration", value=value), doc)
+    if spec.strict:
+        for value, doc in spec.enumeration:
+            _document(_xs(restriction, "enumeration", value=value), doc)
 
 
 def _type_ref(name: str) -> str:
@@ -259,8 +266,7 @@ def _root_element(schema: etree._Element) -> None:
         sequence, "element", name=RECORD_ELEMENT, type="epb:Record", minOccurs="0", maxOccurs="unbounded"
     )
     _document(record, "Запись реестра: одно заключение ЭПБ.")
-    version = _xs(complex_type, "attribute", name="version", type="xs:string", use="required")
-    version.set("fixed", SCHEMA_VERSION)
+    version = _xs(complex_type, "attribute", name="version", type="epb:SchemaVersion", use="required")
     _document(version, "Версия схемы, по которой составлен документ.")
     unique = _xs(root, "unique", name="UniqueRegNumber")
     _document(unique, "Регистрационный номер встречается в документе не более одного раза.")
@@ -288,6 +294,11 @@ def build_xsd() -> bytes:
     )
     _root_element(schema)
     _record_type(schema)
+    versions = _xs(schema, "simpleType", name="SchemaVersion")
+    _document(versions, "Версии схемы, документы которых проходят проверку.")
+    restriction = _xs(versions, "restriction", base="xs:string")
+    for version in ACCEPTED_VERSIONS:
+        _xs(restriction, "enumeration", value=version)
     for spec in simple_types().values():
         _simple_type(schema, spec)
     return etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)

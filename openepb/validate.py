@@ -22,7 +22,6 @@ from typing import Any
 
 from lxml import etree
 
-from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.schema import (
     NAMESPACE,
@@ -42,7 +41,8 @@ HEADER_SEARCH_ROWS = 10
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 ELEMENT_IN_MESSAGE = re.compile(r"Element '\{[^}]*\}([^']+)'")
-EXPECTED_IN_MESSAGE = re.compile(r"Expected is (?:one of )?\( \{[^}]*\}([^ ,)]+)")
+EXPECTED_IN_MESSAGE = re.compile(r"Expected is (?:one of )?\(([^)]*)\)")
+EXPECTED_NAME = re.compile(r"\{[^}]*\}([^ ,)]+)")
 DAY_FIRST_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
@@ -131,8 +131,7 @@ def _translate(entry: Any, record: etree._Element, row: int | None) -> Issue:
     name = found.group(1) if found else None
     line = entry.line or None
     if "This element is not expected" in message:
-        expected = EXPECTED_IN_MESSAGE.search(message)
-        wanted = expected.group(1) if expected else None
+        wanted = _expected_field(message)
         if wanted in REQUIRED_FIELDS and (name not in FIELDS_BY_NAME or _after(name, wanted)):
             return Issue(row, wanted, None, "обязательное поле отсутствует", line)
         if name in FIELDS_BY_NAME:
@@ -141,8 +140,7 @@ def _translate(entry: Any, record: etree._Element, row: int | None) -> Issue:
             )
         return Issue(row, name, None, "неизвестный элемент: такого поля нет в схеме", line)
     if "Missing child element" in message:
-        expected = EXPECTED_IN_MESSAGE.search(message)
-        wanted = expected.group(1) if expected else None
+        wanted = _expected_field(message)
         return Issue(row, wanted, None, "обязательное поле отсутствует", line)
     if "attribute" in message and "is not allowed" in message:
         return Issue(row, None, None, "недопустимый атрибут у элемента записи", line)
@@ -153,6 +151,13 @@ def _translate(entry: Any, record: etree._Element, row: int | None) -> Issue:
         value = _shown(child.text) if child is not None else None
         return Issue(row, name, value, _field_reason(name), line)
     return Issue(row, name, None, "не соответствует схеме", line)
+
+
+def _expected_field(message: str) -> str | None:
+    """The element libxml2 expected: the first required one it lists, else the first listed."""
+    expected = EXPECTED_IN_MESSAGE.search(message)
+    names = EXPECTED_NAME.findall(expected.group(1)) if expected else []
+    return next((n for n in names if n in REQUIRED_FIELDS), names[0] if names else None)
 
 
 def _after(name: str | None, wanted: str) -> bool:
@@ -209,16 +214,11 @@ class RecordChecks:
             )
         else:
             self.seen[number] = row or 0
-        prefix, object_type, year = number[:2], number[3:5], number[-4:]
+        object_type, year = number[3:5], number[-4:]
         registered = good.get("date_registered")
         if registered and registered[:4] != year:
             reason = f"год даты внесения ({registered[:4]}) не совпадает с годом в номере ({year})"
             issues.append(Issue(row, "date_registered", registered, reason, line))
-        office = load_sources().office(good.get("office_code", ""))
-        if office is not None and office.reg_prefixes and prefix not in office.reg_prefixes:
-            expected = ", ".join(office.reg_prefixes)
-            reason = f"номер начинается с «{prefix}», а у органа {office.code} код {expected}"
-            issues.append(Issue(row, "reg_number", number, reason, line))
         declared = good.get("object_type")
         if declared and declared != object_type:
             reason = f"код объекта не совпадает с кодом в номере ({object_type})"

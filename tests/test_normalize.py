@@ -237,6 +237,7 @@ def test_sheet_rows_get_exact_kinds_and_values() -> None:
             9,
             record(
                 reg_number="58-ТУ-00002-2017",
+                reg_number_published="№ 58-TY-00002-2017",
                 date_registered=date(2017, 1, 11),
                 year=2017,
                 object_type="ТУ",
@@ -313,7 +314,7 @@ def test_two_row_header_continuation_and_layout_tables() -> None:
             [
                 ["Сведения о заключениях экспертизы промышленной безопасности, внесенных в реестр"],
                 *TWO_ROW_HEADER,
-                ["03-ТП-00010-2018", "01.02.2018", "ПАО «Нефть»", "3601000001", "г. Лиски", expert, ""],
+                ["03-ТП-00010-2018", "01.02.2018", "ПАО «Нефть»", "3601000000", "г. Лиски", expert, ""],
             ],
         ),
         *raw(
@@ -323,7 +324,7 @@ def test_two_row_header_continuation_and_layout_tables() -> None:
                     "03-ДК-00011-2018",
                     "2018-02-02",
                     "ПАО «Нефть»",
-                    "ИНН 3601000001",
+                    "ИНН 3601000000",
                     "г. Лиски",
                     expert,
                     "ДЭ-00-000777",
@@ -337,7 +338,7 @@ def test_two_row_header_continuation_and_layout_tables() -> None:
     assert_accounted(rows, result)
     applicant = {
         "applicant_name": "ПАО «Нефть»",
-        "applicant_inn": "3601000001",
+        "applicant_inn": "3601000000",
         "applicant_address": "г. Лиски",
     }
     expert_values = {
@@ -507,7 +508,7 @@ def test_licence_certificate_object_type_and_exclusion() -> None:
 
 def test_combined_contact_cells_are_split_and_separate_columns_win() -> None:
     applicant = (
-        "ООО «Ромашка», ИНН 7701234567\n"
+        "ООО «Ромашка», ИНН 7701234560\n"
         "123456, г. Москва, ул. Ленина, д. 1\n"
         "Генеральный директор Петров П.П.\n"
         "тел. (495) 123-45-67; факс (495) 123-45-68\n"
@@ -523,7 +524,7 @@ def test_combined_contact_cells_are_split_and_separate_columns_win() -> None:
                 "ИНН заявителя",
                 "Наименование экспертной организации, номер лицензии",
             ],
-            ["58-ОБ-00001-2018", applicant, "7700000000", expert],
+            ["58-ОБ-00001-2018", applicant, "7700000009", expert],
         ],
     )
     result = normalize_rows(rows, "x.csv")
@@ -532,7 +533,7 @@ def test_combined_contact_cells_are_split_and_separate_columns_win() -> None:
         year=2018,
         object_type="ОБ",
         applicant_name="ООО «Ромашка»",
-        applicant_inn="7700000000",
+        applicant_inn="7700000009",
         applicant_address="123456, г. Москва, ул. Ленина, д. 1",
         applicant_head="Генеральный директор Петров П.П.",
         applicant_phone="(495) 123-45-67",

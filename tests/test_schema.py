@@ -11,7 +11,7 @@ from lxml import etree
 
 from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES
-from openepb.schema import XSD_PATH, build_xsd, field_codes, value_fits
+from openepb.schema import XSD_PATH, build_xsd, field_codes, listed_codes, value_fits
 from openepb.template import TEMPLATE_PATH, build_template
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -45,7 +45,12 @@ def test_code_lists_come_from_the_data_files() -> None:
     sources = load_sources()
     assert field_codes()["office_code"] == {o.code for o in sources.offices}
     assert field_codes()["district"] == {d.code for d in sources.districts}
-    assert field_codes()["object_type"] == {"ТУ", "ЗС", "ТП", "ДК", "ДЛ", "ОБ", "ДП", "ИД"}
+    # The object-type list is reviewed but open: a code outside it is valid (a warning), so it is
+    # not a strict code list of the schema.
+    assert "object_type" not in field_codes()
+    assert listed_codes()["object_type"] == {"ТУ", "ЗС", "ТП", "ДК", "ДЛ", "ОБ", "ДП", "ИД"}
+    assert field_codes()["conclusion_result"] == {"соответствует", "не соответствует", "не в полной мере"}
+    assert len(field_codes()["region"]) == 89
 
 
 @pytest.mark.parametrize(
@@ -53,8 +58,19 @@ def test_code_lists_come_from_the_data_files() -> None:
     [
         ("reg_number", "58-ТУ-01234-2017", True),
         ("reg_number", "58-TY-01234-2017", False),  # Latin letters
-        ("reg_number", "58-ЖЖ-01234-2017", False),  # not an object type
+        ("reg_number", "58-ПД-01234-2017", True),  # an unlisted object code: kept, warned about
         ("reg_number", "58-ТУ-1234-2017", False),
+        ("reg_number", "48-ТУ-845161-2026", True),  # six-digit serial (2022 on)
+        ("reg_number", "2-ТУ-600791-2025", False),  # the canonical form pads the first group
+        ("reg_number", "02-ТУ-600791-2025", True),
+        ("opo_reg_number", "А54-27998-0013", True),
+        ("opo_reg_number", "A54-27998-0013", False),  # Latin A
+        ("hazard_class", "III", True),
+        ("hazard_class", "3", False),
+        ("conclusion_result", "не соответствует", True),
+        ("conclusion_result", "плохо", False),
+        ("region", "Новосибирская область", True),
+        ("region", "Новосибирская обл.", False),
         ("licence_number", "ДЭ-00-017384", True),
         ("licence_number", "DE-00-017384", False),
         ("expert_certificate", "АЭ.16.01234.003; АЭ.17.04321.001", True),
