@@ -202,3 +202,33 @@ def test_invalid_xml_fails_loudly_and_keeps_the_old_file(
         export_all(_store(tmp_path / "db.duckdb"), out, quiet=True, generated_at=GENERATED)
     assert (out / "records.xml").read_text() == "old"
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_values_the_schema_cannot_carry_are_reported_and_the_export_goes_on(tmp_path: Path) -> None:
+    """Regression: a number with an unlisted object code once stopped the whole publication at the XML
+    export. A record whose required value does not fit is left out of the XML only, counted with an
+    example; an optional value that does not fit is left out of its element; CSV and Parquet keep both."""
+    odd = [
+        {**BASE, "reg_number": "01-ПД-00004-2018", "object_type": "ПД", "office_code": "mos", "year": 2018,
+         "source_row": 8},
+        {**BASE, "reg_number": "01-ТУ-0005-2018", "office_code": "mos", "year": 2018, "source_row": 9},
+        {**BASE, "reg_number": "01-ТУ-00006-2018", "office_code": "mos", "year": 2018, "source_row": 10,
+         "hazard_class": "V"},
+    ]  # fmt: skip
+    writer = StoreWriter(tmp_path / "db.duckdb")
+    writer.add_many("records", odd)
+    writer.close()
+    report = export_all(tmp_path / "db.duckdb", tmp_path / "out", quiet=True, generated_at=GENERATED)
+    assert report.records == 3
+    assert report.misfits.records_skipped == 1
+    assert report.misfits.values == {"reg_number": 1, "hazard_class": 1}
+    assert report.misfits.examples["reg_number"] == [
+        {"reg_number": "01-ТУ-0005-2018", "value": "01-ТУ-0005-2018"}
+    ]
+    assert report.file("records.xml").rows == 2  # the unlisted code «ПД» is valid: only the bad number is out
+    assert validate_file(tmp_path / "out" / "records.xml").exit_code == 0
+    package = (tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8")
+    assert '"records_left_out_of_xml": 1' in package
+    with (tmp_path / "out" / "records.csv").open(encoding="utf-8-sig") as handle:
+        rows = {row["reg_number"]: row["hazard_class"] for row in csv.DictReader(handle)}
+    assert rows == {"01-ПД-00004-2018": "", "01-ТУ-0005-2018": "", "01-ТУ-00006-2018": "V"}
