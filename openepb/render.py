@@ -225,7 +225,7 @@ def load_latest(con: duckdb.DuckDBPyConnection, role: str, per_org: int) -> dict
     id_col = ROLES[role][0]
     rows = con.execute(
         f"""SELECT {id_col}, reg_number, date_registered, left(object_name, {OBJECT_NAME_CHARS}),
-                   office_code, source_file, source_table, source_row, excluded_date
+                   office_code, source_file, source_table, source_row, excluded_date, conclusion_result
             FROM records WHERE {id_col} IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY {id_col}
                     ORDER BY date_registered DESC NULLS LAST, reg_number DESC) <= {int(per_org)}
@@ -246,16 +246,16 @@ def detail_shard(ids: list[str], facts: dict[str, OrgFacts], latest: dict[str, l
 
     Entry: ``[id, name, licence, licence_status, licence_date, licence_name, inn, spellings,
     latest]``; spellings ``[[name, count], …]``; latest ``[[reg_number, date, object, office,
-    file index, table, row, excluded date], …]``.
+    file index, table, row, excluded date, verdict], …]`` (verdict: ``conclusion_result`` or null).
     """
     files: dict[str, int] = {}
     entries = []
     for org_id in ids:
         fact = facts[org_id]
         rows = []
-        for reg, day, obj, office, src, table, row, excluded in latest.get(org_id, []):
+        for reg, day, obj, office, src, table, row, excluded, verdict in latest.get(org_id, []):
             index = files.setdefault(src, len(files)) if src else None
-            rows.append([reg, _iso(day), obj, office, index, table, row, _iso(excluded)])
+            rows.append([reg, _iso(day), obj, office, index, table, row, _iso(excluded), verdict])
         entries.append(
             [
                 org_id,

@@ -65,7 +65,16 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = StoreWriter(db)
     rows = [record(i, "e-1", f"a-{i % 2}", date(2017, 1 + i, 10)) for i in range(11)]
     rows.append(record(20, "e-2", "a-0", date(2018, 3, 1), office="szap"))
-    rows.append(record(21, "e-1", "a-1", date(2018, 5, 1), excluded_date=date(2019, 1, 1)))
+    rows.append(
+        record(
+            21,
+            "e-1",
+            "a-1",
+            date(2018, 5, 1),
+            excluded_date=date(2019, 1, 1),
+            conclusion_result="не соответствует",
+        )
+    )
     store.add_many("records", rows)
     store.add("offices", {"code": "mos", "short": "МТУ", "district": "CFD", "district_name": "ЦФО"})
     store.add("offices", {"code": "szap", "short": "С-З", "district": "NWFD", "district_name": "СЗФО"})
@@ -132,8 +141,18 @@ def test_expert_detail_entry(small_site: Path) -> None:
     ]
     latest = first[8]
     assert len(latest) == LATEST_PER_ORG
-    assert latest[0] == ["01-ТУ-00021-2018", "2018-05-01", "Котёл № 21", "mos", 0, "Лист1", 22, "2019-01-01"]
-    assert latest[1] == ["01-ТУ-00010-2017", "2017-11-10", "Котёл № 10", "mos", 1, "Лист1", 11, None]
+    assert latest[0] == [
+        "01-ТУ-00021-2018",
+        "2018-05-01",
+        "Котёл № 21",
+        "mos",
+        0,
+        "Лист1",
+        22,
+        "2019-01-01",
+        "не соответствует",
+    ]
+    assert latest[1] == ["01-ТУ-00010-2017", "2017-11-10", "Котёл № 10", "mos", 1, "Лист1", 11, None, None]
     assert shard["files"][:2] == ["mos/reestr_2018.xlsx", "mos/reestr_2017.xlsx"]
 
 

@@ -804,10 +804,12 @@
       box.replaceChildren(h("p", { class: "empty" }, "Заключений нет."));
     } else {
       const officeShort = new Map(m.offices.map((o) => [o.code, o.short]));
-      const rows = latest.rows.map(([reg, day, object, office, file, table, row, excluded]) => h("tr", {},
+      const rows = latest.rows.map(([reg, day, object, office, file, table, row, excluded, verdict]) => h("tr", {},
         h("td", { class: "nowrap" }, h("code", {}, reg)),
         h("td", { class: "nowrap" }, day ? new Date(day).toLocaleDateString("ru-RU") : "—"),
-        h("td", {}, object || "—", excluded ? h("span", { class: "badge" }, ` исключено ${new Date(excluded).toLocaleDateString("ru-RU")}`) : null),
+        h("td", {}, object || "—",
+          verdict && verdict !== "соответствует" ? h("span", { class: "badge" }, ` вывод: ${verdict}`) : null,
+          excluded ? h("span", { class: "badge" }, ` исключено ${new Date(excluded).toLocaleDateString("ru-RU")}`) : null),
         h("td", {}, officeShort.get(office) || office || "—"),
         h("td", { class: "source" }, file === null ? "—" : files[file],
           h("span", { class: "muted" }, `${table ? ` · ${table}` : ""}${row ? ` · строка ${row}` : ""}`))));
