@@ -12,6 +12,7 @@ import olefile
 import pytest
 from fixtures_readers import (
     HTML_PAGE,
+    register_font,
     soffice_convert,
     write_csv_cp1251,
     write_csv_utf8_bom,
@@ -23,6 +24,9 @@ from fixtures_readers import (
     write_wrapped_pdf,
     write_xlsx,
 )
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen import canvas
 
 from openepb.readers import RawRow, ReadError, detect_format, read_rows
 from openepb.readers import doc as doc_reader
@@ -211,6 +215,53 @@ def test_pdf_word_too_long_for_its_cell_reads_back_whole(tmp_path: Path) -> None
     table = Table(rows=[["Номер", "Заявитель"], ["1", text]], col_widths=[10, 1])
     write_pdf(tmp_path / "narrow.pdf", table)
     assert [row.cells for row in read_rows(tmp_path / "narrow.pdf")] == [("Номер", "Заявитель"), ("1", text)]
+
+
+def write_lines_pdf(path: Path, cells: list[tuple[float, list[str]]]) -> Path:
+    """A one-row ruled table whose cells hold the given lines exactly as drawn, trailing spaces
+    included, the way LibreOffice and Word export wrapped cells; (inner width, lines) per cell."""
+    font, size, pad, leading = register_font(), 8, 4.0, 10
+    page = canvas.Canvas(str(path), pagesize=A4)
+    page.setFont(font, size)
+    x, top = 40.0, 800.0
+    height = leading * max(len(lines) for _, lines in cells) + 2 * pad
+    for inner, lines in cells:
+        page.rect(x, top - height, inner + 2 * pad, height)
+        for i, line in enumerate(lines):
+            page.drawString(x + pad, top - pad - size - i * leading, line)
+        x += inner + 2 * pad
+    page.showPage()
+    page.save()
+    return path
+
+
+def test_pdf_wrap_at_a_kept_space_or_after_punctuation_is_a_word_boundary(tmp_path: Path) -> None:
+    """LibreOffice keeps the space it wrapped at when it fits: «Заводское » + «шоссе» are two words,
+    though the one-word line is as full as a split word would leave it. A full line ending in
+    punctuation, or followed by a capital, is a boundary too. A line without a kept space and no such
+    sign is still a word split mid-word, and a closing quote wrapped alone joins its word."""
+    font = register_font()
+
+    def w(text: str) -> float:
+        return stringWidth(text, font, 8)
+
+    cells = [
+        (w("Заводское ") + 0.3, ["Заводское ", "шоссе, д. 8"]),
+        (w("Заявитель:") + 0.5, ["Заявитель:", "ИНН"]),
+        (w("воздушный") + 0.5, ["воздушный", "В-6,3"]),
+        (w("электриче") + 1.0, ["электриче", "ский"]),
+        (w("теплосеть") + 0.5, ["теплосеть", '"']),
+    ]
+    # Every first line is full: the next line's first char would not have fitted after it.
+    assert all(w(lines[0].rstrip()) + w(lines[1][0]) > inner for inner, lines in cells)
+    rows = list(read_rows(write_lines_pdf(tmp_path / "kept-spaces.pdf", cells)))
+    assert rows == [
+        RawRow(
+            "page 1",
+            1,
+            ("Заводское шоссе, д. 8", "Заявитель: ИНН", "воздушный В-6,3", "электрический", 'теплосеть"'),
+        )
+    ]
 
 
 def test_csv_cp1251_semicolon_multiline_quoted_cell(tmp_path: Path) -> None:

@@ -15,7 +15,11 @@ have fitted at the end of the line within the cell's width (the cell box minus t
 the left, taken as equal on the right): soft wraps join with a space, or with nothing after a hyphen
 and inside a word too long for the cell; any other break is kept as ``"\n"``. Word, Excel and
 LibreOffice start a word too long for the cell on a line of its own before splitting it, so only a
-one-word line can end mid-word.
+one-word line can end mid-word. LibreOffice and Word also keep the space they wrapped at as the
+line's last char: a line that ends with a space char ended at a word boundary and is never joined
+mid-word (a one-word line is common in a narrow column, and its geometry alone looks the same as a
+split word). A space char is given to the cell its left edge lies in, since a space hanging at the
+end of a full line may reach past the cell's right edge.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ FIT_SLACK = 0.05  # pt of rounding a renderer's width arithmetic may leave
 #: A soft wrap after these joins with nothing: a hyphen stays (``200-`` + ``00-00``), and an opening
 #: quote or bracket belongs to the next word (reportlab splits ``АО «`` + ``Газпромнефть-ОНПЗ»``).
 JOIN_AFTER = ("-", "\u2010", "«", "„", "(", "[")
+#: A full one-word line ending in one of these ended at a word boundary, and so did one before a
+#: line opening with one of WORD_START. Not the full stop: e-mail addresses and sites are split
+#: after a dot (``Info@PromExpert.`` + ``ru``).
+WORD_END = frozenset(',;:)]»"”')
+WORD_START = frozenset("([«„")
 
 
 def read_pdf(path: Path) -> Iterator[RawRow]:
@@ -132,12 +141,18 @@ def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[
     for box in boxes:
         x0, top, x1, bottom = box
         band = ordered[bisect.bisect_left(centres, top) : bisect.bisect_left(centres, bottom)]
-        result[box] = [char for char in band if x0 <= (char["x0"] + char["x1"]) / 2 < x1]
+        result[box] = [char for char in band if x0 <= anchor_x(char) < x1]
     return result
 
 
 def vertical_centre(char: Char) -> float:
     return (char["top"] + char["bottom"]) / 2
+
+
+def anchor_x(char: Char) -> float:
+    """Where a char belongs across: its centre; a space's left edge (a space that hangs at the end
+    of a full line may reach into the next cell, yet it ends the line it follows)."""
+    return char["x0"] if char["text"] == " " else (char["x0"] + char["x1"]) / 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +170,7 @@ class Word:
 @dataclass(frozen=True, slots=True)
 class Line:
     words: tuple[Word, ...]
+    trailing_space: bool = False  # a space char follows the last word: the line ended at a word boundary
 
     @property
     def text(self) -> str:
@@ -187,9 +203,11 @@ def text_lines(chars: list[Char]) -> list[Line]:
     """Chars grouped into lines by ``top`` and into words by space chars and gaps, top to bottom."""
     lines = []
     for cluster in cluster_objects(chars, "top", Y_TOLERANCE):
-        words = line_words(sorted(cluster, key=lambda char: char["x0"]))
+        ordered = sorted(cluster, key=lambda char: char["x0"])
+        words = line_words(ordered)
         if words:
-            lines.append(Line(tuple(words)))
+            trailing = ordered[-1]["text"].isspace() and ordered[-1]["x0"] >= words[-1].x1 - FIT_SLACK
+            lines.append(Line(tuple(words), trailing))
     return lines
 
 
@@ -228,8 +246,18 @@ def line_joint(above: Line, below: Line, width: float, space: float) -> str:
     needed = below.words[0].width + (0 if glued else space)
     if above.width + needed <= width + FIT_SLACK:
         return "\n"  # the next word would have fitted: the author broke the line
-    split = len(above.words) == 1 and word_split(above, below, width)
+    if above.trailing_space:
+        return " "  # the renderer wrapped at a space and kept it: a word boundary, whatever the widths
+    split = len(above.words) == 1 and word_split(above, below, width) and not word_boundary(above, below)
     return "" if glued or split else " "
+
+
+def word_boundary(above: Line, below: Line) -> bool:
+    """Text that says the wrap fell between two words, where widths alone cannot tell: a full line
+    ending in punctuation, a next line opening with a bracket or quote, or a lower-case letter
+    followed by a capital (``Заявитель:`` / ``ИНН``, ``воздушный`` / ``В-6,3``)."""
+    end, start = above.words[-1].text[-1], below.words[0].text[0]
+    return end in WORD_END or start in WORD_START or (end.islower() and start.isupper())
 
 
 def word_split(above: Line, below: Line, width: float) -> bool:
