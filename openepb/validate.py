@@ -409,8 +409,8 @@ def _header_reason(message: str) -> str:
         return f"у элемента {ROOT_ELEMENT} нет атрибута version с версией схемы или версия другая"
     if "Missing child" in message or "Expected is" in message:
         expected = EXPECTED_IN_MESSAGE.search(message)
-        wanted = expected.group(1) if expected else "?"
-        return f"заголовок документа не соответствует схеме: ожидается элемент {wanted}"
+        names = EXPECTED_NAME.findall(expected.group(1)) if expected else []
+        return f"заголовок документа не соответствует схеме: ожидается элемент {names[0] if names else '?'}"
     return "заголовок документа не соответствует схеме"
 
 

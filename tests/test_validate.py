@@ -110,7 +110,9 @@ def test_template_with_todays_fields_and_their_mistakes(tmp_path: Path) -> None:
         _row(**GOOD, **{**NEW_FIELDS, "hazard_class": "3"}, reg_number="01-ТУ-00002-2026"),  # 1
         _row(**GOOD, **{**NEW_FIELDS, "conclusion_result": "хорошо"}, reg_number="01-ТУ-00003-2026"),  # 2
         _row(**GOOD, **{**NEW_FIELDS, "region": "Москва и область"}, reg_number="01-ТУ-00004-2026"),  # 3
-        _row(**GOOD, **{**NEW_FIELDS, "opo_reg_number": "A01-01234-0005"}, reg_number="01-ТУ-00005-2026"),  # 4
+        _row(
+            **GOOD, **{**NEW_FIELDS, "opo_reg_number": "A01-01234-0005"}, reg_number="01-ТУ-00005-2026"
+        ),  # 4
         _row(**GOOD, **{**NEW_FIELDS, "expert_org_inn": "7712345670"}, reg_number="01-ТУ-00006-2026"),  # 5
         _row(**{**GOOD, "object_type": "ПД"}, reg_number="01-ПД-00007-2026"),  # a warning only
     ]
@@ -141,7 +143,9 @@ def test_warnings_alone_keep_the_file_valid(tmp_path: Path, capsys: pytest.Captu
     assert main([str(path)]) == 0
     out = capsys.readouterr().out
     assert "ОШИБОК НЕТ (записей: 2, ошибок: 0, предупреждений: 1)" in out
-    assert "\n  предупреждение: строка 2, поле reg_number (Регистрационный номер заключения): код объекта" in out
+    assert (
+        "\n  предупреждение: строка 2, поле reg_number (Регистрационный номер заключения): код объекта" in out
+    )
 
 
 @pytest.mark.parametrize(

@@ -152,9 +152,17 @@
     const after = (name, wanted) =>
       fieldIndex.has(name) && fieldIndex.get(name) > fieldIndex.get(wanted);
 
+    /** The field libxml2 names as expected after position ``pos``: it lists the optional fields up
+     * to the next required one, and the CLI takes the first required one listed, else the first. */
+    const expectedAfter = (pos) => {
+      const next = nextRequired(pos);
+      if (next !== Infinity) return fieldNames[next];
+      return pos + 1 < fieldNames.length ? fieldNames[pos + 1] : null;
+    };
+
     function contentModelIssue(child, pos, row) {
       const name = child.ns ? child.local : null;
-      const wanted = pos + 1 < fieldNames.length ? fieldNames[pos + 1] : null;
+      const wanted = expectedAfter(pos);
       if (required.has(wanted) && (!fieldIndex.has(name) || after(name, wanted))) {
         return issue(row, wanted, null, MSG.missing, child.line);
       }
@@ -187,7 +195,7 @@
         }
       }
       if (!stopped && pos < lastRequired) {
-        found.push(issue(row, fieldNames[pos + 1], null, MSG.missing, record.line));
+        found.push(issue(row, expectedAfter(pos), null, MSG.missing, record.line));
       }
       const seen = new Set();
       return found.filter((item) => {
