@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from openpyxl.utils import get_column_letter
 
 from openepb.config import load_sources
-from openepb.contract import FIELD_NAMES
+from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.schema import XSD_PATH, build_xsd, field_codes, listed_codes, value_fits
-from openepb.template import TEMPLATE_PATH, build_template
+from openepb.template import DATA_SHEET, TEMPLATE_FIELDS, TEMPLATE_PATH, build_template, header_title
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"
@@ -24,6 +25,35 @@ def test_committed_xsd_equals_fresh_generation() -> None:
 
 def test_committed_template_equals_fresh_generation() -> None:
     assert TEMPLATE_PATH.read_bytes() == build_template()
+
+
+def test_template_has_a_column_for_every_source_field_with_its_contract_title() -> None:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(TEMPLATE_PATH)
+    sheet = workbook[DATA_SHEET]
+    titles = [cell.value for cell in sheet[1] if cell.value]
+    assert titles == [header_title(name) for name in TEMPLATE_FIELDS]
+    today = ("reg_number_published", "region", "opo_reg_number", "opo_name", "hazard_class")
+    today += ("conclusion_result", "operation_term", "expert_org_inn")
+    for name in today:
+        assert FIELDS_BY_NAME[name].title_ru in titles, name
+    columns = {name: get_column_letter(i) for i, name in enumerate(TEMPLATE_FIELDS, start=1)}
+    for name in ("expert_org_inn", "hazard_class", "opo_reg_number"):  # text cells: no number mangling
+        assert sheet[f"{columns[name]}2"].number_format == "@", name
+    styles = {str(v.sqref).split(":")[0]: v.errorStyle for v in sheet.data_validations.dataValidation}
+    assert styles == {
+        f"{columns['object_type']}2": "warning",  # an open list: another code is allowed
+        f"{columns['office_code']}2": "stop",
+        f"{columns['region']}2": "stop",
+        f"{columns['conclusion_result']}2": "stop",
+    }
+    lists = workbook["Справочники"]
+    header = {cell.value: cell.column_letter for cell in lists[1] if cell.value}
+    regions = [cell.value for cell in lists[header[FIELDS_BY_NAME["region"].title_ru]]][1:]
+    assert set(regions) == field_codes()["region"] and len(regions) == 89
+    verdicts = [cell.value for cell in lists[header[FIELDS_BY_NAME["conclusion_result"].title_ru]]][1:]
+    assert [v for v in verdicts if v] == ["соответствует", "не соответствует", "не в полной мере"]
 
 
 def test_record_type_lists_every_contract_field_in_order() -> None:
