@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 from openpyxl.utils import get_column_letter
 
+from openepb import formats
 from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.schema import XSD_PATH, build_xsd, field_codes, listed_codes, value_fits
@@ -17,10 +18,51 @@ from openepb.template import DATA_SHEET, TEMPLATE_FIELDS, TEMPLATE_PATH, build_t
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"
+#: Fields added in schema 1.1 (all optional, so a 1.0 document stays valid).
+TODAYS_FIELDS = (
+    "reg_number_published",
+    "region",
+    "opo_reg_number",
+    "opo_name",
+    "hazard_class",
+    "conclusion_result",
+    "operation_term",
+    "expert_org_inn",
+)
 
 
 def test_committed_xsd_equals_fresh_generation() -> None:
     assert XSD_PATH.read_bytes() == build_xsd()
+
+
+def test_committed_xsd_declares_every_value_format() -> None:
+    """Each format of schema/formats.yaml is a named type of the committed XSD with its pattern and,
+    for a strict list only, its enumeration; today's fields are elements of that type."""
+    tree = etree.parse(str(XSD_PATH)).getroot()
+    types = {t.get("name"): t for t in tree.findall(f"{XS}simpleType")}
+    for name, spec in formats.formats().items():
+        node = types[name]
+        assert [p.get("value") for p in node.iter(f"{XS}pattern")] == ([spec.pattern] if spec.pattern else [])
+        listed = [e.get("value") for e in node.iter(f"{XS}enumeration")]
+        assert listed == ([c.value for c in spec.codes] if spec.strict else []), name
+    assert tree.get("version") == formats.schema_version() == "1.1"
+    versions = [e.get("value") for e in types["SchemaVersion"].iter(f"{XS}enumeration")]
+    assert versions == ["1.0", "1.1"]
+    record = tree.find(f"{XS}complexType[@name='Record']/{XS}sequence")
+    element_types = {e.get("name"): e.get("type") for e in record.findall(f"{XS}element")}
+    assert {name: element_types[name] for name in TODAYS_FIELDS} == {
+        "reg_number_published": "epb:Text",
+        "region": "epb:Region",
+        "opo_reg_number": "epb:OpoRegNumber",
+        "opo_name": "epb:Text",
+        "hazard_class": "epb:HazardClass",
+        "conclusion_result": "epb:ConclusionResult",
+        "operation_term": "epb:Text",
+        "expert_org_inn": "epb:Inn",
+    }
+    assert all(
+        e.get("minOccurs") == "0" for e in record.findall(f"{XS}element") if e.get("name") in TODAYS_FIELDS
+    )
 
 
 def test_committed_template_equals_fresh_generation() -> None:
@@ -34,9 +76,7 @@ def test_template_has_a_column_for_every_source_field_with_its_contract_title() 
     sheet = workbook[DATA_SHEET]
     titles = [cell.value for cell in sheet[1] if cell.value]
     assert titles == [header_title(name) for name in TEMPLATE_FIELDS]
-    today = ("reg_number_published", "region", "opo_reg_number", "opo_name", "hazard_class")
-    today += ("conclusion_result", "operation_term", "expert_org_inn")
-    for name in today:
+    for name in TODAYS_FIELDS:
         assert FIELDS_BY_NAME[name].title_ru in titles, name
     columns = {name: get_column_letter(i) for i, name in enumerate(TEMPLATE_FIELDS, start=1)}
     for name in ("expert_org_inn", "hazard_class", "opo_reg_number"):  # text cells: no number mangling
@@ -122,6 +162,10 @@ def test_xmllint_agrees_on_the_examples() -> None:
         return subprocess.run(command, capture_output=True).returncode
 
     assert lint("valid.xml") == 0
+    assert lint("valid-new-fields.xml") == 0  # a 1.1 document with every new field
+    assert lint("valid-warning-unlisted-code.xml") == 0  # the open object-type list
+    assert lint("invalid-hazard-verdict.xml") != 0
+    assert lint("invalid-inn-checksum.xml") == 0  # control digits are beyond the XSD
     assert lint("invalid-reg-number.xml") != 0
     assert lint("invalid-duplicate.xml") != 0  # xs:unique on the registration number
     assert lint("invalid-missing-office.xml") != 0
