@@ -47,7 +47,7 @@ def test_committed_xsd_declares_every_value_format() -> None:
         assert listed == ([c.value for c in spec.codes] if spec.strict else []), name
     assert tree.get("version") == formats.schema_version() == "1.1"
     versions = [e.get("value") for e in types["SchemaVersion"].iter(f"{XS}enumeration")]
-    assert versions == ["1.0", "1.1"]
+    assert versions == ["1.0", "1.1"]  # the current version is accepted, and every earlier 1.x
     record = tree.find(f"{XS}complexType[@name='Record']/{XS}sequence")
     element_types = {e.get("name"): e.get("type") for e in record.findall(f"{XS}element")}
     assert {name: element_types[name] for name in TODAYS_FIELDS} == {
