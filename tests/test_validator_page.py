@@ -22,7 +22,7 @@ from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES
 from openepb.render import copy_static, environment, site_nav
 from openepb.schema import ACCEPTED_VERSIONS, NAMESPACE
-from openepb.validate import validate_file
+from openepb.validate import format_report, validate_file
 from openepb.validator_page import PAGE, validator_rules, write_validator_page
 
 pytestmark = pytest.mark.browser
@@ -148,6 +148,10 @@ def test_examples_give_the_cli_report(page: Any, name: str) -> None:
     shown = choose_file(page, path)
     assert shown == cli_report(path)
     assert shown["exit_code"] == EXPECTED[name]["exit"]
+    text = validate_file(path)
+    text.path = path.name
+    if shown["status"] != "unreadable":  # the text report, as openepb-validate prints it
+        assert page.evaluate("r => window.openepbValidator.formatReport(r)", shown) == format_report(text)
     errors = [[i["row"], i["field"]] for i in shown["issues"] if i["level"] == "error"]
     warnings = [[i["row"], i["field"]] for i in shown["issues"] if i["level"] == "warning"]
     assert (errors, warnings) == (EXPECTED[name]["issues"], EXPECTED[name].get("warnings", []))
