@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from lxml import etree
 
+from openepb import formats
 from openepb.config import ROOT, SCHEMA_DIR, load_sources
 
 DOCS_DIR = ROOT / "docs"
@@ -296,8 +297,19 @@ def _office_period(office: Any) -> str:
     return f"с {office.valid_from}" if office.valid_from else "действует"
 
 
+def _code_list_table(format_name: str, value_title: str, title_title: str) -> str:
+    """A code list of schema/formats.yaml: the value written in the data, its title, the spellings read as it."""
+    return table(
+        (value_title, title_title, "как встречается в реестрах"),
+        (
+            (f"`{code.value}`", code.title, ", ".join(code.synonyms))
+            for code in formats.get(format_name).codes
+        ),
+    )
+
+
 def codes_page() -> str:
-    """Object types, districts, offices with their number prefixes, and the problem codes."""
+    """Object types, regions, verdicts, districts, offices with their number prefixes, problem codes."""
     from openepb.problems import problem_codes
 
     sources = load_sources()
@@ -306,17 +318,29 @@ def codes_page() -> str:
     parts = [
         "# Справочники\n\n",
         generated_note(
-            "`schema/object_types.csv`, `sources/districts.yaml`, `sources/offices.yaml`, "
-            "`schema/problems.yaml`"
+            "`schema/object_types.csv`, `schema/regions.csv`, `schema/conclusion_results.csv`, "
+            "`sources/districts.yaml`, `sources/offices.yaml`, `schema/problems.yaml`"
         ),
-        "Коды из этих справочников — перечисления [схемы](schema.md#types): другой код схема не примет.\n\n",
+        "Коды управлений, округов, субъектов РФ и выводов — перечисления [схемы](schema.md#types): "
+        "другое значение схема не примет. Справочник объектов экспертизы открыт: код вне его "
+        "допустим, валидатор отмечает его предупреждением.\n\n",
         "## Объекты экспертизы {#object-types}\n\n",
-        "Код объекта — вторая группа регистрационного номера (`NN-XX-NNNNN-YYYY`) и значение поля "
-        "[`object_type`](schema.md#record-object_type).\n\n",
+        "Код объекта — вторая группа регистрационного номера (`NN-XX-NNNNN-YYYY` или "
+        "`NN-XX-NNNNNN-YYYY`) и значение поля [`object_type`](schema.md#record-object_type). "
+        "Справочник пополняется из данных после проверки человеком; код не из него — "
+        "предупреждение `object_type_unlisted`, запись сохраняется.\n\n",
         table(
             ("код", "наименование", "как встречается в реестрах"),
             ((f"`{t['code']}`", t["name"], ", ".join(t["synonyms"].split("|"))) for t in _object_types()),
         ),
+        "\n## Субъекты Российской Федерации {#regions}\n\n",
+        "Значение поля [`region`](schema.md#record-region) — официальное наименование субъекта; "
+        "другие написания (сокращения «обл.», «респ.», «г.», иной порядок слов) нормализация "
+        "приводит к нему.\n\n",
+        _code_list_table("Region", "наименование (значение в данных)", "код субъекта"),
+        "\n## Выводы заключений {#conclusion-results}\n\n",
+        "Значение поля [`conclusion_result`](schema.md#record-conclusion_result).\n\n",
+        _code_list_table("ConclusionResult", "код", "смысл"),
         "\n## Федеральные округа {#districts}\n\n",
         table(
             ("код", "сокращение", "наименование", "управлений"),
@@ -326,8 +350,11 @@ def codes_page() -> str:
             ),
         ),
         "\n## Территориальные органы {#offices}\n\n",
-        "Префикс — первые две цифры регистрационного номера, которые присваивает управление; "
-        "валидатор проверяет, что номер записи начинается с префикса её управления.\n\n",
+        "Префиксы — первая группа номеров, которую управлению отводит указатель территориальных "
+        "органов (для реестра ЭПБ это соответствие не подтверждено, см. `verified` в "
+        "`sources/offices.yaml`). В номерах 2022–2026 годов первая группа чаще совпадает с кодом "
+        "субъекта РФ, где находится объект, поэтому управление записи определяется по сайту, "
+        "опубликовавшему файл, а валидатор первую группу с управлением не сверяет.\n\n",
         table(
             ("код", "наименование", "округ", "префиксы номеров", "статус", "страница реестра"),
             (

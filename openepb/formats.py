@@ -38,6 +38,7 @@ class Format:
     strict: bool = True  # a value outside the code list fails the schema (else: a warning)
     checksum: str | None = None  # a check no pattern can express (validators and normalizer)
     checksum_reason: str | None = None
+    unlisted_reason: str | None = None  # the warning on a value outside a non-strict code list
     _compiled: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     def matches(self, value: str) -> bool:
@@ -81,6 +82,7 @@ def formats() -> dict[str, Format]:
             strict=spec.get("strict", True),
             checksum=spec.get("checksum"),
             checksum_reason=spec.get("checksum_reason"),
+            unlisted_reason=" ".join(spec["unlisted_reason"].split()) if "unlisted_reason" in spec else None,
             _compiled=re.compile(pattern) if pattern else None,
         )
     return result
@@ -110,21 +112,34 @@ def get(name: str) -> Format:
     return formats()[name]
 
 
-def inn_checksum_ok(inn: str) -> bool:
-    """The control digits of a 10- or 12-digit ИНН (the tax service's published weights)."""
-    if not inn.isdigit() or len(inn) not in (10, 12):
+#: Weights of each control digit of an ИНН by its length (the tax service's published algorithm):
+#: control digit = sum(weight × digit) mod 11 mod 10, the n-th weights for the n-th control digit
+#: from the end. Exported to the in-browser validator, which computes the same check.
+CHECKSUM_WEIGHTS: dict[str, dict[int, tuple[tuple[int, ...], ...]]] = {
+    "inn": {
+        10: ((2, 4, 10, 3, 5, 9, 4, 6, 8),),
+        12: ((7, 2, 4, 10, 3, 5, 9, 4, 6, 8), (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)),
+    },
+}
+
+
+def control_digits_ok(kind: str, value: str) -> bool:
+    """Whether the trailing control digits of ``value`` are right by the weights of ``kind``."""
+    by_length = CHECKSUM_WEIGHTS[kind]
+    if not value.isascii() or not value.isdigit() or len(value) not in by_length:
         return False
-    digits = [int(c) for c in inn]
-
-    def control(weights: tuple[int, ...]) -> int:
-        return sum(w * d for w, d in zip(weights, digits, strict=False)) % 11 % 10
-
-    if len(inn) == 10:
-        return control((2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[9]
-    return (
-        control((7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[10]
-        and control((3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[11]
+    digits = [int(c) for c in value]
+    weights = by_length[len(value)]
+    first = len(value) - len(weights)
+    return all(
+        sum(w * d for w, d in zip(ws, digits, strict=False)) % 11 % 10 == digits[first + n]
+        for n, ws in enumerate(weights)
     )
+
+
+def inn_checksum_ok(inn: str) -> bool:
+    """The control digits of a 10- or 12-digit ИНН."""
+    return control_digits_ok("inn", inn)
 
 
 CHECKSUMS = {"inn": inn_checksum_ok}

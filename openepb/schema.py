@@ -21,7 +21,15 @@ from openepb.contract import RECORD_FIELDS
 
 #: The version of the schema; documents of every version listed in ACCEPTED_VERSIONS validate.
 SCHEMA_VERSION = formats.schema_version()
-ACCEPTED_VERSIONS = ("1.0", SCHEMA_VERSION)
+#: Each accepted version with what it brought (documented in the XSD; docs/schema-changelog.md).
+VERSION_NOTES: dict[str, str] = {
+    "1.0": "Первая версия схемы.",
+    "1.1": (
+        "Шестизначные порядковые номера, открытый справочник кодов объектов, субъект РФ, сведения "
+        "об ОПО, вывод заключения, срок эксплуатации и ИНН экспертной организации."
+    ),
+}
+ACCEPTED_VERSIONS = tuple(VERSION_NOTES)
 #: The namespace names the 1.x family: 1.1 only added optional elements and widened patterns, so
 #: every 1.0 document stays valid (docs/schema-changelog.md).
 NAMESPACE = "urn:openepb:epb-register:1.0"
@@ -298,7 +306,7 @@ def build_xsd() -> bytes:
     _document(versions, "Версии схемы, документы которых проходят проверку.")
     restriction = _xs(versions, "restriction", base="xs:string")
     for version in ACCEPTED_VERSIONS:
-        _xs(restriction, "enumeration", value=version)
+        _document(_xs(restriction, "enumeration", value=version), VERSION_NOTES[version])
     for spec in simple_types().values():
         _simple_type(schema, spec)
     return etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,7 +1,9 @@
 """The Excel template offices can fill and check with the validator (``schema/template.xlsx``).
 
 Generated from the record contract and the schema's code lists, byte-for-byte deterministic (fixed
-document dates and zip timestamps), so the committed file can be compared with a fresh build.
+document dates and zip timestamps), so the committed file can be compared with a fresh build. A
+strict code list (office, region, verdict) refuses another value in Excel; the open object-type list
+only warns, as the validator does.
 """
 
 from __future__ import annotations
@@ -36,21 +38,32 @@ MODIFIED_STAMP = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified
 TEMPLATE_FIELDS: tuple[str, ...] = tuple(f.name for f in RECORD_FIELDS if f.source or f.name == "office_code")
 #: Fields whose cells are dates (Excel date format) and fields kept as text (no number mangling).
 DATE_FIELDS = frozenset(n for n in TEMPLATE_FIELDS if FIELDS_BY_NAME[n].sql_type == "DATE")
-TEXT_FORMAT_FIELDS = frozenset({"reg_number", "applicant_inn", "licence_number", "expert_certificate"})
+#: Patterned values (numbers, ИНН, codes, hazard class) and the source spelling of the number are
+#: text cells, so Excel neither drops leading zeros nor turns «III» or «01-12» into something else.
+TEXT_FORMAT_FIELDS = frozenset(
+    n for n in TEMPLATE_FIELDS if field_type(n).pattern or n == "reg_number_published"
+)
 #: Code-list fields offered as drop-down lists.
-LIST_FIELDS = ("object_type", "office_code")
+LIST_FIELDS = ("object_type", "office_code", "region", "conclusion_result")
 
 INSTRUCTIONS = (
     "Как заполнить шаблон реестра заключений ЭПБ",
     "",
     "1. Заполняйте лист «Реестр»: одна строка — одно заключение. Строку заголовка не меняйте.",
-    "2. Регистрационный номер — в виде NN-XX-NNNNN-YYYY, буквы кириллицей (например 01-ТУ-00123-2018).",
-    "3. Код территориального органа и код объекта экспертизы выбирайте из списка (лист «Справочники»).",
+    "2. Регистрационный номер — в виде NN-XX-NNNNN-YYYY или NN-XX-NNNNNN-YYYY (порядковый номер из пяти "
+    "или шести цифр), буквы кириллицей, первая группа из двух цифр (например 01-ТУ-00123-2018, "
+    "48-ТУ-845161-2026). Если в вашем реестре номер записан иначе (например 2-ТУ-600791-2025), "
+    "впишите это написание в столбец «Регистрационный номер в написании источника».",
+    "3. Код территориального органа, субъект Российской Федерации и вывод заключения выбирайте из "
+    "списка (лист «Справочники»). Код объекта экспертизы — тоже из списка; код не из списка допустим, "
+    "проверка отметит его предупреждением.",
     "4. Даты вводите как даты (ДД.ММ.ГГГГ); год даты внесения должен совпадать с годом в номере.",
-    "5. Номер лицензии — ДЭ-00-NNNNNN; ИНН — 10 или 12 цифр; номера удостоверений экспертов — "
-    "XX.NN.NNNNN.NNN через «; ».",
-    "6. Пустые ячейки допустимы, кроме обязательных полей (отмечены *).",
-    "7. Проверьте файл: openepb-validate файл.xlsx (или python build.py validate файл.xlsx).",
+    "5. Номер лицензии — ДЭ-00-NNNNNN; ИНН — 10 или 12 цифр с верными контрольными цифрами; номера "
+    "удостоверений экспертов — XX.NN.NNNNN.NNN через «; ».",
+    "6. Номер ОПО — АNN-NNNNN-NNNN (первая буква — кириллическая «А»); класс опасности ОПО — I, II, III "
+    "или IV латинскими буквами; срок дальнейшей эксплуатации — дата или текст.",
+    "7. Пустые ячейки допустимы, кроме обязательных полей (отмечены *).",
+    "8. Проверьте файл: openepb-validate файл.xlsx (или python build.py validate файл.xlsx).",
     "",
     "Поля (в порядке столбцов):",
 )
@@ -76,6 +89,7 @@ def _fill_lists(workbook: Workbook) -> dict[str, str]:
             sheet[f"{code_col}{row}"] = code
             sheet[f"{get_column_letter(index * 3 + 2)}{row}"] = title
         ranges[name] = f"{quote_sheetname(LISTS_SHEET)}!${code_col}$2:${code_col}${len(entries) + 1}"
+        sheet.column_dimensions[code_col].width = min(60, max(14, *(len(code) + 2 for code, _ in entries)))
         sheet.column_dimensions[get_column_letter(index * 3 + 2)].width = 60
     return ranges
 
@@ -96,8 +110,19 @@ def _fill_data_sheet(workbook: Workbook, ranges: dict[str, str]) -> None:
             for row in range(2, DATA_ROWS + 2):
                 sheet.cell(row=row, column=col).number_format = number_format
         if name in ranges:
-            validation = DataValidation(type="list", formula1=f"={ranges[name]}", allow_blank=True)
-            validation.error = "Выберите значение из списка"
+            strict = field_type(name).strict
+            validation = DataValidation(
+                type="list",
+                formula1=f"={ranges[name]}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="stop" if strict else "warning",
+            )
+            validation.error = (
+                "Выберите значение из списка"
+                if strict
+                else "Кода нет в справочнике: запись будет принята, проверка отметит её предупреждением"
+            )
             validation.errorTitle = FIELDS_BY_NAME[name].title_ru
             validation.add(f"{letter}2:{letter}{DATA_ROWS + 1}")
             sheet.add_data_validation(validation)

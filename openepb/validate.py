@@ -1,7 +1,10 @@
 """Validator for offices: an XML document in the unified schema, or an xlsx/csv in the template layout.
 
 Every record, from XML or from a table row, is checked the same way: as a ``record`` element against
-the XSD (one truth for patterns and code lists), then by the rules the XSD cannot express. XML is
+the XSD (one truth for patterns and code lists, generated from ``schema/formats.yaml``), then by the
+rules the XSD cannot express (control digits, years and codes inside the number, duplicates). An
+issue is an error or a warning: a warning (a code outside an open, reviewed list) is shown but keeps
+the file valid, because the normalizer keeps such a record too. XML is
 parsed defensively: size capped before reading, no DTD, no entities, no network, records released as
 soon as they are checked, so memory stays bounded and nothing from a hostile file is echoed back.
 """
@@ -22,6 +25,7 @@ from typing import Any
 
 from lxml import etree
 
+from openepb import formats
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.schema import (
     NAMESPACE,
@@ -30,7 +34,9 @@ from openepb.schema import (
     ROOT_ELEMENT,
     XSD_PATH,
     field_type,
+    listed_codes,
     load_schema,
+    value_fits,
 )
 from openepb.template import DATA_SHEET, TEMPLATE_FIELDS, header_title
 
@@ -40,6 +46,7 @@ VALUE_SHOWN = 200
 HEADER_SEARCH_ROWS = 10
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+ERROR, WARNING = "error", "warning"
 ELEMENT_IN_MESSAGE = re.compile(r"Element '\{[^}]*\}([^']+)'")
 EXPECTED_IN_MESSAGE = re.compile(r"Expected is (?:one of )?\(([^)]*)\)")
 EXPECTED_NAME = re.compile(r"\{[^}]*\}([^ ,)]+)")
@@ -49,13 +56,17 @@ DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem: where (row of the table or number of the record, field) and why, in Russian."""
+    """One problem: where (row of the table or number of the record, field) and why, in Russian.
+
+    ``level`` is ``error`` (the file is invalid) or ``warning`` (shown; the file stays valid).
+    """
 
     row: int | None
     field: str | None
     value: str | None
     reason: str
     line: int | None = None
+    level: str = ERROR
 
     def describe(self, unit: str) -> str:
         where = []
@@ -67,7 +78,8 @@ class Issue:
             title = FIELDS_BY_NAME[self.field].title_ru if self.field in FIELDS_BY_NAME else None
             where.append(f"поле {self.field}" + (f" ({title})" if title else ""))
         value = f" — значение «{self.value}»" if self.value is not None else ""
-        return f"{', '.join(where) or 'документ'}: {self.reason}{value}"
+        mark = "предупреждение: " if self.level == WARNING else ""
+        return f"{mark}{', '.join(where) or 'документ'}: {self.reason}{value}"
 
 
 @dataclass
@@ -78,6 +90,14 @@ class ValidationReport:
     records: int = 0
     issues: list[Issue] = field(default_factory=list)
     message: str | None = None
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [issue for issue in self.issues if issue.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [issue for issue in self.issues if issue.level == WARNING]
 
     @property
     def exit_code(self) -> int:
@@ -199,7 +219,7 @@ class RecordChecks:
             found = rule(good, row, line)
             if found:
                 issues.append(found)
-        return issues
+        return issues + _checksum_issues(good, row, line) + _unlisted_issues(good, row, line)
 
     def _number_rules(
         self, number: str, good: dict[str, str], row: int | None, line: int | None
@@ -231,6 +251,52 @@ class RecordChecks:
             reason = f"запись другого органа: в заголовке документа указан {self.document_office}"
             return Issue(row, "office_code", office, reason, line)
         return None
+
+
+@cache
+def _checksum_fields() -> tuple[tuple[str, str, str], ...]:
+    """(field, checksum kind, reason) of the fields whose type has control digits, in field order."""
+    return tuple(
+        (name, spec.checksum, spec.checksum_reason or spec.reason)
+        for name in FIELD_NAMES
+        if (spec := field_type(name)).checksum
+    )
+
+
+def _checksum_issues(good: dict[str, str], row: int | None, line: int | None) -> list[Issue]:
+    """A value that fits its pattern but whose control digits are wrong (a mistyped ИНН)."""
+    return [
+        Issue(row, name, value, reason, line)
+        for name, kind, reason in _checksum_fields()
+        if (value := good.get(name))
+        and value_fits(name, value)
+        and not formats.control_digits_ok(kind, value)
+    ]
+
+
+@cache
+def _unlisted_fields() -> tuple[tuple[str, frozenset[str], str], ...]:
+    """(field, reviewed codes, warning) of the fields whose code list is open, in field order."""
+    listed = listed_codes()
+    return tuple(
+        (name, listed[name], formats.get(field_type(name).name).unlisted_reason or "код не из справочника")
+        for name in FIELD_NAMES
+        if name in listed
+    )
+
+
+def _unlisted_issues(good: dict[str, str], row: int | None, line: int | None) -> list[Issue]:
+    """A warning for a code outside an open list; without an object_type element, the number's
+    second group is the object-type code."""
+    issues = []
+    for name, codes, reason in _unlisted_fields():
+        where, code = name, good.get(name)
+        if not code and name == "object_type" and good.get("reg_number"):
+            where, code = "reg_number", good["reg_number"][3:5]
+        if code and value_fits(name, code) and code not in codes:
+            text = reason.format(code=code)
+            issues.append(Issue(row, where, good[where], text, line, WARNING))
+    return issues
 
 
 def _excluded_after_registered(good: dict[str, str], row: int | None, line: int | None) -> Issue | None:
@@ -343,8 +409,8 @@ def _header_reason(message: str) -> str:
         return f"у элемента {ROOT_ELEMENT} нет атрибута version с версией схемы или версия другая"
     if "Missing child" in message or "Expected is" in message:
         expected = EXPECTED_IN_MESSAGE.search(message)
-        wanted = expected.group(1) if expected else "?"
-        return f"заголовок документа не соответствует схеме: ожидается элемент {wanted}"
+        names = EXPECTED_NAME.findall(expected.group(1)) if expected else []
+        return f"заголовок документа не соответствует схеме: ожидается элемент {names[0] if names else '?'}"
     return "заголовок документа не соответствует схеме"
 
 
@@ -518,7 +584,7 @@ def validate_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Validati
         report.status, report.message = "unreadable", f"файл не читается ({type(error).__name__})"
         report.issues = []
         return report
-    report.status = "invalid" if report.issues else "valid"
+    report.status = "invalid" if report.errors else "valid"
     return report
 
 
@@ -527,7 +593,8 @@ def format_report(report: ValidationReport) -> str:
     if report.status == "unreadable":
         return f"{report.path}: НЕ ПРОВЕРЕН — {report.message}"
     head = f"{report.path}: {'ОШИБОК НЕТ' if report.status == 'valid' else 'ЕСТЬ ОШИБКИ'}"
-    head += f" (записей: {report.records}, ошибок: {len(report.issues)})"
+    warnings = f", предупреждений: {len(report.warnings)}" if report.warnings else ""
+    head += f" (записей: {report.records}, ошибок: {len(report.errors)}{warnings})"
     return "\n".join([head, *(f"  {issue.describe(unit)}" for issue in report.issues)])
 
 

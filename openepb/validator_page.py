@@ -2,10 +2,11 @@
 
 The page checks an office's file with ``static/validate.js`` entirely in the browser; nothing is sent
 anywhere. Everything the checks depend on — the record's element order, each field's simple type
-(pattern, code list, reason shown), the header elements, the offices' registration prefixes, the
-template's column titles — is read here from ``openepb.schema``, ``openepb.template`` and
-``sources/offices.yaml`` and embedded in the page as JSON, so the browser and ``openepb.validate``
-share one truth and the page needs no request after it loads.
+(pattern, code list and whether it is strict, control digits, reasons shown), the accepted schema
+versions, the header elements, the template's column titles — is read here from ``openepb.schema``
+(which reads ``schema/formats.yaml``), ``openepb.formats`` and ``openepb.template`` and embedded in
+the page as JSON, so the browser and ``openepb.validate`` share one truth, no pattern is copied
+into the script by hand, and the page needs no request after it loads.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 
 from jinja2 import Environment
 
-from openepb import validate
-from openepb.config import load_sources
+from openepb import formats, validate
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.schema import (
+    ACCEPTED_VERSIONS,
     HEADER_ELEMENTS,
     NAMESPACE,
     RECORD_ELEMENT,
@@ -34,17 +35,31 @@ from openepb.template import DATA_SHEET, TEMPLATE_FIELDS
 PAGE = "validate.html"
 TITLE = "Проверка файла реестра"
 NAV_LABEL = "Проверить файл"
-RULES_FORMAT = 1
+RULES_FORMAT = 2
 
 
 def _simple_type(name: str) -> dict[str, Any]:
+    """A simple type as the script checks it: ``codes`` fail the value only when ``strict``."""
     spec = simple_types()[name]
+    value_format = formats.formats().get(name)
     return {
         "base": spec.base,
         "pattern": spec.pattern,
         "codes": [code for code, _ in spec.enumeration] or None,
+        "strict": spec.strict,
         "min_length": spec.min_length,
         "reason": spec.reason,
+        "checksum": spec.checksum,
+        "checksum_reason": spec.checksum_reason,
+        "unlisted_reason": value_format.unlisted_reason if value_format else None,
+    }
+
+
+def _checksums() -> dict[str, dict[str, list[list[int]]]]:
+    """The weights of each control-digit check by value length (JSON keys are strings)."""
+    return {
+        kind: {str(length): [list(w) for w in weights] for length, weights in by_length.items()}
+        for kind, by_length in formats.CHECKSUM_WEIGHTS.items()
     }
 
 
@@ -72,6 +87,7 @@ def validator_rules() -> dict[str, Any]:
     return {
         "format": RULES_FORMAT,
         "schema_version": SCHEMA_VERSION,
+        "versions": list(ACCEPTED_VERSIONS),
         "namespace": NAMESPACE,
         "root": ROOT_ELEMENT,
         "record": RECORD_ELEMENT,
@@ -81,7 +97,7 @@ def validator_rules() -> dict[str, Any]:
             {"name": name, "type": type_name, "required": bool(min_occurs)}
             for name, type_name, _, min_occurs in HEADER_ELEMENTS
         ],
-        "offices": {o.code: list(o.reg_prefixes) for o in load_sources().offices},
+        "checksums": _checksums(),
         "template": {
             "sheet": DATA_SHEET,
             "fields": list(TEMPLATE_FIELDS),

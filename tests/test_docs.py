@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from openepb import docs_site
+from openepb import docs_site, formats
 from openepb.config import ROOT, load_sources
+from openepb.contract import FIELD_NAMES
 from openepb.docs_site import (
     COMMANDS,
     CliOption,
@@ -179,7 +180,8 @@ def test_schema_page_has_every_xsd_element_attribute_and_type() -> None:
     for element in register.find(f"{XS}complexType/{XS}sequence").findall(f"{XS}element"):
         assert f"### `{element.get('name')}` {{#register-{element.get('name')}}}" in page
     record = root.find(f"{XS}complexType[@name='Record']/{XS}sequence").findall(f"{XS}element")
-    assert len(record) == 29
+    assert [element.get("name") for element in record] == list(FIELD_NAMES)
+    assert len(record) == 37
     for element in record:
         name = element.get("name")
         doc = element.find(f"{XS}annotation/{XS}documentation").text
@@ -241,6 +243,19 @@ def test_codes_page_lists_every_office_with_prefixes_district_and_object_type() 
         assert f"| `{district.code}` | {district.short} | {district.name} |" in page
     assert "| `ТУ` | Технические устройства, применяемые на опасном производственном объекте |" in page
     assert "| `reg_number_invalid` | строка отвергнута |" in page
+
+
+def test_codes_page_lists_every_region_and_verdict() -> None:
+    page = codes_page()
+    regions = page[page.index("{#regions}") : page.index("{#conclusion-results}")]
+    assert regions.count("\n| `") == len(formats.get("Region").codes) == 89
+    assert "| `Новосибирская область` | 54 |" in regions
+    assert "| `Москва` | 77 | г. Москва, город Москва, Москва город |" in regions
+    verdicts = page[page.index("{#conclusion-results}") : page.index("{#districts}")]
+    for code in formats.get("ConclusionResult").codes:
+        assert f"| `{code.value}` | {code.title} | {', '.join(code.synonyms)} |" in verdicts
+    assert verdicts.count("\n| `") == 3
+    assert "валидатор проверяет, что номер записи начинается с префикса" not in page
 
 
 def test_examples_page_shows_the_validators_report() -> None:

@@ -26,7 +26,7 @@ BASE = {
     "object_type": "ТУ",
     "object_name": "Котёл паровой ДКВР-10/13",
     "applicant_name": "ООО «Ромашка»",
-    "applicant_inn": "7701234567",
+    "applicant_inn": "7701234560",  # right control digits: the validator checks them
     "expert_org_name": "ООО «Эксперт»",
     "licence_number": "ДЭ-00-017384",
     "expert_certificate": "АЭ.16.01234.003",

@@ -1,5 +1,6 @@
-"""The validator: examples get their expected verdicts, template files report row and field, hostile
-XML is refused with exit 2 without echoing the file."""
+"""The validator: examples get their expected verdicts, template files report row and field, the
+rules beyond the XSD (control digits, open code lists as warnings) hold, hostile XML is refused with
+exit 2 without echoing the file."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ SECRET = "TOP-SECRET-CONTENT-42"
 def test_examples_get_the_expected_verdict(name: str) -> None:
     report = validate_file(EXAMPLES / name)
     assert report.exit_code == EXPECTED[name]["exit"]
-    assert [[i.row, i.field] for i in report.issues] == EXPECTED[name]["issues"]
+    assert [[i.row, i.field] for i in report.errors] == EXPECTED[name]["issues"]
+    assert [[i.row, i.field] for i in report.warnings] == EXPECTED[name].get("warnings", [])
+    assert {i.level for i in report.issues} <= {"error", "warning"}
 
 
 def test_every_example_is_listed() -> None:
@@ -44,8 +47,19 @@ GOOD = {
     "object_type": "ТУ",
     "object_name": "Котёл ДКВР-10/13",
     "applicant_name": "ООО «Ромашка»",
-    "applicant_inn": "7701234567",
+    "applicant_inn": "7701234560",
     "licence_number": "ДЭ-00-017384",
+}
+#: Today's fields, filled as an office writes them in the template.
+NEW_FIELDS = {
+    "region": "Московская область",
+    "opo_reg_number": "А01-01234-0005",
+    "opo_name": "Площадка котельной",
+    "hazard_class": "III",
+    "conclusion_result": "соответствует",
+    "operation_term": "до 01.12.2030",
+    "expert_org_name": "ООО «Эксперт»",
+    "expert_org_inn": "7712345671",
 }
 
 
@@ -88,6 +102,76 @@ def test_clean_template_is_valid(tmp_path: Path) -> None:
     rows = [_row(**GOOD, reg_number="01-ТУ-00001-2018", date_registered=date(2018, 12, 1))]
     report = validate_file(_filled_template(tmp_path / "ok.xlsx", rows))
     assert (report.status, report.records, report.issues) == ("valid", 1, [])
+
+
+def test_template_with_todays_fields_and_their_mistakes(tmp_path: Path) -> None:
+    rows = [
+        _row(**GOOD, **NEW_FIELDS, reg_number="48-ТУ-845161-2026", date_registered=date(2026, 2, 10)),
+        _row(**GOOD, **{**NEW_FIELDS, "hazard_class": "3"}, reg_number="01-ТУ-00002-2026"),  # 1
+        _row(**GOOD, **{**NEW_FIELDS, "conclusion_result": "хорошо"}, reg_number="01-ТУ-00003-2026"),  # 2
+        _row(**GOOD, **{**NEW_FIELDS, "region": "Москва и область"}, reg_number="01-ТУ-00004-2026"),  # 3
+        _row(
+            **GOOD, **{**NEW_FIELDS, "opo_reg_number": "A01-01234-0005"}, reg_number="01-ТУ-00005-2026"
+        ),  # 4
+        _row(**GOOD, **{**NEW_FIELDS, "expert_org_inn": "7712345670"}, reg_number="01-ТУ-00006-2026"),  # 5
+        _row(**{**GOOD, "object_type": "ПД"}, reg_number="01-ПД-00007-2026"),  # a warning only
+    ]
+    report = validate_file(_filled_template(tmp_path / "today.xlsx", rows))
+    assert report.records == 7
+    assert [(i.row, i.field, i.value, i.level) for i in report.issues] == [
+        (3, "hazard_class", "3", "error"),
+        (4, "conclusion_result", "хорошо", "error"),
+        (5, "region", "Москва и область", "error"),
+        (6, "opo_reg_number", "A01-01234-0005", "error"),
+        (7, "expert_org_inn", "7712345670", "error"),
+        (8, "object_type", "ПД", "warning"),
+    ]
+    assert report.issues[4].reason == "неверные контрольные цифры ИНН"
+    assert report.issues[5].reason.startswith("код объекта экспертизы «ПД» не из справочника")
+    assert report.exit_code == 1
+
+
+def test_warnings_alone_keep_the_file_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "unlisted.csv"
+    path.write_text("reg_number;office_code\n58-ПД-01234-2017;mos\n58-ТУ-01235-2017;mos\n", encoding="utf-8")
+    report = validate_file(path)
+    assert (report.status, report.exit_code, len(report.errors)) == ("valid", 0, 0)
+    # without an object_type column the code is read from the number's second group
+    assert [(i.row, i.field, i.value, i.level) for i in report.issues] == [
+        (2, "reg_number", "58-ПД-01234-2017", "warning")
+    ]
+    assert main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ОШИБОК НЕТ (записей: 2, ошибок: 0, предупреждений: 1)" in out
+    assert (
+        "\n  предупреждение: строка 2, поле reg_number (Регистрационный номер заключения): код объекта" in out
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "errors"),
+    [
+        ("48-ТУ-845161-2026", []),  # six-digit serial (2022 on)
+        ("02-ТУ-600791-2026", []),  # the first group does not have to be the office's prefix
+        ("2-ТУ-600791-2026", ["reg_number"]),  # the canonical form pads the first group
+        ("48-ТУ-8451612-2026", ["reg_number"]),
+        ("48-ТУ-8451-2026", ["reg_number"]),
+    ],
+)
+def test_registration_number_forms(tmp_path: Path, number: str, errors: list[str]) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text(f"reg_number;office_code;date_registered\n{number};mos;10.02.2026\n", encoding="utf-8")
+    assert [i.field for i in validate_file(path).errors] == errors
+
+
+@pytest.mark.parametrize(("version", "valid"), [("1.0", True), ("1.1", True), ("1.2", False), ("2.0", False)])
+def test_documents_of_every_accepted_version_validate(tmp_path: Path, version: str, valid: bool) -> None:
+    path = tmp_path / "v.xml"
+    record = "<record><reg_number>01-ТУ-00001-2018</reg_number><office_code>mos</office_code></record>\n"
+    path.write_text(_register(record).replace('version="1.0">', f'version="{version}">'), encoding="utf-8")
+    report = validate_file(path)
+    assert report.status == ("valid" if valid else "invalid")
+    assert valid or [i.field for i in report.issues] == [None]
 
 
 def test_csv_in_template_layout_with_semicolons_and_russian_dates(tmp_path: Path) -> None:
@@ -211,6 +295,7 @@ def test_json_output_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
             "value": "ДЭ-00-1734",
             "reason": "номер лицензии не соответствует формату ДЭ-00-NNNNNN (буквы кириллицей, шесть цифр)",
             "line": 30,
+            "level": "error",
         }
     ]
 

@@ -15,13 +15,14 @@ import pytest
 import yaml
 from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
 from test_site import Tab
-from test_validate import GOOD, _filled_template, _row
+from test_validate import GOOD, NEW_FIELDS, _filled_template, _row
 
+from openepb import formats
 from openepb.config import load_sources
 from openepb.contract import FIELD_NAMES
 from openepb.render import copy_static, environment, site_nav
-from openepb.schema import NAMESPACE, simple_types
-from openepb.validate import validate_file
+from openepb.schema import ACCEPTED_VERSIONS, NAMESPACE
+from openepb.validate import format_report, validate_file
 from openepb.validator_page import PAGE, validator_rules, write_validator_page
 
 pytestmark = pytest.mark.browser
@@ -99,11 +100,35 @@ def choose_file(page: Any, path: Path) -> dict[str, Any]:
 def test_rules_are_read_from_the_schema_sources() -> None:
     rules = validator_rules()
     assert [f["name"] for f in rules["fields"]] == list(FIELD_NAMES)
-    assert rules["offices"] == {o.code: list(o.reg_prefixes) for o in load_sources().offices}
-    assert rules["types"]["RegNumber"]["pattern"] == simple_types()["RegNumber"].pattern
+    assert "offices" not in rules  # the first group of a number does not name the office
+    assert rules["versions"] == list(ACCEPTED_VERSIONS) == ["1.0", "1.1"]
+    for name, spec in formats.formats().items():
+        exported = rules["types"][name]
+        assert exported["pattern"] == spec.pattern, name
+        assert exported["codes"] == ([c.value for c in spec.codes] or None), name
+        assert (exported["strict"], exported["checksum"]) == (spec.strict, spec.checksum), name
+    assert rules["types"]["ObjectTypeCode"]["strict"] is False
+    assert "{code}" in rules["types"]["ObjectTypeCode"]["unlisted_reason"]
+    assert rules["types"]["Inn"]["checksum_reason"] == "неверные контрольные цифры ИНН"
+    assert rules["checksums"]["inn"] == {
+        str(n): [list(w) for w in ws] for n, ws in formats.CHECKSUM_WEIGHTS["inn"].items()
+    }
     assert rules["types"]["OfficeCode"]["codes"] == [o.code for o in load_sources().offices]
     assert rules["namespace"] == NAMESPACE
     assert rules["template"]["headers"]["регистрационный номер заключения"] == "reg_number"
+
+
+def test_the_script_copies_no_pattern_or_code_list() -> None:
+    """Patterns, code lists and weights reach the script only through the rules JSON."""
+    script = (Path(__file__).resolve().parent.parent / "openepb" / "static" / "validate.js").read_text(
+        encoding="utf-8"
+    )
+    for spec in formats.formats().values():
+        assert spec.pattern is None or spec.pattern not in script, spec.name
+        for code in spec.codes:
+            assert f'"{code.value}"' not in script, (spec.name, code.value)
+    for pattern in ("А-ЯЁ", "ДЭ-00", "[0-9]{10}", "reg_prefixes", "2, 4, 10, 3"):
+        assert pattern not in script, pattern
 
 
 def test_page_embeds_the_rules_without_breaking_out_of_the_script(site_root: Path) -> None:
@@ -123,7 +148,13 @@ def test_examples_give_the_cli_report(page: Any, name: str) -> None:
     shown = choose_file(page, path)
     assert shown == cli_report(path)
     assert shown["exit_code"] == EXPECTED[name]["exit"]
-    assert [[i["row"], i["field"]] for i in shown["issues"]] == EXPECTED[name]["issues"]
+    text = validate_file(path)
+    text.path = path.name
+    if shown["status"] != "unreadable":  # the text report, as openepb-validate prints it
+        assert page.evaluate("r => window.openepbValidator.formatReport(r)", shown) == format_report(text)
+    errors = [[i["row"], i["field"]] for i in shown["issues"] if i["level"] == "error"]
+    warnings = [[i["row"], i["field"]] for i in shown["issues"] if i["level"] == "warning"]
+    assert (errors, warnings) == (EXPECTED[name]["issues"], EXPECTED[name].get("warnings", []))
 
 
 def test_template_with_mistakes_gives_the_cli_report(page: Any, tmp_path: Path) -> None:
@@ -138,22 +169,30 @@ def test_template_with_mistakes_gives_the_cli_report(page: Any, tmp_path: Path) 
         _row(
             **{**GOOD, "object_name": 12.5}, reg_number="02-ТП-00007-2018", date_registered=date(2018, 12, 4)
         ),
+        _row(**GOOD, **NEW_FIELDS, reg_number="48-ТУ-845161-2026", date_registered=date(2026, 2, 10)),
+        _row(**{**GOOD, **NEW_FIELDS, "hazard_class": "IIII"}, reg_number="48-ТУ-845162-2026"),
+        _row(**{**GOOD, **NEW_FIELDS, "applicant_inn": 7701234567}, reg_number="48-ТУ-845163-2026"),
+        _row(**{**GOOD, "object_type": "ПД"}, reg_number="48-ПД-845164-2026"),
     ]
     path = _filled_template(tmp_path / "filled.xlsx", rows)
     shown = choose_file(page, path)
     assert shown == cli_report(path)
-    assert [(i["row"], i["field"]) for i in shown["issues"]] == [
-        (3, "reg_number"),
-        (4, "date_registered"),
-        (5, "office_code"),
-        (6, "licence_number"),
-        (7, "reg_number"),
-        (9, "reg_number"),
-        (9, "object_type"),
+    assert [(i["row"], i["field"], i["level"]) for i in shown["issues"]] == [
+        (3, "reg_number", "error"),
+        (4, "date_registered", "error"),
+        (5, "office_code", "error"),
+        (6, "licence_number", "error"),
+        (7, "reg_number", "error"),
+        (9, "object_type", "error"),  # ТУ given, ТП in the number; the prefix 02 is no error
+        (11, "hazard_class", "error"),
+        (12, "applicant_inn", "error"),
+        (13, "object_type", "warning"),
     ]
     table = page.locator("#vf-issues tbody tr")
-    assert table.count() == 7
+    assert table.count() == 9
     assert "ДЭ-00-12345" in table.nth(3).inner_text()
+    assert table.nth(8).inner_text().startswith("предупреждение")
+    assert page.text_content("#vf-verdict") == "Есть ошибки. Записей: 12, ошибок: 8, предупреждений: 1."
 
 
 def test_clean_template_is_valid_in_the_browser(page: Any, tmp_path: Path) -> None:
@@ -181,6 +220,16 @@ CSV_CASES = {
         "utf-8",
         "reg_number\toffice_code\tyear\n01-ТУ-00001-2018\tmos\t2018\n01-ТУ-00001-2018\t\t18\n",
     ),
+    "todays-fields.csv": (
+        "utf-8",
+        "Регистрационный номер заключения *;Территориальный орган (код) *;Субъект Российской Федерации;"
+        "Регистрационный номер ОПО;Класс опасности ОПО (I–IV);Вывод заключения;Экспертная организация: ИНН\n"
+        "48-ТУ-845161-2026;mos;Липецкая область;А48-00123-0001;II;не в полной мере;7712345671\n"
+        "48-ТУ-845162-2026;mos;Липецкая обл.;А48-00123-000;ii;Соответствует;7712345672\n"
+        "48-ПД-845163-2026;mos;;;IV;не соответствует;771234567100\n"
+        "48-ПД-845164-2026;mos;;;;;\n",
+    ),
+    "only-warnings.csv": ("utf-8", "reg_number,office_code,object_type\n58-ПД-01234-2017,mos,ПД\n"),
 }
 
 
@@ -192,6 +241,11 @@ def test_csv_gives_the_cli_report(page: Any, tmp_path: Path, name: str) -> None:
     cli = cli_report(path)
     assert cli["format"] == "csv"
     assert browser_report(page, path) == cli
+    if name == "only-warnings.csv":
+        assert (cli["status"], cli["exit_code"]) == ("valid", 0)
+        assert [i["level"] for i in cli["issues"]] == ["warning"]
+    if name == "todays-fields.csv":
+        assert {i["field"] for i in cli["issues"]} >= {"region", "opo_reg_number", "hazard_class"}
 
 
 # --- generated documents: the XSD part and the rules on many shapes of record -------------------------
@@ -203,7 +257,25 @@ TRICKY = {
         "01-TU-00001-2018",
         "02-ЗС-00002-2019",
         "01-ТУ-1-2018",
+        "48-ТУ-845161-2018",  # six-digit serial
+        "1-ТУ-845161-2018",  # unpadded first group
+        "01-ПД-00003-2018",  # unlisted object-type code: a warning
+        "01-ТУ-8451610-2018",
     ],
+    "reg_number_published": ["1-ТУ-845161-2018", "", "№ 01‑ТУ‑00001‑2018"],
+    "region": [
+        "Московская область",
+        "Москва",
+        "Московская обл.",
+        " Москва",
+        "Ханты-Мансийский автономный округ — Югра",
+    ],
+    "opo_reg_number": ["А01-01234-0005", "A01-01234-0005", "А01-1234-0005", "А01-01234-0005 "],
+    "opo_name": ["Площадка котельной", ""],
+    "hazard_class": ["I", "II", "III", "IV", "V", "3", "iii", "IIII", " II"],
+    "conclusion_result": ["соответствует", "не соответствует", "не в полной мере", "Соответствует", "плохо"],
+    "operation_term": ["2030-12-01", "до 01.12.2030", ""],
+    "expert_org_inn": ["7712345671", "7712345670", "770123456703", "770123456789", "77123456"],
     "office_code": ["mos", "cntr", "MOS", "", " mos"],
     "district": ["CFD", "cfd", "XX"],
     "year": ["2018", " 2018 ", "18", "02018", "-2018", "2018Z", "0000", "12018", "2018+14:00", "2018+15:00"],
@@ -221,8 +293,16 @@ TRICKY = {
         "2017-12-01",
         "",
     ],
-    "object_type": ["ТУ", "ЗС", "ту", "QQ"],
-    "applicant_inn": ["7701234567", "770123456789", "77012345", "7701234567 "],
+    "object_type": ["ТУ", "ЗС", "ту", "QQ", "ПД", "ЖЖ"],
+    "applicant_inn": [
+        "7701234560",
+        "7701234567",  # ten digits, wrong control digit
+        "770123456703",
+        "770123456789",  # twelve digits, wrong control digits
+        "77012345",
+        "7701234560 ",
+        "０７０１２３４５６０",  # full-width digits
+    ],
     "licence_number": ["ДЭ-00-017384", "ДЭ-00-12345", "DE-00-017384"],
     "expert_certificate": [
         "АЭ.16.01234.003",
@@ -246,7 +326,7 @@ HEADERS = [
 
 
 def _generated_field(rng: random.Random) -> str:
-    name = rng.choice([*TRICKY, "reg_number", "office_code", "date_registered"])
+    name = rng.choice([*TRICKY, "reg_number", "office_code", "date_registered", "applicant_inn"])
     value = rng.choice(TRICKY[name])
     shape = rng.random()
     if shape < 0.04:
@@ -259,7 +339,8 @@ def _generated_field(rng: random.Random) -> str:
 
 
 def _generated_record(rng: random.Random, number: int) -> str:
-    fields = [f"<reg_number>01-ТУ-{number:05d}-2018</reg_number>", "<office_code>mos</office_code>"]
+    shape = rng.choice(["01-ТУ-{:05d}-2018", "48-ЗС-{:06d}-2018", "01-ПД-{:05d}-2018", "01-ЖЖ-{:06d}-2018"])
+    fields = [f"<reg_number>{shape.format(number)}</reg_number>", "<office_code>mos</office_code>"]
     fields += [_generated_field(rng) for _ in range(rng.randint(0, 5))]
     order = {name: i for i, name in enumerate(FIELD_NAMES)}
     if rng.random() < 0.7:  # mostly in schema order, so the type checks are reached
@@ -277,7 +358,9 @@ def generated_document(seed: int) -> str:
     rng = random.Random(seed)
     records = [_generated_record(rng, rng.randint(1, 6)) for _ in range(rng.randint(1, 4))]
     tail = rng.choice(["", "tail text", "<office>mos</office>"]) if rng.random() < 0.2 else ""
-    version = rng.choice(['version="1.0"'] * 8 + ['version="2.0"', "", 'version="1.0" foo="x"'])
+    version = rng.choice(
+        ['version="1.0"'] * 4 + ['version="1.1"'] * 4 + ['version="2.0"', "", 'version="1.0" foo="x"']
+    )
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<register xmlns="{NAMESPACE}" {version}>\n'
         f"  {rng.choice(HEADERS)}\n  " + "\n  ".join(records) + f"\n{tail}</register>\n"

@@ -1,7 +1,8 @@
 /* The in-browser validator: the checks of openepb/validate.py, run on a file the visitor picks.
  * Nothing is sent anywhere: the file is read with File.arrayBuffer() and never leaves the page.
- * The rules (field order, types, code lists, offices' prefixes, template columns) are embedded in
- * the page as JSON by the build, from the same sources as the command-line validator. */
+ * The rules (field order, types with their patterns, code lists and control digits, accepted schema
+ * versions, template columns) are embedded in the page as JSON by the build, from the same sources
+ * as the command-line validator (schema/formats.yaml); no pattern is written here by hand. */
 (() => {
   "use strict";
 
@@ -33,8 +34,11 @@
   const pyStrip = (text) => text.replace(/^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu, "");
   const xmlTrim = (text) => text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
 
-  function issue(row, field, value, reason, line) {
-    return { row, field, value, reason, line: line || null };
+  const ERROR = "error";
+  const WARNING = "warning";
+
+  function issue(row, field, value, reason, line, level = ERROR) {
+    return { row, field, value, reason, line: line || null, level };
   }
 
   class Unreadable extends Error {}
@@ -102,7 +106,7 @@
     const compiled = {};
     for (const [name, spec] of Object.entries(types)) {
       const pattern = spec.pattern ? new RegExp(`^(?:${spec.pattern})$`, "u") : null;
-      const codes = spec.codes ? new Set(spec.codes) : null;
+      const codes = spec.codes && spec.strict ? new Set(spec.codes) : null; // an open list only warns
       compiled[name] = (text) =>
         BASE_CHECKS[spec.base](text) &&
         (spec.min_length == null || chars(text).length >= spec.min_length) &&
@@ -111,6 +115,16 @@
     }
     const builtIn = (name) => BASE_CHECKS[name];
     return (name, text) => (compiled[name] || builtIn(name))(text);
+  }
+
+  /** Control digits by the exported weights: each is sum(weight × digit) mod 11 mod 10. */
+  function controlDigitsOk(checksums, kind, value) {
+    const byLength = checksums[kind];
+    if (!/^[0-9]+$/.test(value) || !Object.hasOwn(byLength, String(value.length))) return false;
+    const digits = Array.from(value, Number);
+    const weights = byLength[String(value.length)];
+    const first = value.length - weights.length;
+    return weights.every((ws, n) => ws.reduce((sum, w, k) => sum + w * digits[k], 0) % 11 % 10 === digits[first + n]);
   }
 
   // --- a record as the checks see it: its children in order ------------------------------------------
@@ -138,9 +152,17 @@
     const after = (name, wanted) =>
       fieldIndex.has(name) && fieldIndex.get(name) > fieldIndex.get(wanted);
 
+    /** The field libxml2 names as expected after position ``pos``: it lists the optional fields up
+     * to the next required one, and the CLI takes the first required one listed, else the first. */
+    const expectedAfter = (pos) => {
+      const next = nextRequired(pos);
+      if (next !== Infinity) return fieldNames[next];
+      return pos + 1 < fieldNames.length ? fieldNames[pos + 1] : null;
+    };
+
     function contentModelIssue(child, pos, row) {
       const name = child.ns ? child.local : null;
-      const wanted = pos + 1 < fieldNames.length ? fieldNames[pos + 1] : null;
+      const wanted = expectedAfter(pos);
       if (required.has(wanted) && (!fieldIndex.has(name) || after(name, wanted))) {
         return issue(row, wanted, null, MSG.missing, child.line);
       }
@@ -173,7 +195,7 @@
         }
       }
       if (!stopped && pos < lastRequired) {
-        found.push(issue(row, fieldNames[pos + 1], null, MSG.missing, record.line));
+        found.push(issue(row, expectedAfter(pos), null, MSG.missing, record.line));
       }
       const seen = new Set();
       return found.filter((item) => {
@@ -182,6 +204,44 @@
         seen.add(key);
         return true;
       });
+    }
+
+    const typeOf = (field) => rules.types[field.type];
+    const checksumFields = rules.fields.filter((f) => typeOf(f).checksum);
+    const unlistedFields = rules.fields.filter((f) => typeOf(f).codes && !typeOf(f).strict);
+    const has = (good, name) => Object.hasOwn(good, name) && good[name] !== "";
+
+    /** A value that fits its pattern but whose control digits are wrong (a mistyped ИНН). */
+    function checksumIssues(good, row, line) {
+      const found = [];
+      for (const field of checksumFields) {
+        const spec = typeOf(field);
+        const value = has(good, field.name) ? good[field.name] : null;
+        if (value && fits(field.type, value) && !controlDigitsOk(rules.checksums, spec.checksum, value)) {
+          found.push(issue(row, field.name, value, spec.checksum_reason || spec.reason, line));
+        }
+      }
+      return found;
+    }
+
+    /** A warning for a code outside an open list; without an object_type element, the number's
+     * second group is the object-type code. */
+    function unlistedIssues(good, row, line) {
+      const found = [];
+      for (const field of unlistedFields) {
+        const spec = typeOf(field);
+        let where = field.name;
+        let code = has(good, field.name) ? good[field.name] : null;
+        if (!code && field.name === "object_type" && has(good, "reg_number")) {
+          where = "reg_number";
+          code = chars(good.reg_number).slice(3, 5).join("");
+        }
+        if (code && fits(field.type, code) && !spec.codes.includes(code)) {
+          const reason = (spec.unlisted_reason || "код не из справочника").replaceAll("{code}", code);
+          found.push(issue(row, where, good[where], reason, line, WARNING));
+        }
+      }
+      return found;
     }
 
     /** State across the records of one file: numbers seen and the document's office. */
@@ -197,20 +257,12 @@
           state.seen.set(number, row || 0);
         }
         const cs = chars(number);
-        const prefix = cs.slice(0, 2).join("");
         const objectType = cs.slice(3, 5).join("");
         const year = cs.slice(-4).join("");
         const registered = good.date_registered;
         if (registered && chars(registered).slice(0, 4).join("") !== year) {
           const reason = `год даты внесения (${chars(registered).slice(0, 4).join("")}) не совпадает с годом в номере (${year})`;
           found.push(issue(row, "date_registered", registered, reason, line));
-        }
-        const prefixes = Object.hasOwn(rules.offices, good.office_code || "")
-          ? rules.offices[good.office_code]
-          : null;
-        if (prefixes && prefixes.length && !prefixes.includes(prefix)) {
-          const reason = `номер начинается с «${prefix}», а у органа ${good.office_code} код ${prefixes.join(", ")}`;
-          found.push(issue(row, "reg_number", number, reason, line));
         }
         const declared = good.object_type;
         if (declared && declared !== objectType) {
@@ -232,7 +284,7 @@
           const reason = `запись другого органа: в заголовке документа указан ${state.documentOffice}`;
           found.push(issue(row, "office_code", office, reason, line));
         }
-        return found;
+        return found.concat(checksumIssues(good, row, line), unlistedIssues(good, row, line));
       }
 
       return { state, check };
@@ -400,7 +452,7 @@
     for (const attr of realAttributes(root)) {
       if (attr.namespaceURI === null && attr.localName === "version") {
         hasVersion = true;
-        if (attr.value !== rules.schema_version) found.push(issue(null, null, null, versionReason, rootLine));
+        if (!rules.versions.includes(attr.value)) found.push(issue(null, null, null, versionReason, rootLine));
       } else {
         const reason = attr.localName.includes("version") ? versionReason : MSG.header;
         found.push(issue(null, null, null, reason, rootLine));
@@ -860,7 +912,9 @@
       report.message =
         error instanceof Unreadable ? error.message : `файл не читается (${error && error.name ? error.name : "Error"})`;
     }
-    if (report.status !== "unreadable") report.status = report.issues.length ? "invalid" : "valid";
+    if (report.status !== "unreadable") {
+      report.status = report.issues.some((i) => i.level === ERROR) ? "invalid" : "valid";
+    }
     report.exit_code = { valid: 0, invalid: 1 }[report.status] ?? 2;
     return report;
   }
@@ -876,14 +930,23 @@
       where.push(`поле ${item.field}${field ? ` (${field.title})` : ""}`);
     }
     const value = item.value !== null ? ` — значение «${item.value}»` : "";
-    return `${where.join(", ") || "документ"}: ${item.reason}${value}`;
+    const mark = item.level === WARNING ? "предупреждение: " : "";
+    return `${mark}${where.join(", ") || "документ"}: ${item.reason}${value}`;
+  }
+
+  /** Errors and warnings of a report, counted as the CLI counts them. */
+  function counts(report) {
+    const warnings = report.issues.filter((i) => i.level === WARNING).length;
+    return { errors: report.issues.length - warnings, warnings };
   }
 
   function formatReport(report, rules) {
     if (report.status === "unreadable") return `${report.path}: НЕ ПРОВЕРЕН — ${report.message}`;
     const unit = report.format === "xml" ? "запись" : "строка";
     const verdict = report.status === "valid" ? "ОШИБОК НЕТ" : "ЕСТЬ ОШИБКИ";
-    const head = `${report.path}: ${verdict} (записей: ${report.records}, ошибок: ${report.issues.length})`;
+    const { errors, warnings } = counts(report);
+    const warned = warnings ? `, предупреждений: ${warnings}` : "";
+    const head = `${report.path}: ${verdict} (записей: ${report.records}, ошибок: ${errors}${warned})`;
     return [head, ...report.issues.map((i) => `  ${describe(i, unit, rules)}`)].join("\n");
   }
 
@@ -900,10 +963,12 @@
     summary.className = `vf-verdict vf-${report.status}`;
     summary.id = "vf-verdict";
     const label = { valid: "Ошибок нет", invalid: "Есть ошибки", unreadable: "Файл не проверен" }[report.status];
+    const { errors, warnings } = counts(report);
+    const warned = warnings ? `, предупреждений: ${warnings}` : "";
     summary.textContent =
       report.status === "unreadable"
         ? `${label}: ${report.message}`
-        : `${label}. Записей: ${report.records}, ошибок: ${report.issues.length}.`;
+        : `${label}. Записей: ${report.records}, ошибок: ${errors}${warned}.`;
     out.append(summary);
     if (report.issues.length) {
       const unit = report.format === "xml" ? "Запись" : "Строка";
@@ -912,20 +977,23 @@
       const table = document.createElement("table");
       table.className = "vf-issues";
       table.id = "vf-issues";
-      table.createCaption().textContent = `Ошибки в файле ${report.path}`;
+      const what = warnings ? (errors ? "Ошибки и предупреждения" : "Предупреждения") : "Ошибки";
+      table.createCaption().textContent = `${what} в файле ${report.path}`;
+      const titles = ["Вид", unit, "Строка файла", "Поле", "Значение", "Что не так"];
       const head = table.createTHead().insertRow();
-      for (const title of [unit, "Строка файла", "Поле", "Значение", "Что не так"]) {
+      for (const title of titles) {
         const th = cell("th", title);
         th.scope = "col";
         head.append(th);
       }
       const body = table.createTBody();
-      const titles = [unit, "Строка файла", "Поле", "Значение", "Что не так"];
       for (const item of report.issues) {
         const row = body.insertRow();
+        if (item.level === WARNING) row.className = "vf-warning";
         const field = rules.fields.find((f) => f.name === item.field);
         const fieldText = item.field ? `${item.field}${field ? ` (${field.title})` : ""}` : null;
-        [item.row, item.line, fieldText, item.value, item.reason].forEach((value, k) => {
+        const kind = item.level === WARNING ? "предупреждение" : "ошибка";
+        [kind, item.row, item.line, fieldText, item.value, item.reason].forEach((value, k) => {
           const td = cell("td", value);
           td.dataset.label = titles[k];
           row.append(td);
