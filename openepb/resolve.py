@@ -1245,31 +1245,34 @@ def _spellings_text(spellings_json: str) -> str:
     return "; ".join(f"{s['name']} ({s['count']})" for s in json.loads(spellings_json))
 
 
+def _evidence_text(evidence_json: str) -> str:
+    return "; ".join(f"{e['name']} — {e['rule']} ({e['count']})" for e in json.loads(evidence_json))
+
+
 def write_review_files(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
     """``organizations.csv`` and ``merge_candidates.csv`` (UTF-8 with BOM, for a spreadsheet), each
-    written under a temporary name and renamed, so a reader never sees half a file."""
+    written under a temporary name and renamed, so a reader never sees half a file. JSON lists are
+    written as ``a; b`` text, the evidence as ``spelling — rule (count); …``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    orgs = con.execute(
-        """SELECT id, role, display_name, licence_number, licence_status, licence_date, licence_name, inn,
-                  records, spellings, offices FROM organizations ORDER BY role, records DESC, id"""
-    ).fetchall()
     header = [c for c, _ in ORGANIZATION_COLUMNS]
-    rows = [
-        [
-            *r[:5],
-            r[5].isoformat() if isinstance(r[5], date) else r[5],
-            *r[6:9],
-            _spellings_text(r[9]),
-            "; ".join(json.loads(r[10])),
-        ]
-        for r in orgs
-    ]
-    _write_csv(out_dir / "organizations.csv", header, rows)
-    cands = con.execute(
-        "SELECT role, id_a, name_a, id_b, name_b, score, reason FROM merge_candidates "
-        "ORDER BY role, score DESC, id_a, id_b, reason"
+    orgs = con.execute(
+        f"SELECT {', '.join(header)} FROM organizations ORDER BY role, records DESC, id"
     ).fetchall()
-    _write_csv(out_dir / "merge_candidates.csv", [c for c, _ in CANDIDATE_COLUMNS], [list(r) for r in cands])
+    text = {
+        "licence_date": lambda v: v.isoformat() if isinstance(v, date) else v,
+        "spellings": _spellings_text,
+        "offices": lambda v: "; ".join(json.loads(v)),
+        "marks": lambda v: "; ".join(json.loads(v)),
+        "inns": lambda v: "; ".join(json.loads(v)),
+        "evidence": _evidence_text,
+    }
+    rows = [[text[c](v) if c in text and v is not None else v for c, v in zip(header, r, strict=True)] for r in orgs]
+    _write_csv(out_dir / "organizations.csv", header, rows)
+    columns = [c for c, _ in CANDIDATE_COLUMNS]
+    cands = con.execute(
+        f"SELECT {', '.join(columns)} FROM merge_candidates ORDER BY role, score DESC, id_a, id_b, reason"
+    ).fetchall()
+    _write_csv(out_dir / "merge_candidates.csv", columns, [list(r) for r in cands])
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:

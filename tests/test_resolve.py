@@ -11,8 +11,9 @@ import pytest
 
 from openepb.licences import LicenceEntry
 from openepb.resolve import (
-    match_key,
+    legal_forms,
     name_key,
+    parse_name,
     pairwise_scores,
     resolve_database,
     stable_id,
@@ -21,63 +22,84 @@ from openepb.resolve import (
 from openepb.store import TABLES
 
 # --------------------------------------------------------------------------------------------------
-# name_key, one rule at a time
+# parse_name, one rule at a time
 # --------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("spelling", "key"),
+    ("spelling", "form", "words", "marks"),
     [
-        # legal form long / short
-        ('Общество с ограниченной ответственностью "Русская лаборатория"', "русская лаборатория"),
-        ("ООО «Русская лаборатория»", "русская лаборатория"),
-        ("Закрытое акционерное общество «Ромашка»", "ромашка"),
-        ("Публичное акционерное общество «Газпром»", "газпром"),
-        # legal form after the name, in brackets
-        ("«Ромашка» ООО", "ромашка"),
-        ("Ромашка (ООО)", "ромашка"),
-        ("Ромашка, общество с ограниченной ответственностью", "ромашка"),
+        # legal form long / short, before / after / in brackets
+        ('Общество с ограниченной ответственностью "Русская лаборатория"', "ООО", "русская лаборатория", ()),
+        ("ООО «Русская лаборатория»", "ООО", "русская лаборатория", ()),
+        ("Закрытое акционерное общество «Ромашка»", "ЗАО", "ромашка", ()),
+        ("Публичное акционерное общество «Газпром»", "ПАО", "газпром", ()),
+        ("Непубличное акционерное общество «Ромашка»", "НАО", "ромашка", ()),
+        ("Унитарное муниципальное предприятие «Водоканал»", "МУП", "водоканал", ()),
+        ("«Ромашка» ООО", "ООО", "ромашка", ()),
+        ("Ромашка (ООО)", "ООО", "ромашка", ()),
+        ("Ромашка, общество с ограниченной ответственностью", "ООО", "ромашка", ()),
+        ("Ромашка", "", "ромашка", ()),
         # quotes of every kind, nested
-        ("ООО «НПФ «Русская лаборатория»»", "нпф русская лаборатория"),
-        ('ООО "НПФ "Русская лаборатория""', "нпф русская лаборатория"),
-        ("ООО “Ромашка”", "ромашка"),
-        ("ООО 'Ромашка'", "ромашка"),
-        ("ООО „Ромашка“", "ромашка"),
-        # case
-        ('ЗАО НДЦ НПФ "РУССКАЯ ЛАБОРАТОРИЯ"', "ндц нпф русская лаборатория"),
-        ("ооо ромашка", "ромашка"),
-        # doubled and odd spaces
-        ("ООО  «Русская\u00a0\u00a0лаборатория »", "русская лаборатория"),
-        # Latin look-alike letters
-        ('OOO "Ромашка"', "ромашка"),
-        ("ЗAO «Ромашка»", "ромашка"),
-        ("ООО «TEXHOЭКСПЕРТ»", "техноэксперт"),
-        ("000 «Ромашка»", "ромашка"),
-        # punctuation
-        ("ООО «Ромашка».", "ромашка"),
-        ("ООО, «Ромашка»", "ромашка"),
-        ("ООО «Кран-Сервис»", "кран сервис"),
-        # city suffixes
-        ('ООО "Ромашка" (г. Москва)', "ромашка"),
-        ("ООО «Ромашка», г. Нижний Новгород", "ромашка"),
-        ("ООО «Ромашка» г.Санкт-Петербург", "ромашка"),
-        # ё
-        ("АО «Ёлка»", "елка"),
-        # kind-of-organization abbreviations are part of the name
-        ("НТЦ «Промэксперт»", "нтц промэксперт"),
+        ("ООО «НПФ «Русская лаборатория»»", "ООО", "нпф русская лаборатория", ()),
+        ('ООО "НПФ "Русская лаборатория""', "ООО", "нпф русская лаборатория", ()),
+        ("ООО “Ромашка”", "ООО", "ромашка", ()),
+        ("ООО „Ромашка“", "ООО", "ромашка", ()),
+        # case, odd spaces, ё
+        ('ЗАО НДЦ НПФ "РУССКАЯ ЛАБОРАТОРИЯ"', "ЗАО", "ндц нпф русская лаборатория", ()),
+        ("ООО  «Русская\u00a0\u00a0лаборатория »", "ООО", "русская лаборатория", ()),
+        ("АО «Ёлка»", "АО", "елка", ()),
+        # Latin look-alike letters and digits for letters
+        ('OOO "Ромашка"', "ООО", "ромашка", ()),
+        ("ЗAO «Ромашка»", "ЗАО", "ромашка", ()),
+        ("ООО «TEXHOЭКСПЕРТ»", "ООО", "техноэксперт", ()),
+        ("000 «Ромашка»", "ООО", "ромашка", ()),
+        ("ООО «Кран-Сервис»", "ООО", "кран сервис", ()),
+        # settlements are distinguishing tokens
+        ('МУП "Водоканал г. Пермь"', "МУП", "водоканал", ("г. пермь",)),
+        ("МУП «Водоканал» г.Пермь", "МУП", "водоканал", ("г. пермь",)),
+        ("МУП «Водоканал» (город Пермь)", "МУП", "водоканал", ("г. пермь",)),
+        ("МУП «Теплосеть» г. Набережные Челны", "МУП", "теплосеть", ("г. набережные челны",)),
+        ("«Водоканал» г. Нижний Новгород МУП", "МУП", "водоканал", ("г. нижний новгород",)),
+        ("МУП ЖКХ р.п. Лесной", "МУП", "жкх", ("рп. лесной",)),
+        ("МУП ЖКХ пгт Лесной", "МУП", "жкх", ("пгт. лесной",)),
+        ("СПК «Заря» с. Красное", "СПК", "заря", ("с. красное",)),
+        ("ООО «Заря» пос. Северный", "ООО", "заря", ("пос. северный",)),
+        ("ООО «Рассвет» ст. Ленинградская", "ООО", "рассвет", ("ст. ленинградская",)),
+        ("ООО «Кубань»", "ООО", "", ("регион 23",)),
+        # «с» without a dot is a word, not a settlement
+        ("Общество с ограниченной ответственностью «Заря»", "ООО", "заря", ()),
+        # a federal city after «г.» is its region
+        ("ГУП «Водоканал г. Москва»", "ГУП", "водоканал", ("регион 77",)),
+        ("ГУП «Водоканал» Москвы", "ГУП", "водоканал", ("регион 77",)),
+        # region names, in any case
+        ("ГУП «Водоканал Пермского края»", "ГУП", "водоканал", ("регион 59",)),
+        ("ГУП «Водоканал» Пермский край", "ГУП", "водоканал", ("регион 59",)),
+        ("ГУП «Крымэнерго» Республики Крым", "ГУП", "крымэнерго", ("регион 91",)),
+        # numbers
+        ("ДРСУ № 2", "", "дрсу", ("№ 2",)),
+        ("ДРСУ №02", "", "дрсу", ("№ 2",)),
+        ("ДРСУ-2", "", "дрсу", ("№ 2",)),
+        ("ПМК-88", "", "пмк", ("№ 88",)),
+        ("АО «Шахта 7»", "АО", "шахта", ("№ 7",)),
+        ("ООО «Ромашка-2»", "ООО", "ромашка", ("№ 2",)),
+        # branches
+        ("Филиал ПАО «Россети Урал» — «Пермэнерго»", "ПАО", "россети урал пермэнерго", ("филиал",)),
         # what must stay
-        ("ООО «SGS Восток»", "sgs восток"),
-        ("ООО «Газпром трансгаз Москва»", "газпром трансгаз москва"),
-        ("ООО", "ооо"),
-        ("", ""),
+        ("ООО «SGS Восток»", "ООО", "sgs восток", ()),
+        ("НТЦ «Промэксперт»", "", "нтц промэксперт", ()),
     ],
 )
-def test_name_key_rules(spelling: str, key: str) -> None:
-    assert name_key(spelling) == key
+def test_parse_name_rules(spelling: str, form: str, words: str, marks: tuple[str, ...]) -> None:
+    parts = parse_name(spelling)
+    assert (parts.form, " ".join(parts.words), parts.marks) == (form, words, marks)
 
 
-def test_spacing_is_not_a_distinction() -> None:
-    assert match_key("ООО «Техно-Эксперт»") == match_key("ООО «ТехноЭксперт»") == "техноэксперт"
+def test_name_key_is_form_words_and_tokens() -> None:
+    assert name_key("ООО «Техно-Эксперт»") == name_key("ООО «ТехноЭксперт»") == "ООО:техноэксперт"
+    assert name_key('МУП "Водоканал г. Пермь"') == "МУП:водоканал/г. пермь"
+    assert name_key("ДРСУ № 2 г. Пермь") == ":дрсу/г. пермь/№ 2"
+    assert name_key("") == name_key(None) == ""
 
 
 @pytest.mark.parametrize(
@@ -86,16 +108,31 @@ def test_spacing_is_not_a_distinction() -> None:
         ("ООО «Промэксперт»", "ООО «Промэкспертиза»"),
         ("ООО «ТехноЭксперт»", "ООО «ТехЭксперт»"),
         ("ООО «Ромашка»", "ООО «Ромашка-2»"),
+        ('МУП "Водоканал г. Пермь"', "МУП «Водоканал» г. Тамбов"),
+        ('МУП "Водоканал г. Пермь"', 'ГУП "Водоканал г. Пермь"'),
+        ('АО "Агроэнерго"', 'ООО "АГРОЭНЕРГО"'),
+        ("ОАО «Ромашка»", "ПАО «Ромашка»"),
+        ("ЗАО «Ромашка»", "АО «Ромашка»"),
+        ("НАО «Ромашка»", "АО «Ромашка»"),
+        ("ПАО «Россети Урал»", "Филиал ПАО «Россети Урал»"),
+        ("ГУП «Водоканал» Пермский край", "ГУП «Водоканал» Свердловская область"),
     ],
 )
-def test_near_homonyms_have_different_keys(a: str, b: str) -> None:
-    assert match_key(a) != match_key(b)
+def test_different_organizations_have_different_keys(a: str, b: str) -> None:
+    assert name_key(a) != name_key(b)
+
+
+def test_legal_forms_are_read_from_the_schema() -> None:
+    forms = {f.code: f for f in legal_forms()}
+    assert {"ООО", "АО", "НАО", "ПАО", "ЗАО", "ОАО", "МУП", "ГУП", "ФГУП"} <= set(forms)
+    assert "общество с ограниченной ответственностью" in forms["ООО"].long
+    assert {"муп", "умп"} <= set(forms["МУП"].short)
 
 
 def test_stable_id_format_and_value() -> None:
     assert stable_id("expert", "licence:ДЭ-00-000001") == "e-qmffabme46"
     assert stable_id("applicant", "inn:7736050003").startswith("a-")
-    assert len(stable_id("applicant", "name:ромашка")) == 12
+    assert len(stable_id("applicant", "name:ООО:ромашка")) == 12
 
 
 # --------------------------------------------------------------------------------------------------
@@ -109,6 +146,7 @@ COLUMNS = (
     "licence_number",
     "applicant_name",
     "applicant_inn",
+    "expert_org_inn",
 )
 
 
@@ -116,7 +154,8 @@ def make_db(rows: list[tuple[str | None, ...]]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     cols = ", ".join(f'"{c}" {t}' for c, t in TABLES["records"])
     con.execute(f"CREATE TABLE records ({cols})")
-    con.executemany(f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+    rows = [(*r, None) if len(r) == 6 else r for r in rows]
+    con.executemany(f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     return con
 
 
@@ -134,8 +173,10 @@ def no_aliases(tmp_path: Path) -> Path:
     return write_aliases(tmp_path, "merge: []\nkeep_apart: []\n")
 
 
-def expert(reg: str, name: str | None, licence: str | None = None, office: str = "msk") -> tuple:
-    return (reg, office, name, licence, None, None)
+def expert(
+    reg: str, name: str | None, licence: str | None = None, office: str = "msk", inn: str | None = None
+) -> tuple:
+    return (reg, office, name, licence, None, None, inn)
 
 
 def applicant(reg: str, name: str | None, inn: str | None = None, office: str = "msk") -> tuple:
@@ -147,16 +188,19 @@ def test_spellings_of_one_organization_get_one_id(tmp_path: Path) -> None:
         [
             expert("1", "ООО «НПФ «Русская лаборатория»»"),
             expert("2", 'Общество с ограниченной ответственностью "НПФ "Русская лаборатория""'),
-            expert("3", "«НПФ «РУССКАЯ ЛАБОРАТОРИЯ»» ЗАО"),
-            expert("4", "ООО «Промэксперт»"),
-            expert("5", "ООО «Промэкспертиза»"),
+            expert("3", "«НПФ «РУССКАЯ ЛАБОРАТОРИЯ»» ООО"),
+            expert("4", "OOO «НПФ «Русская лаборатория» »"),
+            expert("5", "ООО «Промэксперт»"),
+            expert("6", "ООО «Промэкспертиза»"),
+            expert("7", "«НПФ «РУССКАЯ ЛАБОРАТОРИЯ»» ЗАО"),  # another legal form: another organization
         ]
     )
     report = resolve_database(con, aliases_path=no_aliases(tmp_path))
     got = ids(con)
-    assert got["1"] == got["2"] == got["3"] == stable_id("expert", "name:нпфрусскаялаборатория")
-    assert len({got["1"], got["4"], got["5"]}) == 3
-    assert (report.expert_orgs, report.expert_spellings, report.applicants) == (3, 5, 0)
+    assert got["1"] == got["2"] == got["3"] == got["4"] == stable_id("expert", "name:ООО:нпфрусскаялаборатория")
+    assert got["7"] == stable_id("expert", "name:ЗАО:нпфрусскаялаборатория")
+    assert len({got["1"], got["5"], got["6"], got["7"]}) == 4
+    assert (report.expert_orgs, report.expert_spellings, report.applicants) == (4, 7, 0)
 
 
 def test_names_differing_by_a_kind_abbreviation_are_suggested_not_merged(tmp_path: Path) -> None:
@@ -210,11 +254,9 @@ def test_licence_less_rows_join_the_one_licence_of_their_name(tmp_path: Path) ->
     report = resolve_database(con, aliases_path=no_aliases(tmp_path))
     got = ids(con)
     assert got["2"] == got["1"]
-    assert got["5"] == stable_id("expert", "name:бета")  # ambiguous: kept apart from both licences
+    assert got["5"] == stable_id("expert", "name:ООО:бета")  # ambiguous: kept apart from both licences
     assert report.ambiguous_names == 1
-    listed = con.execute(
-        "SELECT id_a, id_b FROM merge_candidates WHERE reason LIKE 'название без лицензии%' ORDER BY 1, 2"
-    ).fetchall()
+    listed = con.execute("SELECT id_a, id_b FROM merge_candidates WHERE kind = 'ambiguous' ORDER BY 1, 2").fetchall()
     assert listed == sorted(tuple(sorted([got["5"], got[k]])) for k in ("3", "4"))
 
 
@@ -223,18 +265,24 @@ def test_inn_is_the_strong_key_of_applicants(tmp_path: Path) -> None:
         [
             applicant("1", 'ПАО "Газпром"', "7736050003"),
             applicant("2", "ОАО «Газпром»", "7736050003"),
-            applicant("3", "Газпром"),
-            applicant("4", "МУП «Водоканал»", "1234567890"),
-            applicant("5", "МУП «Водоканал»", "1234567891"),
-            applicant("6", "МУП Водоканал", "12345"),  # not an INN: a name-only row
+            applicant("3", "Газпром"),  # no form: the one organization with these words
+            applicant("4", "МУП «Водоканал»", "7707083893"),
+            applicant("5", "МУП «Водоканал»", "7702070139"),
+            applicant("6", "МУП Водоканал", "12345"),  # not an INN: a name-only row, ambiguous
+            applicant("7", "МУП Водоканал", "1234567890"),  # wrong control digits: not an INN
         ]
     )
     report = resolve_database(con, aliases_path=no_aliases(tmp_path))
     got = ids(con, "applicant_id")
     assert got["1"] == got["2"] == got["3"] == stable_id("applicant", "inn:7736050003")
-    assert len({got["4"], got["5"], got["6"]}) == 3
-    assert got["6"] == stable_id("applicant", "name:водоканал")
+    assert got["4"] == stable_id("applicant", "inn:7707083893")
+    assert got["5"] == stable_id("applicant", "inn:7702070139")
+    assert got["6"] == got["7"] == stable_id("applicant", "name:МУП:водоканал")
     assert (report.applicants, report.expert_orgs) == (4, 0)
+    kinds = dict(
+        con.execute("SELECT kind, count(*) FROM merge_candidates GROUP BY 1").fetchall()
+    )
+    assert kinds == {"ambiguous": 2, "same_name": 1}
 
 
 def test_near_homonyms_are_never_merged(tmp_path: Path) -> None:
@@ -294,7 +342,7 @@ def test_aliases_merge_what_the_rules_keep_apart(tmp_path: Path) -> None:
     )
     report = resolve_database(con, aliases_path=aliases)
     got = ids(con)
-    assert got["1"] == got["2"] == got["3"] == stable_id("expert", "name:русскаялаборатория")
+    assert got["1"] == got["2"] == got["3"] == stable_id("expert", "name:ООО:русскаялаборатория")
     assert report.alias_merges == 2
     assert con.execute("SELECT count(*) FROM organizations").fetchone() == (1,)
 
@@ -302,21 +350,21 @@ def test_aliases_merge_what_the_rules_keep_apart(tmp_path: Path) -> None:
 def test_aliases_keep_apart_what_the_rules_merge(tmp_path: Path) -> None:
     con = make_db(
         [
-            expert("1", "ООО «Ромашка» (г. Москва)"),
-            expert("2", "АО «Ромашка» (г. Казань)"),
+            expert("1", "ООО «Ромашка»"),
+            expert("2", "ООО Ромашка"),
             expert("3", "ООО «Альфа»", "ДЭ-00-000001"),
             expert("4", "ООО «Омега»", "ДЭ-00-000001"),
         ]
     )
     aliases = write_aliases(
         tmp_path,
-        'merge: []\nkeep_apart:\n  - ["ООО «Ромашка» (г. Москва)", "ао «ромашка»  (г. Казань)"]\n'
+        'merge: []\nkeep_apart:\n  - ["ООО «Ромашка»", "ооо  ромашка"]\n'
         '  - ["ООО «Альфа»", "ООО «Омега»"]\n',
     )
     report = resolve_database(con, aliases_path=aliases)
     got = ids(con)
-    assert got["1"] == stable_id("expert", "name:ромашка")
-    assert got["2"] == stable_id("expert", "apart:ао «ромашка» (г. казань)")
+    assert got["1"] == stable_id("expert", "name:ООО:ромашка")
+    assert got["2"] == stable_id("expert", "apart:ооо ромашка")
     assert got["3"] == stable_id("expert", "licence:ДЭ-00-000001")
     assert got["4"] == stable_id("expert", "apart:ооо «омега»")
     assert report.alias_splits == 2
@@ -410,18 +458,24 @@ def test_review_files(tmp_path: Path) -> None:
     assert orgs.startswith(b"\xef\xbb\xbf")
     lines = orgs.decode("utf-8-sig").splitlines()
     alpha = stable_id("expert", "licence:ДЭ-00-000001")
-    assert (
-        lines[0]
-        == "id,role,display_name,licence_number,licence_status,licence_date,licence_name,inn,records,spellings,offices"
+    assert lines[0] == (
+        "id,role,display_name,licence_number,licence_status,licence_date,licence_name,inn,records,spellings,"
+        "offices,name_key,marks,inns,predecessor_id,successor_id,evidence"
     )
-    assert lines[1] == f"{alpha},expert,Альфа ООО,ДЭ-00-000001,,,,,2,Альфа ООО (1); ООО «Альфа» (1),msk; vdon"
+    rule = "название совпадает с названием единственной организации с ИНН/лицензией"
+    assert lines[1] == (
+        f"{alpha},expert,Альфа ООО,ДЭ-00-000001,,,,,2,Альфа ООО (1); ООО «Альфа» (1),msk; vdon,ООО альфа,,,,,"
+        f"Альфа ООО — {rule} (1); ООО «Альфа» — лицензия (1)"
+    )
     cands = (tmp_path / "exports" / "merge_candidates.csv").read_text(encoding="utf-8-sig").splitlines()
-    other = stable_id("expert", "name:альфаа")
-    a, b = sorted([alpha, other])
+    other = stable_id("expert", "name:ООО:альфаа")
+    (a, key_a, lic_a), (b, key_b, lic_b) = sorted(
+        [(alpha, "ООО альфа", "ДЭ-00-000001"), (other, "ООО альфаа", "")]
+    )
     name = {alpha: "Альфа ООО", other: "ООО «Альфаа»"}
     assert cands == [
-        "role,id_a,name_a,id_b,name_b,score,reason",
-        f"expert,{a},{name[a]},{b},{name[b]},90.9,похожие названия",
+        "role,id_a,name_a,id_b,name_b,score,reason,kind,key_a,key_b,marks_a,marks_b,inn_a,inn_b,licence_a,licence_b",
+        f"expert,{a},{name[a]},{b},{name[b]},90.9,похожие названия,similar,{key_a},{key_b},,,,,{lic_a},{lic_b}",
     ]
     assert not list((tmp_path / "exports").glob(".*"))
 
