@@ -273,7 +273,9 @@ def bench_labelled(thresholds: list[float]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--spellings", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--labelled", action="store_true", help="compare with splink on the labelled set")

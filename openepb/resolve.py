@@ -194,33 +194,36 @@ def _fix_lookalikes(upper: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NameParts:
-    """A spelling taken apart: legal form, the words of the name proper, distinguishing tokens."""
+    """A spelling taken apart: legal form, the words of the name proper, distinguishing tokens.
+
+    ``key`` is the words without spaces (``Техно-Эксперт`` = ``ТехноЭксперт``); ``loose`` adds the
+    tokens (to place a spelling without a legal form); ``ident``, the name key, adds the form:
+    spellings with one ident are one organization.
+    """
 
     form: str  # legal form code (``ООО``), "" when the spelling has none
     words: tuple[str, ...]  # the name proper, lower case, without form and tokens
     marks: tuple[str, ...]  # sorted: ``г. пермь``, ``№ 2``, ``филиал``, ``регион 59``
+    key: str = field(init=False, compare=False)
+    loose: str = field(init=False, compare=False)
+    ident: str = field(init=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        """The words without spaces: ``Техно-Эксперт`` = ``ТехноЭксперт``."""
-        return "".join(self.words)
-
-    @property
-    def loose(self) -> str:
-        """The name key without the legal form (to place a spelling that has none)."""
-        return self.key + "".join("/" + m for m in self.marks)
-
-    @property
-    def ident(self) -> str:
-        """The name key: form, words and tokens; spellings with one ident are one organization."""
-        if not self.words and not self.marks and not self.form:
-            return ""
-        return f"{self.form}:{self.loose}"
+    def __post_init__(self) -> None:
+        key = "".join(self.words)
+        loose = key + "".join("/" + m for m in self.marks)
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "loose", loose)
+        object.__setattr__(
+            self, "ident", f"{self.form}:{loose}" if self.words or self.marks or self.form else ""
+        )
 
     @property
     def text(self) -> str:
         """The normalized name as a person reads it: ``МУП водоканал``."""
         return " ".join(p for p in (self.form, " ".join(self.words)) if p)
+
+
+EMPTY_NAME = NameParts("", (), ())
 
 
 def _settlement(m: re.Match[str], tables: _MarkTables, marks: list[str]) -> str:
@@ -237,19 +240,40 @@ def _settlement(m: re.Match[str], tables: _MarkTables, marks: list[str]) -> str:
     return " " if take_second or second is None else f" {second}"
 
 
+#: Phrase tables (legal forms, branches, regions) → first word → phrase lengths, longest first.
+_STARTS: dict[int, dict[str, tuple[int, ...]]] = {}
+
+
+def _phrase_starts(table: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    starts = _STARTS.get(id(table))
+    if starts is None:
+        sizes: dict[str, set[int]] = defaultdict(set)
+        for phrase in table:
+            sizes[phrase[0]].add(len(phrase))
+        starts = _STARTS[id(table)] = {w: tuple(sorted(v, reverse=True)) for w, v in sizes.items()}
+    return starts
+
+
 def _phrases(
-    tokens: list[str], table: dict[tuple[str, ...], str], longest: int, marks: list[str], prefix: str
+    tokens: list[str], table: dict[tuple[str, ...], str], marks: list[str], prefix: str
 ) -> list[str]:
     """Tokens without the listed phrases (longest first); each phrase found adds a mark."""
+    starts = _phrase_starts(table)
     out: list[str] = []
     i = 0
-    while i < len(tokens):
-        for size in range(min(longest, len(tokens) - i), 0, -1):
-            value = table.get(tuple(tokens[i : i + size]))
-            if value is not None:
-                marks.append(prefix + value if prefix else value)
-                i += size
-                break
+    n = len(tokens)
+    while i < n:
+        sizes = starts.get(tokens[i])
+        if sizes is not None:
+            for size in sizes:
+                value = table.get(tuple(tokens[i : i + size])) if i + size <= n else None
+                if value is not None:
+                    marks.append(prefix + value if prefix else value)
+                    i += size
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
         else:
             out.append(tokens[i])
             i += 1
@@ -264,7 +288,7 @@ def parse_name(name: str | None) -> NameParts:
     letters; long legal forms → their code; legal forms dropped wherever they stand (the first one
     found is the form); branch words, region names and numbers become tokens."""
     if not name:
-        return NameParts("", (), ())
+        return EMPTY_NAME
     tables = _mark_tables()
     forms = _form_tables()
     text = unicodedata.normalize("NFKC", name.replace("№", " № "))
@@ -273,7 +297,7 @@ def parse_name(name: str | None) -> NameParts:
     text = tables.settlement.sub(lambda m: _settlement(m, tables, marks), text)
     tokens = _TOKEN.findall(text)
     found: list[str] = []
-    tokens = _phrases(tokens, forms.phrases, forms.max_phrase, found, "")
+    tokens = _phrases(tokens, forms.phrases, found, "")
     # «000» (zeros for ООО) is a legal form, not a number
     kept = []
     for token in tokens:
@@ -282,8 +306,8 @@ def parse_name(name: str | None) -> NameParts:
             kept.append(token)
         else:
             found.append(code)
-    tokens = _phrases(kept, tables.branches, tables.max_phrase, marks, "")
-    tokens = _phrases(tokens, tables.regions, tables.max_phrase, marks, REGION_MARK)
+    tokens = _phrases(kept, tables.branches, marks, "")
+    tokens = _phrases(tokens, tables.regions, marks, REGION_MARK)
     words = []
     for token in tokens:
         if token.isdigit():
@@ -396,7 +420,7 @@ class Node:
     count: int
     offices: tuple[str, ...]
     first_date: date | None = None
-    parts: NameParts = field(default_factory=lambda: NameParts("", (), ()))
+    parts: NameParts = EMPTY_NAME
     licence: str = ""  # the licence when there is one
     inn: str = ""  # a checksum-valid INN: the column's, else one written in the name
     rule: str = ""  # code of RULES: how the node was placed
@@ -464,6 +488,7 @@ class RegisterName:
     issued: date | None = None
 
 
+@lru_cache(maxsize=1 << 19)
 def _valid_inn(raw: str) -> str:
     raw = raw.strip()
     return raw if raw.isdigit() and len(raw) in (10, 12) and inn_checksum_ok(raw) else ""
@@ -1266,7 +1291,10 @@ def write_review_files(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
         "inns": lambda v: "; ".join(json.loads(v)),
         "evidence": _evidence_text,
     }
-    rows = [[text[c](v) if c in text and v is not None else v for c, v in zip(header, r, strict=True)] for r in orgs]
+    rows = [
+        [text[c](v) if c in text and v is not None else v for c, v in zip(header, r, strict=True)]
+        for r in orgs
+    ]
     _write_csv(out_dir / "organizations.csv", header, rows)
     columns = [c for c, _ in CANDIDATE_COLUMNS]
     cands = con.execute(

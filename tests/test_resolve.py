@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -197,7 +198,9 @@ def test_spellings_of_one_organization_get_one_id(tmp_path: Path) -> None:
     )
     report = resolve_database(con, aliases_path=no_aliases(tmp_path))
     got = ids(con)
-    assert got["1"] == got["2"] == got["3"] == got["4"] == stable_id("expert", "name:ООО:нпфрусскаялаборатория")
+    assert (
+        got["1"] == got["2"] == got["3"] == got["4"] == stable_id("expert", "name:ООО:нпфрусскаялаборатория")
+    )
     assert got["7"] == stable_id("expert", "name:ЗАО:нпфрусскаялаборатория")
     assert len({got["1"], got["5"], got["6"], got["7"]}) == 4
     assert (report.expert_orgs, report.expert_spellings, report.applicants) == (4, 7, 0)
@@ -256,7 +259,9 @@ def test_licence_less_rows_join_the_one_licence_of_their_name(tmp_path: Path) ->
     assert got["2"] == got["1"]
     assert got["5"] == stable_id("expert", "name:ООО:бета")  # ambiguous: kept apart from both licences
     assert report.ambiguous_names == 1
-    listed = con.execute("SELECT id_a, id_b FROM merge_candidates WHERE kind = 'ambiguous' ORDER BY 1, 2").fetchall()
+    listed = con.execute(
+        "SELECT id_a, id_b FROM merge_candidates WHERE kind = 'ambiguous' ORDER BY 1, 2"
+    ).fetchall()
     assert listed == sorted(tuple(sorted([got["5"], got[k]])) for k in ("3", "4"))
 
 
@@ -279,9 +284,7 @@ def test_inn_is_the_strong_key_of_applicants(tmp_path: Path) -> None:
     assert got["5"] == stable_id("applicant", "inn:7702070139")
     assert got["6"] == got["7"] == stable_id("applicant", "name:МУП:водоканал")
     assert (report.applicants, report.expert_orgs) == (4, 0)
-    kinds = dict(
-        con.execute("SELECT kind, count(*) FROM merge_candidates GROUP BY 1").fetchall()
-    )
+    kinds = dict(con.execute("SELECT kind, count(*) FROM merge_candidates GROUP BY 1").fetchall())
     assert kinds == {"ambiguous": 2, "same_name": 1}
 
 
@@ -358,8 +361,7 @@ def test_aliases_keep_apart_what_the_rules_merge(tmp_path: Path) -> None:
     )
     aliases = write_aliases(
         tmp_path,
-        'merge: []\nkeep_apart:\n  - ["ООО «Ромашка»", "ооо  ромашка"]\n'
-        '  - ["ООО «Альфа»", "ООО «Омега»"]\n',
+        'merge: []\nkeep_apart:\n  - ["ООО «Ромашка»", "ооо  ромашка"]\n  - ["ООО «Альфа»", "ООО «Омега»"]\n',
     )
     report = resolve_database(con, aliases_path=aliases)
     got = ids(con)
@@ -478,6 +480,267 @@ def test_review_files(tmp_path: Path) -> None:
         f"expert,{a},{name[a]},{b},{name[b]},90.9,похожие названия,similar,{key_a},{key_b},,,,,{lic_a},{lic_b}",
     ]
     assert not list((tmp_path / "exports").glob(".*"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Identity: distinguishing tokens, legal forms, strong keys
+# --------------------------------------------------------------------------------------------------
+
+
+def candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    return con.execute("SELECT kind, id_a, id_b FROM merge_candidates ORDER BY kind, id_a, id_b").fetchall()
+
+
+def pair(kind: str, a: str, b: str) -> tuple[str, str, str]:
+    return (kind, *sorted([a, b]))
+
+
+def test_same_named_utilities_of_different_cities_are_different(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            applicant("1", 'МУП "Водоканал г. Пермь"', "5902292103"),
+            applicant("2", "МУП «Водоканал» г.Пермь"),
+            applicant("3", "Водоканал г. Пермь"),  # no form: the one organization with these words
+            applicant("4", "ГУП «Водоканал г. Москва»", "7708503727"),
+            applicant("5", "МУП «Водоканал» г. Тамбов"),
+            applicant("6", "МУП «ВОДОКАНАЛ» Г. ТАМБОВ"),
+            applicant("7", "МУП «Водоканал»"),
+        ]
+    )
+    resolve_database(con, aliases_path=no_aliases(tmp_path))
+    got = ids(con, "applicant_id")
+    perm, moscow = stable_id("applicant", "inn:5902292103"), stable_id("applicant", "inn:7708503727")
+    tambov, bare = (
+        stable_id("applicant", "name:МУП:водоканал/г. тамбов"),
+        stable_id("applicant", "name:МУП:водоканал"),
+    )
+    assert got == {"1": perm, "2": perm, "3": perm, "4": moscow, "5": tambov, "6": tambov, "7": bare}
+    assert candidates(con) == sorted([pair("place", bare, perm), pair("place", bare, tambov)])
+
+
+def test_legal_forms_are_identity_unless_a_strong_key_links_them(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            applicant("1", 'АО "Агроэнерго"'),
+            applicant("2", "Акционерное общество «Агроэнерго»"),
+            applicant("3", 'ООО "АГРОЭНЕРГО"'),
+            applicant("4", "Агроэнерго"),  # no form, two organizations with these words: ambiguous
+            applicant("5", "ЗАО «Ромашка»", "7736050003"),
+            applicant("6", "АО «Ромашка»", "7736050003"),  # one INN: one organization
+            applicant("7", "ОАО «Бета»"),
+            applicant("8", "ПАО «Бета»"),
+        ]
+    )
+    report = resolve_database(con, aliases_path=no_aliases(tmp_path))
+    got = ids(con, "applicant_id")
+    ao, ooo = stable_id("applicant", "name:АО:агроэнерго"), stable_id("applicant", "name:ООО:агроэнерго")
+    formless = stable_id("applicant", "name::агроэнерго")
+    oao, pao = stable_id("applicant", "name:ОАО:бета"), stable_id("applicant", "name:ПАО:бета")
+    inn = stable_id("applicant", "inn:7736050003")
+    assert got == {"1": ao, "2": ao, "3": ooo, "4": formless, "5": inn, "6": inn, "7": oao, "8": pao}
+    assert report.applicants == 6
+    assert candidates(con) == sorted(
+        [
+            pair("ambiguous", formless, ao),
+            pair("ambiguous", formless, ooo),
+            pair("legal_form", ao, ooo),
+            pair("legal_form", oao, pao),
+        ]
+    )
+    reason = con.execute(
+        "SELECT reason FROM merge_candidates WHERE kind = 'legal_form' ORDER BY 1"
+    ).fetchall()
+    assert reason == [
+        ("одно название, разные организационно-правовые формы: АО / ООО",),
+        ("одно название, разные организационно-правовые формы: ОАО / ПАО",),
+    ]
+
+
+def test_numbers_and_branches_are_identity(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            applicant("1", "АО «ДРСУ № 2»"),
+            applicant("2", "АО «ДРСУ-2»"),
+            applicant("3", "АО «ДРСУ № 3»"),
+            applicant("4", "АО «ДРСУ»"),
+            applicant("5", "ПАО «Россети Урал»", "6671163413"),
+            applicant("6", "Филиал ПАО «Россети Урал» — «Пермэнерго»", "6671163413"),
+            applicant("7", "филиал ПАО «Россети Урал» - «ПЕРМЭНЕРГО»", "6671163413"),
+        ]
+    )
+    resolve_database(con, aliases_path=no_aliases(tmp_path))
+    got = ids(con, "applicant_id")
+    assert got["1"] == got["2"] == stable_id("applicant", "name:АО:дрсу/№ 2")
+    assert got["3"] == stable_id("applicant", "name:АО:дрсу/№ 3")
+    assert got["4"] == stable_id("applicant", "name:АО:дрсу")
+    assert got["5"] == stable_id("applicant", "inn:6671163413")
+    assert got["6"] == got["7"] == stable_id("applicant", "inn:6671163413/россетиуралпермэнерго/филиал")
+    assert candidates(con) == []  # numbers differ: two organizations by rule, nothing to review
+
+
+def test_one_inn_is_one_id_two_inns_never_share_one(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            applicant("1", "ПАО «Газпром»", "7736050003"),
+            applicant("2", "Публичное акционерное общество «Газпром» (г. Москва)", "7736050003"),
+            applicant("3", "ООО «Газпром»", "7736050003"),
+            applicant("4", "ООО «Ромашка»", "7707083893"),
+            applicant("5", "ООО «Ромашка»", "7702070139"),
+            applicant("6", "ООО Ромашка"),  # two INN-keyed organizations have this name: ambiguous
+            applicant("7", "ООО «Бета»", "7728168971"),
+            applicant("8", "Бета ООО"),  # exactly one: joins it
+            applicant("9", 'ООО "ЦЭПБ" (ИНН 5503221735)'),  # the INN inside the name
+            applicant("10", "ООО «ЦЭПБ»", "5503221735"),
+        ]
+    )
+    resolve_database(con, aliases_path=no_aliases(tmp_path))
+    got = ids(con, "applicant_id")
+    gazprom = stable_id("applicant", "inn:7736050003")
+    assert got["1"] == got["2"] == got["3"] == gazprom
+    assert got["4"] == stable_id("applicant", "inn:7707083893")
+    assert got["5"] == stable_id("applicant", "inn:7702070139")
+    assert got["6"] == stable_id("applicant", "name:ООО:ромашка")
+    assert got["7"] == got["8"] == stable_id("applicant", "inn:7728168971")
+    assert got["9"] == got["10"] == stable_id("applicant", "inn:5503221735")
+
+
+def test_expert_inn_and_licence(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            expert("1", "ООО «Альфа»", "ДЭ-00-000001", inn="7707083893"),
+            expert("1b", "ООО «Альфа»", "ДЭ-00-000001", inn="7707083893"),  # the licence's usual INN
+            expert("2", "ООО «Альфа-Контроль»", None, inn="7707083893"),  # the licensee's INN
+            expert("3", "ООО «Альфа»", "ДЭ-00-000001", inn="7702070139"),  # another entity's INN
+            expert("4", 'ООО "Бета" (ИНН 7728168971)'),
+            expert("5", "ООО «Бета»", "ДЭ-00-000002"),
+        ]
+    )
+    resolve_database(con, aliases_path=no_aliases(tmp_path))
+    got = ids(con)
+    alpha = stable_id("expert", "licence:ДЭ-00-000001")
+    assert got["1"] == got["2"] == alpha
+    assert got["3"] == stable_id("expert", "licence:ДЭ-00-000001/inn:7702070139")
+    assert got["4"] == stable_id("expert", "inn:7728168971")
+    assert got["5"] == stable_id("expert", "licence:ДЭ-00-000002")
+    assert ("same_name", *sorted([got["4"], got["5"]])) in candidates(con)
+
+
+def test_a_rename_stays_two_organizations_linked(tmp_path: Path) -> None:
+    register = [
+        LicenceEntry("ДЭ-00-000010", "прекращена", date(2010, 1, 1), "ЗАО «Энергодиагностика»", "7707083893"),
+        LicenceEntry("ДЭ-00-000020", "действующая", date(2016, 1, 1), "АО «Энергодиагностика»", "7707083893"),
+    ]
+    con = make_db(
+        [
+            expert("1", "ЗАО «Энергодиагностика»", "ДЭ-00-000010"),
+            expert("2", "АО «Энергодиагностика»", "ДЭ-00-000020"),
+            expert("3", "Закрытое акционерное общество «Энергодиагностика»", None, inn="7707083893"),
+            expert("4", "Энергодиагностика", None, inn="7707083893"),  # the INN, no name to choose by
+            expert("5", "АО «ЭНЕРГОДИАГНОСТИКА»"),  # the name of one licence
+        ]
+    )
+    report = resolve_database(con, aliases_path=no_aliases(tmp_path), licences=register)
+    got = ids(con)
+    old, new = stable_id("expert", "licence:ДЭ-00-000010"), stable_id("expert", "licence:ДЭ-00-000020")
+    assert got == {"1": old, "2": new, "3": old, "4": new, "5": new}
+    links = con.execute(
+        "SELECT id, predecessor_id, successor_id FROM organizations ORDER BY licence_date"
+    ).fetchall()
+    assert links == [(old, None, new), (new, old, None)]
+    assert candidates(con) == [pair("renamed", old, new)]
+    assert report.renames == 1
+
+
+def test_aliases_record_a_rename(tmp_path: Path) -> None:
+    con = make_db([applicant("1", "ООО «Старое имя»"), applicant("2", "ООО «Новое имя»")])
+    aliases = write_aliases(tmp_path, 'renamed:\n  - ["ООО «Старое имя»", "ООО «Новое имя»"]\n')
+    resolve_database(con, aliases_path=aliases)
+    old, new = stable_id("applicant", "name:ООО:староеимя"), stable_id("applicant", "name:ООО:новоеимя")
+    rows = con.execute("SELECT id, predecessor_id, successor_id FROM organizations ORDER BY id").fetchall()
+    assert sorted(rows) == sorted([(old, None, new), (new, old, None)])
+
+
+def test_organizations_carry_the_evidence(tmp_path: Path) -> None:
+    con = make_db(
+        [
+            applicant("1", 'МУП "Водоканал г. Пермь"', "5902292103"),
+            applicant("2", "Водоканал г. Пермь"),
+            applicant("3", "Водоканал г. Пермь"),
+        ]
+    )
+    resolve_database(con, aliases_path=no_aliases(tmp_path))
+    name_key_, marks, inns, evidence = con.execute(
+        "SELECT name_key, marks, inns, evidence FROM organizations"
+    ).fetchone()
+    assert (name_key_, json.loads(marks), json.loads(inns)) == ("водоканал", ["г. пермь"], ["5902292103"])
+    assert json.loads(evidence) == [
+        {
+            "name": "Водоканал г. Пермь",
+            "count": 2,
+            "inn": None,
+            "licence": None,
+            "key": "водоканал",
+            "marks": ["г. пермь"],
+            "rule": "название совпадает с названием единственной организации с ИНН/лицензией",
+        },
+        {
+            "name": 'МУП "Водоканал г. Пермь"',
+            "count": 1,
+            "inn": "5902292103",
+            "licence": None,
+            "key": "МУП водоканал",
+            "marks": ["г. пермь"],
+            "rule": "ИНН",
+        },
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# The labelled set (tests/data/resolve_labelled.csv)
+# --------------------------------------------------------------------------------------------------
+
+LABELLED = Path(__file__).parent / "data" / "resolve_labelled.csv"
+
+
+@pytest.fixture(scope="module")
+def labelled() -> tuple[list[dict[str, str]], dict[str, str]]:
+    with LABELLED.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    con = make_db(
+        [
+            expert(r["reg"], r["name"], r["licence"] or None, inn=r["inn"] or None)
+            if r["role"] == "expert"
+            else applicant(r["reg"], r["name"], r["inn"] or None)
+            for r in rows
+        ]
+    )
+    path = Path(__file__).parent / "data" / "resolve_no_aliases.yaml"
+    resolve_database(con, aliases_path=path)
+    got = dict(
+        con.execute("SELECT reg_number, coalesce(expert_org_id, applicant_id) FROM records").fetchall()
+    )
+    return rows, got
+
+
+@pytest.mark.parametrize("role", ["expert", "applicant"])
+def test_labelled_set_never_merges_two_organizations(labelled, role: str) -> None:
+    rows, got = labelled
+    truth = {r["reg"]: r["truth"] for r in rows if r["role"] == role}
+    held: dict[str, set[str]] = {}
+    for reg, org in truth.items():
+        held.setdefault(got[reg], set()).add(org)
+    assert {i: orgs for i, orgs in held.items() if len(orgs) > 1} == {}
+    precision, recall = pairwise_scores({k: got[k] for k in truth}, truth)
+    assert precision >= 0.99
+    assert recall >= 0.99
+
+
+def test_labelled_set_check_fails_when_same_named_organizations_share_one_id(labelled) -> None:
+    rows, _ = labelled
+    truth = {r["reg"]: r["truth"] for r in rows if r["role"] == "applicant"}
+    same_words = {r["reg"]: " ".join(parse_name(r["name"]).words) for r in rows if r["role"] == "applicant"}
+    precision, _ = pairwise_scores(same_words, truth)
+    assert precision < 0.5
 
 
 # --------------------------------------------------------------------------------------------------
