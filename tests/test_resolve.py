@@ -14,8 +14,8 @@ from openepb.licences import LicenceEntry
 from openepb.resolve import (
     legal_forms,
     name_key,
-    parse_name,
     pairwise_scores,
+    parse_name,
     resolve_database,
     stable_id,
     write_review_files,
