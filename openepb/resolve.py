@@ -96,6 +96,7 @@ class _MarkTables:
     settlement_kinds: dict[str, str]  # marker (dots dropped, one space) → kind
     adjective_endings: tuple[str, ...]
     branches: dict[tuple[str, ...], str]
+    token_phrases: dict[tuple[str, ...], str]  # branch and region phrases → their mark
     regions: dict[tuple[str, ...], str]  # region words (any listed case) → region code
     max_phrase: int
 
@@ -150,7 +151,8 @@ def _mark_tables() -> _MarkTables:
                 regions.setdefault(tuple(combo), code.title if code.title.isdigit() else code.value)
     longest = max(map(len, [*regions, *branches]))
     endings = tuple(sorted((str(e) for e in data["adjective_endings"]), key=len, reverse=True))
-    return _MarkTables(settlement, kinds, endings, branches, regions, longest)
+    token_phrases = {k: REGION_MARK + v for k, v in regions.items()} | branches
+    return _MarkTables(settlement, kinds, endings, branches, token_phrases, regions, longest)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,6 +173,7 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+")  # letters and digits apart: «СУ-155»,
 _CYRILLIC = re.compile(r"[А-ЯЁа-яё]")
 _ANY_LOOKALIKE = re.compile(r"[ABCEHKMOPTXY]")
 #: «№ 2», «N2», «No. 2» (NFKC writes № as «No»): the sign goes, the number stays.
+_HAS_DIGIT = re.compile(r"\d")
 _NUMBER_SIGN = re.compile(r"(?:№|(?<![^\W\d_])n[o°º]?\.?)\s*(?=\d)")
 
 BRANCH_MARK = "филиал"
@@ -192,30 +195,36 @@ def _fix_lookalikes(upper: str) -> str:
     return _WORD.sub(fix, upper)
 
 
-@dataclass(frozen=True, slots=True)
 class NameParts:
     """A spelling taken apart: legal form, the words of the name proper, distinguishing tokens.
 
     ``key`` is the words without spaces (``Техно-Эксперт`` = ``ТехноЭксперт``); ``loose`` adds the
     tokens (to place a spelling without a legal form); ``ident``, the name key, adds the form:
-    spellings with one ident are one organization.
+    spellings with one ident are one organization. Immutable by convention (shared by a cache).
     """
 
-    form: str  # legal form code (``ООО``), "" when the spelling has none
-    words: tuple[str, ...]  # the name proper, lower case, without form and tokens
-    marks: tuple[str, ...]  # sorted: ``г. пермь``, ``№ 2``, ``филиал``, ``регион 59``
-    key: str = field(init=False, compare=False)
-    loose: str = field(init=False, compare=False)
-    ident: str = field(init=False, compare=False)
+    __slots__ = ("form", "words", "marks", "key", "loose", "ident")
 
-    def __post_init__(self) -> None:
-        key = "".join(self.words)
-        loose = key + "".join("/" + m for m in self.marks)
-        object.__setattr__(self, "key", key)
-        object.__setattr__(self, "loose", loose)
-        object.__setattr__(
-            self, "ident", f"{self.form}:{loose}" if self.words or self.marks or self.form else ""
+    def __init__(self, form: str, words: tuple[str, ...], marks: tuple[str, ...]) -> None:
+        self.form = form  # legal form code (``ООО``), "" when the spelling has none
+        self.words = words  # the name proper, lower case, without form and tokens
+        self.marks = marks  # sorted: ``г. пермь``, ``№ 2``, ``филиал``, ``регион 59``
+        self.key = "".join(words)
+        self.loose = self.key + "".join("/" + m for m in marks) if marks else self.key
+        self.ident = f"{form}:{self.loose}" if words or marks or form else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NameParts) and (self.form, self.words, self.marks) == (
+            other.form,
+            other.words,
+            other.marks,
         )
+
+    def __hash__(self) -> int:
+        return hash(self.ident)
+
+    def __repr__(self) -> str:
+        return f"NameParts({self.form!r}, {self.words!r}, {self.marks!r})"
 
     @property
     def text(self) -> str:
@@ -291,8 +300,12 @@ def parse_name(name: str | None) -> NameParts:
         return EMPTY_NAME
     tables = _mark_tables()
     forms = _form_tables()
-    text = unicodedata.normalize("NFKC", name.replace("№", " № "))
-    text = _NUMBER_SIGN.sub(" ", _fold(_fix_lookalikes(text.upper())))
+    if "№" in name:
+        name = name.replace("№", " № ")
+    text = name if unicodedata.is_normalized("NFKC", name) else unicodedata.normalize("NFKC", name)
+    text = _fold(_fix_lookalikes(text.upper()))
+    if _HAS_DIGIT.search(text):
+        text = _NUMBER_SIGN.sub(" ", text)
     marks: list[str] = []
     text = tables.settlement.sub(lambda m: _settlement(m, tables, marks), text)
     tokens = _TOKEN.findall(text)
@@ -306,8 +319,7 @@ def parse_name(name: str | None) -> NameParts:
             kept.append(token)
         else:
             found.append(code)
-    tokens = _phrases(kept, tables.branches, marks, "")
-    tokens = _phrases(tokens, tables.regions, marks, REGION_MARK)
+    tokens = _phrases(kept, tables.token_phrases, marks, "")
     words = []
     for token in tokens:
         if token.isdigit():
@@ -437,6 +449,38 @@ class Cluster:
     anchor: str
     id: str
     nodes: list[Node] = field(default_factory=list)
+    _summary: _Summary | None = None
+
+    @property
+    def summary(self) -> _Summary:
+        """Spellings, INNs and licences by record count, and the main node — counted once."""
+        if self._summary is None:
+            self._summary = _summarize(self.nodes)
+        return self._summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    spellings: Counter[str]
+    inns: Counter[str]
+    licences: Counter[str]
+    main: Node
+    records: int
+
+
+def _summarize(nodes: list[Node]) -> _Summary:
+    spellings: Counter[str] = Counter()
+    inns: Counter[str] = Counter()
+    licences: Counter[str] = Counter()
+    for node in nodes:
+        if node.name:
+            spellings[node.name] += node.count
+        if node.inn:
+            inns[node.inn] += node.count
+        if node.licence:
+            licences[node.licence] += node.count
+    main = min(nodes, key=lambda n: (-n.count, n.name, n.licence_raw, n.inn_raw))
+    return _Summary(spellings, inns, licences, main, sum(n.count for n in nodes))
 
 
 @dataclass
@@ -488,6 +532,9 @@ class RegisterName:
     issued: date | None = None
 
 
+_INN_WORD = re.compile("инн", re.IGNORECASE)
+
+
 @lru_cache(maxsize=1 << 19)
 def _valid_inn(raw: str) -> str:
     raw = raw.strip()
@@ -499,7 +546,7 @@ def prepare_nodes(nodes: list[Node]) -> None:
     for node in nodes:
         name = node.name
         inn = _valid_inn(node.inn_raw) if node.inn_raw else ""
-        if name and "инн" in name.lower():
+        if name and _INN_WORD.search(name):
             stripped, in_name = split_name_inn(name)
             name = stripped or ""
             if not inn and in_name:
@@ -696,6 +743,8 @@ def apply_aliases(role: str, nodes: list[Node], aliases: Aliases) -> tuple[int, 
     A merged organization takes the anchor (and so the id) of the first entry of its group.
     Returns the merge and split counts and the renames as (before, after) anchors.
     """
+    if not (aliases.merge or aliases.keep_apart or aliases.renamed):
+        return 0, 0, []
     index = _AliasIndex(role, nodes)
     uf = _UnionFind()
     merges = 0
@@ -751,11 +800,7 @@ def most_frequent(counts: Counter[str]) -> str | None:
 
 
 def spellings_of(cluster: Cluster) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for node in cluster.nodes:
-        if node.name:
-            counts[node.name] += node.count
-    return counts
+    return cluster.summary.spellings
 
 
 def strongs_of(cluster: Cluster) -> Counter[str]:
@@ -769,24 +814,16 @@ def strongs_of(cluster: Cluster) -> Counter[str]:
 
 
 def inns_of(cluster: Cluster) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for node in cluster.nodes:
-        if node.inn:
-            counts[node.inn] += node.count
-    return counts
+    return cluster.summary.inns
 
 
 def licences_of(cluster: Cluster) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for node in cluster.nodes:
-        if node.licence:
-            counts[node.licence] += node.count
-    return counts
+    return cluster.summary.licences
 
 
 def _main_node(cluster: Cluster) -> Node:
     """The node of the most frequent spelling (ties: the smallest spelling)."""
-    return min(cluster.nodes, key=lambda n: (-n.count, n.name, n.licence_raw, n.inn_raw))
+    return cluster.summary.main
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1148,7 +1185,11 @@ def organization_rows(
         offices = sorted({o for n in cluster.nodes for o in n.offices})
         ordered = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))
         main = _main_node(cluster)
-        evidence = sorted(cluster.nodes, key=lambda n: (-n.count, n.name, n.licence_raw, n.inn_raw))
+        evidence = (
+            cluster.nodes
+            if len(cluster.nodes) == 1
+            else sorted(cluster.nodes, key=lambda n: (-n.count, n.name, n.licence_raw, n.inn_raw))
+        )
         yield {
             "id": cid,
             "role": role,
@@ -1158,7 +1199,7 @@ def organization_rows(
             "licence_date": entry.date_issued if entry else None,
             "licence_name": entry.legal_name if entry else None,
             "inn": inn,
-            "records": sum(n.count for n in cluster.nodes),
+            "records": cluster.summary.records,
             "spellings": json.dumps([{"name": k, "count": v} for k, v in ordered], ensure_ascii=False),
             "offices": json.dumps(offices, ensure_ascii=False),
             "name_key": main.parts.text,
