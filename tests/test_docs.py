@@ -295,7 +295,7 @@ def test_data_dictionary_has_every_export_column(built: Built) -> None:
         "| [`licence_number`](schema.md#record-licence_number) | строка | Номер лицензии экспертной организации |"
         in page
     )
-    assert "| `score` | число | Оценка сходства (0…1) |" in page
+    assert "| `score` | число | Оценка сходства названий, 0…100 (100 — совпадают) |" in page
     assert "Те же столбцы, что в [`records.csv`](#records-csv)." in page
 
 
