@@ -137,6 +137,21 @@ def _is_phone(text: str) -> bool:
     return 6 <= digits <= 15 * (text.count(",") + text.count(";") + 1) and not text.isdigit()
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@cache
+def _term_units() -> re.Pattern[str]:
+    units = "|".join(re.escape(str(w)) for w in rules().words["term_units"])  # type: ignore[union-attr]
+    return re.compile(rf"(?<!\d)\d{{1,3}}(?:[.,]\d)?\s*(?:{units})(?![^\W\d_])", re.IGNORECASE)
+
+
+def _is_term(text: str) -> bool:
+    """A term of further operation: a date inside a few words («до 01.12.2030») or «5 лет»."""
+    term = fields.parse_operation_term(text) or ""
+    return _ISO_DATE.fullmatch(term) is not None or _term_units().search(text) is not None
+
+
 @lru_cache(maxsize=1 << 16)
 def cell_kinds(cell: str) -> frozenset[str]:
     """Every kind a (non-empty, non-placeholder) cell fits; cached, as organizations and dates repeat."""
@@ -153,11 +168,12 @@ def cell_kinds(cell: str) -> frozenset[str]:
         found.add("certificate")
     if _is_inn(text):
         found.add("inn")
-    if fields.parse_date(text) is not None:
+    is_date = fields.parse_date(text) is not None
+    if is_date:
         found.add("date_serial" if _NUMBER.fullmatch(text) else "date")
     if _EMAIL.fullmatch(text):
         found.add("email")
-    if _is_phone(text):
+    if not is_date and _is_phone(text):
         found.add("phone")
     if text.isdigit():
         found.add("integer")
@@ -165,9 +181,10 @@ def cell_kinds(cell: str) -> frozenset[str]:
             found.add("hazard_digit")
     elif fields.parse_hazard_class(text) is not None:
         found.add("hazard_class")
-    if found & rules().values or len(_LETTER.findall(text[:64])) < 3:
+    if found & rules().values:
         return frozenset(found)
-    found.add("text")
+    if _is_term(text):
+        found.add("term")
     has_digit = _DIGIT.search(text) is not None
     word_count = len(text.split())
     if fields.parse_region(text) is not None:
@@ -178,10 +195,13 @@ def cell_kinds(cell: str) -> frozenset[str]:
     max_words = int(words["object_type_max_words"])  # type: ignore[call-overload]
     if not has_digit and word_count <= max_words and fields.object_type_from_text(text) is not None:
         found.add("object_type")
-    elif has_digit or word_count >= int(words["long_text_min_words"]):  # type: ignore[call-overload]
-        found.add("long_text")
     if _legal_form().search(text):
         found.add("org_name")
+    if len(_LETTER.findall(text[:64])) >= 3:
+        found.add("text")
+        long_text = has_digit or word_count >= int(words["long_text_min_words"])  # type: ignore[call-overload]
+        if long_text and "object_type" not in found:
+            found.add("long_text")
     return frozenset(found)
 
 
