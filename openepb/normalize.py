@@ -311,9 +311,10 @@ def _sample(body: list[RawRow], header: Header, width: int) -> list[list[str]]:
     limits = recognize.rules().thresholds
     samples: list[list[str]] = [[] for _ in range(width)]
     open_columns = width
+    head_texts = {text for key in header.row_keys for text in key if text}
     for raw in body[: limits.scan_rows]:
         cells = raw.cells
-        if _other_kind(cells, header) is not None:
+        if not _may_be_sampled(cells, header, head_texts):
             continue
         for i, cell in enumerate(cells[:width]):
             column = samples[i]
@@ -324,6 +325,18 @@ def _sample(body: list[RawRow], header: Header, width: int) -> list[list[str]]:
         if open_columns == 0:
             break
     return samples
+
+
+def _may_be_sampled(cells: tuple[str, ...], header: Header, head_texts: set[str]) -> bool:
+    """A cheap _other_kind for the sample: rows of one text (blank, section), column numbers, totals
+    and exact repeats of the header are left out; a stray footer adds a cell or two, no more."""
+    texts = [c for c in cells if c]
+    if len(texts) < 2 or len(set(texts)) < 2 or is_colnum(cells):
+        return False
+    first = texts[0]
+    if first.lstrip().lower().startswith(_TOTAL_PREFIXES):
+        return False
+    return not (_collapse(first) in head_texts and _row_key(cells) in header.row_keys)
 
 
 @dataclass(frozen=True, slots=True)
