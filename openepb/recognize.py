@@ -15,11 +15,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import yaml
 
 from openepb import fields, formats
 from openepb.config import SCHEMA_DIR
+from openepb.contract import COMBINED_FIELDS, SOURCE_FIELDS
 
 RULES_FILE = SCHEMA_DIR / "recognizers.yaml"
 
@@ -34,6 +36,19 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class Words:
+    legal_forms_short: tuple[str, ...]
+    legal_forms_long: tuple[str, ...]
+    licence_words: frozenset[str]
+    opo_words: frozenset[str]
+    term_units: tuple[str, ...]
+    object_type_max_words: int
+    conclusion_result_max_words: int
+    long_text_min_words: int
+    value_extra_words: int
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     kinds: tuple[str, ...]  # priority order
     titles: dict[str, str]  # kind → Russian words for messages
@@ -42,12 +57,12 @@ class Rules:
     instead: dict[str, dict[str, str]]  # header field → {clear kind: field the column becomes}
     by_content: dict[str, tuple[str, ...]]  # clear kind → fields it can be, first free wins
     thresholds: Thresholds
-    words: dict[str, object]
+    words: Words
 
 
 @cache
 def rules() -> Rules:
-    """Load schema/recognizers.yaml once; an unknown kind is a data error, caught at load."""
+    """Load schema/recognizers.yaml once; an unknown kind or field is a data error, caught at load."""
     data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     kinds = tuple(data["kinds"])
     known = set(kinds)
@@ -57,6 +72,12 @@ def rules() -> Rules:
     unknown = sorted(set(used) - known)
     if unknown:
         raise ValueError(f"schema/recognizers.yaml: unknown kinds {unknown}")
+    named = set(data["fields"]) | set(data["instead"])
+    named |= {f for mapping in data["instead"].values() for f in mapping.values()}
+    named |= {f for names in data["by_content"].values() for f in names}
+    strangers = sorted(named - set(SOURCE_FIELDS) - set(COMBINED_FIELDS))
+    if strangers:
+        raise ValueError(f"schema/recognizers.yaml: unknown fields {strangers}")
     return Rules(
         kinds=kinds,
         titles={k: spec["title"] for k, spec in data["kinds"].items()},
@@ -65,7 +86,24 @@ def rules() -> Rules:
         instead={name: dict(mapping) for name, mapping in data["instead"].items()},
         by_content={k: tuple(names) for k, names in data["by_content"].items()},
         thresholds=Thresholds(**data["thresholds"]),
-        words=data["words"],
+        words=_words(data["words"]),
+    )
+
+
+def _words(data: dict[str, Any]) -> Words:
+    def texts(name: str) -> tuple[str, ...]:
+        return tuple(str(w) for w in data[name])
+
+    return Words(
+        legal_forms_short=texts("legal_forms_short"),
+        legal_forms_long=texts("legal_forms_long"),
+        licence_words=frozenset(w.lower() for w in texts("licence_words")),
+        opo_words=frozenset(w.lower() for w in texts("opo_words")),
+        term_units=texts("term_units"),
+        object_type_max_words=int(data["object_type_max_words"]),
+        conclusion_result_max_words=int(data["conclusion_result_max_words"]),
+        long_text_min_words=int(data["long_text_min_words"]),
+        value_extra_words=int(data["value_extra_words"]),
     )
 
 
@@ -91,38 +129,33 @@ _CERTIFICATES = re.compile(formats.get("CertificateList").pattern or "")
 @cache
 def _legal_form() -> re.Pattern[str]:
     words = rules().words
-    short = "|".join(re.escape(w) for w in words["legal_forms_short"])  # type: ignore[union-attr]
-    long = "|".join(re.escape(w) for w in words["legal_forms_long"])  # type: ignore[union-attr]
+    short = "|".join(re.escape(w) for w in words.legal_forms_short)
+    long = "|".join(re.escape(w) for w in words.legal_forms_long)
     return re.compile(rf"(?<![^\W\d_])(?:{short})(?![^\W\d_])|(?<![^\W\d_])(?i:{long})")
-
-
-@cache
-def _word_set(name: str) -> frozenset[str]:
-    return frozenset(str(w).lower() for w in rules().words[name])  # type: ignore[union-attr]
 
 
 _QUOTES = re.compile('[«»"“”„]')
 
 
-def _few_other_words(rest: str, allowed: str) -> bool:
+def _few_other_words(rest: str, allowed: frozenset[str]) -> bool:
     """What is left of a value cell beside its number, dates and marker words is at most a word, and
     not an organization's name (a legal form or quotes)."""
     if _QUOTES.search(rest) or _legal_form().search(rest):
         return False
-    words = [w for w in _WORD.findall(rest.lower().replace("ё", "е")) if w not in _word_set(allowed)]
-    return len(words) <= int(rules().words["value_extra_words"])  # type: ignore[call-overload]
+    words = [w for w in _WORD.findall(rest.lower().replace("ё", "е")) if w not in allowed]
+    return len(words) <= rules().words.value_extra_words
 
 
 def _is_licence(text: str) -> bool:
     if fields.parse_licence(text) is None:
         return False
-    return _few_other_words(_DATE_TOKEN.sub(" ", fields.remove_licences(text)), "licence_words")
+    return _few_other_words(_DATE_TOKEN.sub(" ", fields.remove_licences(text)), rules().words.licence_words)
 
 
 def _is_opo_number(text: str) -> bool:
     if fields.parse_opo_number(text) is None:
         return False
-    return _few_other_words(_DATE_TOKEN.sub(" ", fields.remove_opo_numbers(text)), "opo_words")
+    return _few_other_words(_DATE_TOKEN.sub(" ", fields.remove_opo_numbers(text)), rules().words.opo_words)
 
 
 def _is_inn(text: str) -> bool:
@@ -142,7 +175,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 @cache
 def _term_units() -> re.Pattern[str]:
-    units = "|".join(re.escape(str(w)) for w in rules().words["term_units"])  # type: ignore[union-attr]
+    units = "|".join(re.escape(w) for w in rules().words.term_units)
     return re.compile(rf"(?<!\d)\d{{1,3}}(?:[.,]\d)?\s*(?:{units})(?![^\W\d_])", re.IGNORECASE)
 
 
@@ -189,17 +222,23 @@ def cell_kinds(cell: str) -> frozenset[str]:
     word_count = len(text.split())
     if fields.parse_region(text) is not None:
         found.add("region")
-    max_words = int(words["conclusion_result_max_words"])  # type: ignore[call-overload]
-    if not has_digit and word_count <= max_words and fields.parse_conclusion_result(text) is not None:
+    if (
+        not has_digit
+        and word_count <= words.conclusion_result_max_words
+        and fields.parse_conclusion_result(text) is not None
+    ):
         found.add("conclusion_result")
-    max_words = int(words["object_type_max_words"])  # type: ignore[call-overload]
-    if not has_digit and word_count <= max_words and fields.object_type_from_text(text) is not None:
+    if (
+        not has_digit
+        and word_count <= words.object_type_max_words
+        and fields.object_type_from_text(text) is not None
+    ):
         found.add("object_type")
     if _legal_form().search(text):
         found.add("org_name")
     if len(_LETTER.findall(text[:64])) >= 3:
         found.add("text")
-        long_text = has_digit or word_count >= int(words["long_text_min_words"])  # type: ignore[call-overload]
+        long_text = has_digit or word_count >= words.long_text_min_words
         if long_text and "object_type" not in found:
             found.add("long_text")
     return frozenset(found)
