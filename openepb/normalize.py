@@ -2,8 +2,9 @@
 
 The rules are those of docs/normalization.md; the column vocabulary lives in schema/headers.yaml.
 A header's reading of a column is checked against a sample of the column's cells (openepb.recognize):
-where they disagree, the contents win. Files can hold millions of rows, so the column mapping is compiled once per table into a tuple of
-(column index, setter) pairs and the parsers are cached (organizations, dates and licences repeat).
+where they disagree, the contents win. Files can hold millions of rows, so the column mapping is
+compiled once per table into a tuple of (column index, setter) pairs and the parsers are cached
+(organizations, dates and licences repeat).
 Whether a data row is a record or a duplicate is decided later, across files, by the pipeline.
 """
 
@@ -241,7 +242,8 @@ def find_header(rows: list[RawRow]) -> Header | None:
     return best
 
 
-#: Kinds of content a header cell never is (a row holding one is a data row, not a header).
+#: Kinds of content a header cell never is (a row holding one is a data row, not a header); bare
+#: numbers are left out, as a header may carry a year or a column number.
 _VALUE_KINDS = frozenset({"reg_number", "licence", "opo_number", "inn", "date", "email", "phone"})
 
 
@@ -307,7 +309,8 @@ def is_header_repeat(cells: tuple[str, ...], header: Header) -> bool:
 
 def _sample(body: list[RawRow], header: Header, width: int) -> list[list[str]]:
     """Up to `sample_cells` non-empty cells per column from the first `scan_rows` rows below the
-    header, leaving out rows of other kinds (repeats, sections, totals, footers) and placeholders."""
+    header, leaving out rows of other kinds (blank, sections, column numbers, totals, repeats of the
+    header) and placeholders."""
     limits = recognize.rules().thresholds
     samples: list[list[str]] = [[] for _ in range(width)]
     open_columns = width
@@ -374,6 +377,7 @@ class ColumnChoice:
     columns: tuple[str | None, ...]  # field per column; IGNORED; None when unknown or unused
     reg_index: int
     decisions: tuple[ColumnDecision, ...]
+    settled: bool  # the sample was large enough to be evidence: a repeat of the header may reuse it
 
 
 def choose_columns(header: Header, body: list[RawRow], width: int) -> ColumnChoice:
@@ -414,7 +418,8 @@ def choose_columns(header: Header, body: list[RawRow], width: int) -> ColumnChoi
     number = frozenset({"reg_number"})
     reg_index = max(reg_columns, key=lambda i: (profiles[i].share(number), -i))
     ordered = tuple(decisions[i] for i in sorted(decisions))
-    return ColumnChoice(tuple(columns), reg_index, ordered)
+    settled = any(p.enough for p in profiles)
+    return ColumnChoice(tuple(columns), reg_index, ordered, settled)
 
 
 # --- value extraction ------------------------------------------------------------------------------
@@ -637,7 +642,8 @@ class Normalizer:
         self.mappings: list[TableMapping] = []
         self.headers: dict[str, dict[str, str]] = {}
         self.previous: TableMapping | None = None
-        #: a header seen again (every page, every sheet) keeps the columns chosen the first time
+        #: a header seen again (every page, every sheet) keeps the columns chosen the first time it
+        #: had enough rows below it to be evidence
         self.choices: dict[tuple[tuple[str, ...], int], ColumnChoice] = {}
 
     def table(self, name: str, rows: list[RawRow]) -> None:
@@ -650,7 +656,7 @@ class Normalizer:
             body = rows[header.start + header.size :]
             mapping = self._new_mapping(name, header, body, width)
             self._emit_top(name, rows, header)
-        elif self.previous is not None and continues:
+        elif continues and self.previous is not None:
             mapping = self.previous
             body = rows
         else:
@@ -666,7 +672,9 @@ class Normalizer:
         key = (header.texts, width)
         choice = self.choices.get(key)
         if choice is None:
-            choice = self.choices[key] = choose_columns(header, body, width)
+            choice = choose_columns(header, body, width)
+            if choice.settled:
+                self.choices[key] = choice
         columns = choice.columns
         decided = {d.index for d in choice.decisions}
         unknown = tuple(

@@ -1273,3 +1273,37 @@ def test_a_conflict_on_a_header_repeated_on_every_page_is_reported_once() -> Non
         ("header_content_conflict", "page 1", "reg_number"),
         ("header_content_conflict", "page 1", "licence_number"),
     ]
+
+
+def test_a_first_page_too_short_to_be_evidence_leaves_the_choice_to_the_next_page() -> None:
+    header = ["Номер лицензии", "Рег. №"]
+    rows = [
+        *raw("page 1", [header, ["58-ТУ-00001-2019", "ДЭ-00-000001"]]),
+        *raw(
+            "page 2",
+            [
+                header,
+                ["58-ТУ-00002-2019", "ДЭ-00-000001"],
+                ["58-ТУ-00003-2019", "ДЭ-00-000002"],
+                ["58-ТУ-00004-2019", "ДЭ-00-000001"],
+            ],
+        ),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert_accounted(rows, result)
+    assert [(r.table, r.kind, r.reason) for r in result.rows] == [
+        ("page 1", "header", None),
+        ("page 1", "reject", "reg_number_invalid"),
+        ("page 2", "header", None),
+        ("page 2", "data", None),
+        ("page 2", "data", None),
+        ("page 2", "data", None),
+    ]
+    assert result.headers == {
+        "page 1": {"0": "licence_number", "1": "reg_number"},
+        "page 2": {"0": "reg_number", "1": "licence_number"},
+    }
+    assert [(p.code, p.table, p.field) for p in result.problems] == [
+        ("header_content_conflict", "page 2", "reg_number"),
+        ("header_content_conflict", "page 2", "licence_number"),
+    ]
