@@ -682,3 +682,18 @@ def split_name_inn(s: str | None) -> tuple[str | None, str | None]:
 
 def inn_checksum_ok(inn: str) -> bool:
     return formats.inn_checksum_ok(inn)
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers for the content recognizers (openepb/recognize.py)
+# --------------------------------------------------------------------------------------------------
+
+
+def remove_licences(s: str) -> str:
+    """The text with every licence number cut out: what is left says whether the cell is a licence."""
+    return _LICENCE.sub(" ", s)
+
+
+def remove_opo_numbers(s: str) -> str:
+    """The text with every ОПО number cut out: what is left says whether the cell is an ОПО number."""
+    return _OPO.sub(" ", s)

@@ -1,8 +1,10 @@
 """Normalize the raw rows of one file: find each table's header, classify every row, parse values.
 
 The rules are those of docs/normalization.md; the column vocabulary lives in schema/headers.yaml.
-Files can hold millions of rows, so the column mapping is compiled once per table into a tuple of
-(column index, setter) pairs and the parsers are cached (organizations, dates and licences repeat).
+A header's reading of a column is checked against a sample of the column's cells (openepb.recognize):
+where they disagree, the contents win. Files can hold millions of rows, so the column mapping is
+compiled once per table into a tuple of (column index, setter) pairs and the parsers are cached
+(organizations, dates and licences repeat).
 Whether a data row is a record or a duplicate is decided later, across files, by the pipeline.
 """
 
@@ -20,7 +22,7 @@ from operator import attrgetter
 
 import yaml
 
-from openepb import fields, formats
+from openepb import fields, formats, recognize
 from openepb.config import SCHEMA_DIR
 from openepb.contract import COMBINED_FIELDS, SOURCE_FIELDS
 from openepb.problems import Problem
@@ -240,6 +242,55 @@ def find_header(rows: list[RawRow]) -> Header | None:
     return best
 
 
+#: Kinds of content a header cell never is (a row holding one is a data row, not a header); bare
+#: numbers are left out, as a header may carry a year or a column number.
+_VALUE_KINDS = frozenset({"reg_number", "licence", "opo_number", "inn", "date", "email", "phone"})
+
+
+def _is_spacer(cells: tuple[str, ...]) -> bool:
+    """A row that may stand between a header and the data: blank, column numbers or a section."""
+    return len({c for c in cells if c}) <= 1 or is_colnum(cells)
+
+
+def _holds_values(cells: tuple[str, ...]) -> bool:
+    return any(c and recognize.cell_kinds(c) & _VALUE_KINDS for c in cells)
+
+
+def find_header_by_content(rows: list[RawRow]) -> Header | None:
+    """A header whose words map no registration number: the block of one to three header-like rows
+    right above the first row holding a registration number (blank, column-number and section rows
+    between them skipped), when one column below it clearly holds registration numbers."""
+    limit = min(HEADER_SEARCH_ROWS + MAX_HEADER_ROWS, len(rows))
+    first = next((j for j in range(limit) if any(c and parse_reg_number(c) for c in rows[j].cells)), None)
+    if first is None:
+        return None
+    end = first
+    while end > 0 and _is_spacer(rows[end - 1].cells):
+        end -= 1
+    best: tuple[int, int, tuple[str | None, ...], tuple[str, ...]] | None = None
+    for size in range(1, MAX_HEADER_ROWS + 1):
+        start = end - size
+        if start < 0 or not _may_be_header_row(rows[start].cells) or _holds_values(rows[start].cells):
+            break
+        texts = _block_columns([r.cells for r in rows[start:end]])
+        columns = _map_columns(texts)
+        if best is None or len(_distinct_fields(columns)) > len(_distinct_fields(best[2])):
+            best = (start, size, columns, texts)
+    if best is None:
+        return None
+    start, size, columns, texts = best
+    keys = frozenset(_row_key(r.cells) for r in rows[start:end])
+    probe = Header(start, size, columns, texts, keys, -1, len(_distinct_fields(columns)))
+    width = max(len(r.cells) for r in rows)
+    reg_kind = frozenset({"reg_number"})
+    shares = [recognize.profile(cells) for cells in _sample(rows[end:], probe, width)]
+    clear = [i for i, p in enumerate(shares) if "reg_number" in recognize.clear_kinds(p)]
+    if not clear:
+        return None
+    reg_index = max(clear, key=lambda i: (shares[i].share(reg_kind), -i))
+    return Header(start, size, columns, texts, keys, reg_index, len(_distinct_fields(columns)))
+
+
 def is_header_repeat(cells: tuple[str, ...], header: Header) -> bool:
     """The header again (a new page): equal to a header row, or a row that alone maps the number in
     the same column and at least half of the header's fields (a reworded or re-wrapped repeat)."""
@@ -248,9 +299,127 @@ def is_header_repeat(cells: tuple[str, ...], header: Header) -> bool:
     if not _may_be_header_row(cells):
         return False
     columns = _map_columns(_block_columns([cells]))
-    if header.reg_index >= len(columns) or columns[header.reg_index] != "reg_number":
+    if not 0 <= header.reg_index < len(columns) or columns[header.reg_index] != "reg_number":
         return False
     return len(_distinct_fields(columns)) >= max(2, header.field_count / 2)
+
+
+# --- column mapping: header and contents together ------------------------------------------------
+
+
+def _sample(body: list[RawRow], header: Header, width: int) -> list[list[str]]:
+    """Up to `sample_cells` non-empty cells per column from the first `scan_rows` rows below the
+    header, leaving out rows of other kinds (blank, sections, column numbers, totals, repeats of the
+    header) and placeholders."""
+    limits = recognize.rules().thresholds
+    samples: list[list[str]] = [[] for _ in range(width)]
+    open_columns = width
+    head_texts = {text for key in header.row_keys for text in key if text}
+    for raw in body[: limits.scan_rows]:
+        cells = raw.cells
+        if not _may_be_sampled(cells, header, head_texts):
+            continue
+        for i, cell in enumerate(cells[:width]):
+            column = samples[i]
+            if cell and len(column) < limits.sample_cells and not cell.isspace() and not is_placeholder(cell):
+                column.append(cell)
+                if len(column) == limits.sample_cells:
+                    open_columns -= 1
+        if open_columns == 0:
+            break
+    return samples
+
+
+def _may_be_sampled(cells: tuple[str, ...], header: Header, head_texts: set[str]) -> bool:
+    """A cheap _other_kind for the sample: rows of one text (blank, section), column numbers, totals
+    and exact repeats of the header are left out; a stray footer adds a cell or two, no more."""
+    texts = [c for c in cells if c]
+    if len(texts) < 2 or len(set(texts)) < 2 or is_colnum(cells):
+        return False
+    first = texts[0]
+    if first.lstrip().lower().startswith(_TOTAL_PREFIXES):
+        return False
+    return not (_collapse(first) in head_texts and _row_key(cells) in header.row_keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDecision:
+    """A column whose field its contents decided: against its header, or without a known header."""
+
+    index: int
+    text: str  # the header text
+    header_field: str | None  # the header's reading; None when no rule knows it (or it is ignored)
+    reading: recognize.Reading
+
+    @property
+    def code(self) -> str:
+        return "header_content_conflict" if self.header_field else "column_by_content"
+
+    def problem(self, file: str, table: str) -> Problem:
+        where = f"столбец {self.index + 1} «{self.text}»"
+        reading = self.reading
+        if reading.field is None:
+            said = f"{reading.taken_by} (поле уже занято другим столбцом; столбец не использован)"
+        else:
+            said = reading.field
+        if self.header_field:
+            detail = f"{where}: по заголовку — {self.header_field}, по содержимому — {said}"
+        else:
+            detail = f"{where}: по содержимому — {said}"
+        detail += f" ({reading.evidence})"
+        return Problem(self.code, file, table, None, reading.field, self.text or None, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnChoice:
+    """The mapping of a table's columns that agrees best with header and contents together."""
+
+    columns: tuple[str | None, ...]  # field per column; IGNORED; None when unknown or unused
+    reg_index: int
+    decisions: tuple[ColumnDecision, ...]
+    settled: bool  # the sample was large enough to be evidence: a repeat of the header may reuse it
+
+
+def choose_columns(header: Header, body: list[RawRow], width: int) -> ColumnChoice:
+    """Header readings checked against the cells below (docs/normalization.md, «Сопоставление»).
+
+    A header reading stands when enough sampled cells fit its field; otherwise, and for columns no
+    rule knows, a field the cells clearly are takes its place (each such field once). Of several
+    number columns the one whose cells parse best as registration numbers is the number.
+    """
+    size = max(width, len(header.columns))
+    header_columns = header.columns + (None,) * (size - len(header.columns))
+    texts = header.texts + ("",) * (size - len(header.texts))
+    profiles = [recognize.profile(cells) for cells in _sample(body, header, size)]
+    columns: list[str | None] = list(header_columns)
+    pending = [
+        i
+        for i, name in enumerate(header_columns)
+        if name is None or name == IGNORED or not recognize.header_stands(profiles[i], name)
+    ]
+    taken = {name for i, name in enumerate(columns) if name and name != IGNORED and i not in pending}
+    decisions: dict[int, ColumnDecision] = {}
+    for i in pending:
+        name = header_columns[i]
+        said = None if name == IGNORED else name
+        reading = recognize.content_reading(profiles[i], said, taken)
+        if reading is None or (reading.field is None and said is None):
+            continue
+        decisions[i] = ColumnDecision(i, texts[i], said, reading)
+        columns[i] = reading.field
+        if reading.field is not None:
+            taken.add(reading.field)
+    reg_columns = [i for i, name in enumerate(columns) if name == "reg_number"]
+    if not reg_columns:  # nothing holds numbers: keep the header's number column (its rows are rejects)
+        reg = header.reg_index
+        columns[reg] = "reg_number"
+        decisions.pop(reg, None)
+        reg_columns = [reg]
+    number = frozenset({"reg_number"})
+    reg_index = max(reg_columns, key=lambda i: (profiles[i].share(number), -i))
+    ordered = tuple(decisions[i] for i in sorted(decisions))
+    settled = any(p.enough for p in profiles)
+    return ColumnChoice(tuple(columns), reg_index, ordered, settled)
 
 
 # --- value extraction ------------------------------------------------------------------------------
@@ -275,8 +444,23 @@ def _text_setter(name: str) -> Setter:
     return set_text
 
 
-def _parsed_setter(name: str, parse: Callable[[str], object], invalid: str | None = None) -> Setter:
-    """Set the parsed value; a placeholder or a cell that does not parse leaves the field as it was."""
+def _parsed_setter(
+    name: str, parse: Callable[[str], object], invalid: str | None = None, *, keeps_text: bool = False
+) -> Setter:
+    """Set the parsed value; a placeholder or a cell that does not parse leaves the field as it was.
+
+    A parser that keeps unparsed text as the value (certificates, terms) would keep «нет» too: for
+    those, a placeholder is looked for first.
+    """
+    if keeps_text:
+
+        def set_text_or_parsed(values: Values, cell: str) -> None:
+            if not is_placeholder(cell):
+                parsed = parse(cell)
+                if parsed is not None:
+                    values[name] = parsed
+
+        return set_text_or_parsed
 
     def set_parsed(values: Values, cell: str) -> str | None:
         parsed = parse(cell)
@@ -366,7 +550,7 @@ def _setter_for(name: str) -> Setter | None:
     if name == "licence_number":
         return _parsed_setter(name, parse_licence, "licence_invalid")
     if name == "expert_certificate":
-        return _parsed_setter(name, parse_certificates)
+        return _parsed_setter(name, parse_certificates, keeps_text=True)
     if name in ("applicant_inn", "expert_org_inn"):
         return _inn_setter(name)
     if name in ("applicant_name", "expert_org_name"):
@@ -380,7 +564,7 @@ def _setter_for(name: str) -> Setter | None:
     if name == "region":
         return _parsed_setter(name, fields.parse_region, "region_unknown")
     if name == "operation_term":
-        return _parsed_setter(name, parse_operation_term)
+        return _parsed_setter(name, parse_operation_term, keeps_text=True)
     if name in ("reg_number", "object_type"):
         return None
     return _text_setter(name)
@@ -400,7 +584,7 @@ class Extractor:
     steps: tuple[tuple[int, str, Setter], ...]  # (column, field, setter); combined cells first
 
     @classmethod
-    def compile(cls, columns: tuple[str | None, ...]) -> Extractor:
+    def compile(cls, columns: tuple[str | None, ...], reg_index: int) -> Extractor:
         mapped = [(i, name) for i, name in enumerate(columns) if name and name != IGNORED]
         mapped.sort(key=lambda item: item[1] not in COMBINED_FIELDS)
         steps = []
@@ -409,7 +593,7 @@ class Extractor:
             if setter is not None:
                 steps.append((i, name, setter))
         return cls(
-            reg_index=columns.index("reg_number"),
+            reg_index=reg_index,
             object_type_index=_first_index(columns, "object_type"),
             date_index=_first_index(columns, "date_registered"),
             steps=tuple(steps),
@@ -442,6 +626,7 @@ class TableMapping:
 
     table: str
     header: Header
+    choice: ColumnChoice
     extractor: Extractor
     width: int
     unknown: tuple[int, ...]  # columns reported as unknown_column
@@ -457,29 +642,46 @@ class Normalizer:
         self.mappings: list[TableMapping] = []
         self.headers: dict[str, dict[str, str]] = {}
         self.previous: TableMapping | None = None
+        #: a header seen again (every page, every sheet) keeps the columns chosen the first time it
+        #: had enough rows below it to be evidence
+        self.choices: dict[tuple[tuple[str, ...], int], ColumnChoice] = {}
 
     def table(self, name: str, rows: list[RawRow]) -> None:
         width = max((len(r.cells) for r in rows), default=0)
         header = find_header(rows)
+        continues = self.previous is not None and self.previous.width == width
+        if header is None and not continues:
+            header = find_header_by_content(rows)
         if header is not None:
-            mapping = self._new_mapping(name, header, width)
-            self._emit_top(name, rows, header)
             body = rows[header.start + header.size :]
-        elif self.previous is not None and self.previous.width == width:
+            mapping = self._new_mapping(name, header, body, width)
+            self._emit_top(name, rows, header)
+        elif continues and self.previous is not None:
             mapping = self.previous
             body = rows
         else:
             self.previous = None
             self.rows.extend(RowResult(_blank_or(r.cells, "no_header"), name, r.row, r.cells) for r in rows)
             return
-        self.headers[name] = {str(i): f for i, f in enumerate(mapping.header.columns) if f and f != IGNORED}
+        self.headers[name] = {str(i): f for i, f in enumerate(mapping.choice.columns) if f and f != IGNORED}
         self.previous = mapping
         classify = self._classifier(mapping)
         self.rows.extend(classify(r) for r in body)
 
-    def _new_mapping(self, name: str, header: Header, width: int) -> TableMapping:
-        unknown = tuple(i for i in range(width) if (i >= len(header.columns) or header.columns[i] is None))
-        mapping = TableMapping(name, header, Extractor.compile(header.columns), width, unknown)
+    def _new_mapping(self, name: str, header: Header, body: list[RawRow], width: int) -> TableMapping:
+        key = (header.texts, width)
+        choice = self.choices.get(key)
+        if choice is None:
+            choice = choose_columns(header, body, width)
+            if choice.settled:
+                self.choices[key] = choice
+        columns = choice.columns
+        decided = {d.index for d in choice.decisions}
+        unknown = tuple(
+            i for i in range(width) if (i >= len(columns) or columns[i] is None) and i not in decided
+        )
+        extractor = Extractor.compile(columns, choice.reg_index)
+        mapping = TableMapping(name, header, choice, extractor, width, unknown)
         self.mappings.append(mapping)
         return mapping
 
@@ -562,11 +764,22 @@ class Normalizer:
         return result
 
     def result(self) -> FileResult:
-        problems = self._unknown_columns()
+        problems = self._column_decisions() + self._unknown_columns()
         has_register = bool(self.mappings)
         if not has_register:
             problems.append(Problem("not_a_register", self.file))
         return FileResult(self.rows, problems, self.headers, has_register)
+
+    def _column_decisions(self) -> list[Problem]:
+        """header_content_conflict / column_by_content, once per column of a header seen on many pages."""
+        problems = []
+        seen: set[ColumnChoice] = set()
+        for mapping in self.mappings:
+            if mapping.choice in seen:
+                continue
+            seen.add(mapping.choice)
+            problems.extend(d.problem(self.file, mapping.table) for d in mapping.choice.decisions)
+        return problems
 
     def _unknown_columns(self) -> list[Problem]:
         """One problem per unmapped column; a header repeated on every page is one column."""

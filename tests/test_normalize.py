@@ -127,6 +127,13 @@ HEADER_VARIANTS = [
     ("Номер лицензии экспертной организации", "licence_number"),
     ("Наименование заключения экспертизы", "object_name"),
     ("№ удостоверения эксперта", "expert_certificate"),
+    ("Лицензия на право проведения ЭПБ (№)", "licence_number"),
+    ("Номер ОПО в государственном реестре", "opo_reg_number"),
+    ("№ опасного производственного объекта в реестре", "opo_reg_number"),
+    ("Рег. номер опасного производственного объекта", "opo_reg_number"),
+    ("Субъект РФ, где расположен объект", "region"),
+    ("Регион нахождения объекта", "region"),
+    ("Номер п/п", IGNORED),
     ("№ п/п", IGNORED),
     ("N п/п", IGNORED),
     ("№\nп/п", IGNORED),
@@ -642,3 +649,661 @@ def test_reworded_header_repeat_is_a_header_but_a_wordy_reject_is_not() -> None:
     )
     result = normalize_rows(rows, "x.csv")
     assert summary(result)[2:] == [("header", 3, None), ("reject", 4, "reg_number_missing")]
+
+
+# --- header and contents together: the cells have the last word ----------------------------------------
+
+
+def conflicts(result: FileResult) -> list[tuple[str, str | None, str | None, str | None, str | None]]:
+    """File-level problems with everything a person reads in them."""
+    return [(p.code, p.table, p.field, p.value, p.detail) for p in result.problems]
+
+
+@pytest.mark.parametrize(
+    ("licence_header", "expected_problems"),
+    [
+        ("Лицензия на деятельность по проведению ЭПБ (№)", []),
+        (
+            "№ разрешения на проведение ЭПБ",
+            [
+                (
+                    "header_content_conflict",
+                    "Лист1",
+                    "licence_number",
+                    "№ разрешения на проведение ЭПБ",
+                    "столбец 2 «№ разрешения на проведение ЭПБ»: по заголовку — reg_number, по содержимому"
+                    " — licence_number (номера лицензий ДЭ-00-NNNNNN: 3 из 3 ячеек)",
+                )
+            ],
+        ),
+    ],
+)
+def test_licence_column_beside_the_number_is_never_the_number(
+    licence_header: str, expected_problems: list[tuple[str, ...]]
+) -> None:
+    rows = raw(
+        "Лист1",
+        [
+            [
+                "Номер п/п",
+                licence_header,
+                "Регистрационный № заключения ЭПБ",
+                "Когда внесено в реестр (дата)",
+            ],
+            ["1", "ДЭ-00-012345", "58-ТУ-00001-2019", "10.01.2019"],
+            ["2", "№ ДЭ-00-000777 от 04.10.2007", "58-ТУ-000002-2019", "11.01.2019"],
+            ["3", "ДЭ-00-012345", "58-ЗС-00003-2019", "14.01.2019"],
+        ],
+    )
+    result = normalize_rows(rows, FILE)
+    assert_accounted(rows, result)
+    assert summary(result) == [
+        ("header", 1, None),
+        (
+            "data",
+            2,
+            record(
+                reg_number="58-ТУ-00001-2019",
+                date_registered=date(2019, 1, 10),
+                year=2019,
+                object_type="ТУ",
+                licence_number="ДЭ-00-012345",
+            ),
+        ),
+        (
+            "data",
+            3,
+            record(
+                reg_number="58-ТУ-000002-2019",
+                date_registered=date(2019, 1, 11),
+                year=2019,
+                object_type="ТУ",
+                licence_number="ДЭ-00-000777",
+            ),
+        ),
+        (
+            "data",
+            4,
+            record(
+                reg_number="58-ЗС-00003-2019",
+                date_registered=date(2019, 1, 14),
+                year=2019,
+                object_type="ЗС",
+                licence_number="ДЭ-00-012345",
+            ),
+        ),
+    ]
+    assert result.headers == {"Лист1": {"1": "licence_number", "2": "reg_number", "3": "date_registered"}}
+    assert conflicts(result) == expected_problems
+    assert problems_of(result.rows) == []
+
+
+SWAPPED = [
+    ["ДЭ-00-000101", "66-ТУ-00101-2020", "Кран козловой"],
+    ["ДЭ-00-000102", "66-ТУ-00102-2020", "Кран мостовой"],
+    ["Лицензия ДЭ-00-000103 от 02.03.2012", "66-ТП-00103-2020", "Проект перевооружения"],
+    ["ДЭ-00-000101", "", "Котел"],
+]
+
+
+def test_licences_and_numbers_swapped_under_their_headers_are_read_by_contents() -> None:
+    rows = raw("Лист1", [["Рег. номер ЗЭПБ", "Номер лицензии экспертной организации", "Объект"], *SWAPPED])
+    result = normalize_rows(rows, FILE)
+    assert_accounted(rows, result)
+    assert [(r.kind, r.reason, r.values and r.values["licence_number"]) for r in result.rows] == [
+        ("header", None, None),
+        ("data", None, "ДЭ-00-000101"),
+        ("data", None, "ДЭ-00-000102"),
+        ("data", None, "ДЭ-00-000103"),
+        ("reject", "reg_number_missing", None),
+    ]
+    assert [r.values["reg_number"] for r in result.rows if r.kind == "data"] == [
+        "66-ТУ-00101-2020",
+        "66-ТУ-00102-2020",
+        "66-ТП-00103-2020",
+    ]
+    assert result.headers == {"Лист1": {"0": "licence_number", "1": "reg_number", "2": "object_type"}}
+    assert conflicts(result) == [
+        (
+            "header_content_conflict",
+            "Лист1",
+            "licence_number",
+            "Рег. номер ЗЭПБ",
+            "столбец 1 «Рег. номер ЗЭПБ»: по заголовку — reg_number, по содержимому — licence_number"
+            " (номера лицензий ДЭ-00-NNNNNN: 4 из 4 ячеек)",
+        ),
+        (
+            "header_content_conflict",
+            "Лист1",
+            "reg_number",
+            "Номер лицензии экспертной организации",
+            "столбец 2 «Номер лицензии экспертной организации»: по заголовку — licence_number, по содержимому"
+            " — reg_number (регистрационные номера заключений: 3 из 3 ячеек)",
+        ),
+    ]
+
+
+def test_licences_and_numbers_swapped_with_their_headers_need_no_warning() -> None:
+    rows = raw("Лист1", [["Номер лицензии экспертной организации", "Рег. номер ЗЭПБ", "Объект"], *SWAPPED])
+    result = normalize_rows(rows, FILE)
+    assert result.headers == {"Лист1": {"0": "licence_number", "1": "reg_number", "2": "object_type"}}
+    assert [r.kind for r in result.rows] == ["header", "data", "data", "data", "reject"]
+    assert result.problems == []
+
+
+def test_a_number_column_holding_only_licences_stays_the_number_and_its_rows_are_rejects() -> None:
+    rows = raw(
+        "",
+        [
+            ["Регистрационный номер", "Дата"],
+            ["ДЭ-00-012345", "10.01.2019"],
+            ["ДЭ-00-012346", "10.01.2019"],
+            ["ДЭ-00-012347", "10.01.2019"],
+        ],
+    )
+    result = normalize_rows(rows, "x.csv")
+    assert summary(result)[1:] == [
+        ("reject", 2, "reg_number_invalid"),
+        ("reject", 3, "reg_number_invalid"),
+        ("reject", 4, "reg_number_invalid"),
+    ]
+    assert result.headers == {"": {"0": "reg_number", "1": "date_registered"}}
+    assert result.problems == []
+
+
+def test_headers_no_rule_knows_are_mapped_by_clear_contents() -> None:
+    rows = raw(
+        "Лист1",
+        [
+            ["Выгрузка из реестра"],
+            ["Графа 1", "Графа 2", "Графа 3", "Графа 4", "Графа 5", "Графа 6", "Графа 7", "Графа 8"],
+            [
+                "54-ТУ-806283-2026",
+                "26.05.2026",
+                "7707083893",
+                "А54-27998-0013",
+                "III",
+                "соответствует",
+                "Новосибирская обл.",
+                "Кран мостовой",
+            ],
+            [
+                "54-ТУ-806284-2026",
+                "27.05.2026",
+                "7736050003",
+                "А54-27998-0014",
+                "II",
+                "не соответствует",
+                "Новосибирская область",
+                "Кран козловой",
+            ],
+            [
+                "42-ЗС-806285-2026",
+                "28.05.2026",
+                "ИНН 5503221735",
+                "А42-00011-0001",
+                "IV",
+                "Не в полной мере",
+                "Кемеровская область - Кузбасс",
+                "Здание цеха",
+            ],
+        ],
+    )
+    result = normalize_rows(rows, "zsib/2026.xlsx")
+    assert_accounted(rows, result)
+    assert [r.kind for r in result.rows] == ["title", "header", "data", "data", "data"]
+    assert result.rows[4].values == record(
+        reg_number="42-ЗС-806285-2026",
+        date_registered=date(2026, 5, 28),
+        year=2026,
+        object_type="ЗС",
+        applicant_inn="5503221735",
+        opo_reg_number="А42-00011-0001",
+        hazard_class="IV",
+        conclusion_result="не в полной мере",
+        region="Кемеровская область — Кузбасс",
+    )
+    assert result.headers == {
+        "Лист1": {
+            "0": "reg_number",
+            "1": "date_registered",
+            "2": "applicant_inn",
+            "3": "opo_reg_number",
+            "4": "hazard_class",
+            "5": "conclusion_result",
+            "6": "region",
+        }
+    }
+    by_content = [
+        (1, "reg_number", "регистрационные номера заключений"),
+        (2, "date_registered", "даты"),
+        (3, "applicant_inn", "ИНН с верными контрольными цифрами"),
+        (4, "opo_reg_number", "регистрационные номера ОПО"),
+        (5, "hazard_class", "классы опасности I–IV"),
+        (6, "conclusion_result", "выводы заключений"),
+        (7, "region", "субъекты Российской Федерации"),
+    ]
+    assert conflicts(result) == [
+        (
+            "column_by_content",
+            "Лист1",
+            name,
+            f"Графа {n}",
+            f"столбец {n} «Графа {n}»: по содержимому — {name} ({title}: 3 из 3 ячеек)",
+        )
+        for n, name, title in by_content
+    ] + [("unknown_column", "Лист1", None, "Графа 8", "столбец 8 «Графа 8», непустых ячеек: 3")]
+
+
+def test_a_single_object_column_of_free_text_is_the_objects_name() -> None:
+    rows = raw(
+        "",
+        [
+            ["Рег. № заключения", "Объект экспертизы"],
+            ["16-ТУ-00101-2021", "Сосуд под давлением, зав. № 1"],
+            ["16-ТУ-00102-2021", "Кран мостовой КМ-10, рег. № 6067"],
+            ["16-ЗС-00103-2021", "Трубопровод пара и горячей воды цеха"],
+        ],
+    )
+    result = normalize_rows(rows, "x.xlsx")
+    assert [r.values["object_name"] for r in result.rows[1:]] == [
+        "Сосуд под давлением, зав. № 1",
+        "Кран мостовой КМ-10, рег. № 6067",
+        "Трубопровод пара и горячей воды цеха",
+    ]
+    assert [r.values["object_type"] for r in result.rows[1:]] == ["ТУ", "ТУ", "ЗС"]
+    assert problems_of(result.rows) == []
+    assert result.headers == {"": {"0": "reg_number", "1": "object_name"}}
+    assert conflicts(result) == [
+        (
+            "header_content_conflict",
+            "",
+            "object_name",
+            "Объект экспертизы",
+            "столбец 2 «Объект экспертизы»: по заголовку — object_type, по содержимому — object_name"
+            " (описания (свободный текст): 3 из 3 ячеек)",
+        )
+    ]
+
+
+def test_a_real_object_type_column_stays_the_type_and_is_cross_checked() -> None:
+    rows = raw(
+        "",
+        [
+            ["Рег. № заключения", "Вид объекта ЭПБ", "Наименование"],
+            ["16-ТУ-00101-2021", "Технические устройства", "Кран"],
+            ["16-ТУ-00102-2021", "Здания и сооружения", "Котел"],
+            ["16-ЗС-00103-2021", "ЗС", "Здание"],
+        ],
+    )
+    result = normalize_rows(rows, "x.xlsx")
+    assert [r.values["object_type"] for r in result.rows[1:]] == ["ТУ", "ТУ", "ЗС"]
+    assert problems_of(result.rows) == [("object_type_mismatch", 3, "object_type", "Здания и сооружения")]
+    assert result.headers == {"": {"0": "reg_number", "1": "object_type"}}
+    assert conflicts(result) == [
+        ("unknown_column", "", None, "Наименование", "столбец 3 «Наименование», непустых ячеек: 3")
+    ]
+
+
+TODAY_HEADER = [
+    "Субъект РФ, где расположен объект",
+    "Регистрационный номер ЗЭПБ",
+    "Дата регистрации ЗЭПБ в реестре",
+    "Срок дальнейшей безопасной эксплуатации (до)",
+    "Вывод по результатам экспертизы",
+    "Наименование ЗЭПБ (объект экспертизы)",
+    "Номер ОПО в государственном реестре",
+    "Наименование опасного производственного объекта",
+    "Класс опасности",
+    "Эксплуатирующая организация (наименование)",
+    "ИНН эксплуатирующей организации (ОПО)",
+]
+
+
+def test_todays_one_row_header_maps_all_eleven_columns() -> None:
+    rows = raw(
+        "Неделя 21",
+        [
+            ["Сведения о заключениях экспертизы промышленной безопасности, внесенных в реестр"] * 11,
+            TODAY_HEADER,
+            [
+                "Новосибирская обл.",
+                "54-ТУ-806283-2026",
+                "26.05.2026",
+                "до 26.05.2030",
+                "Соответствует",
+                "ЗЭПБ на сосуд, работающий под давлением, зав. № 4-8-3821F",
+                "А54-27998-0013",
+                "Площадка нефтебазы",
+                "III",
+                "АО «Сибнефть»",
+                "7707083893",
+            ],
+            [
+                "Кемеровская область - Кузбасс",
+                "42-ТУ-896427-2026",
+                "27.05.2026",
+                "5 лет",
+                "не соответствует",
+                "ЗЭПБ на кран мостовой, рег. № 6067",
+                "А42-00011-0001",
+                "Цех коксования",
+                "II",
+                "ПАО «Кокс»",
+                "7736050003",
+            ],
+            [
+                "Алтайский край",
+                "2-ЗС-800238-2026",
+                "46170",
+                "-",
+                "не в полной мере",
+                "Здание котельной",
+                "а22-00123-0002",
+                "Котельная",
+                "IV класс",
+                "ООО «Тепло» (ИНН 5503221735)",
+                "",
+            ],
+        ],
+    )
+    result = normalize_rows(rows, "zsib/2026.xlsx")
+    assert_accounted(rows, result)
+    assert summary(result) == [
+        ("title", 1, None),
+        ("header", 2, None),
+        (
+            "data",
+            3,
+            record(
+                reg_number="54-ТУ-806283-2026",
+                date_registered=date(2026, 5, 26),
+                year=2026,
+                object_type="ТУ",
+                region="Новосибирская область",
+                operation_term="2030-05-26",
+                conclusion_result="соответствует",
+                object_name="ЗЭПБ на сосуд, работающий под давлением, зав. № 4-8-3821F",
+                opo_reg_number="А54-27998-0013",
+                opo_name="Площадка нефтебазы",
+                hazard_class="III",
+                applicant_name="АО «Сибнефть»",
+                applicant_inn="7707083893",
+            ),
+        ),
+        (
+            "data",
+            4,
+            record(
+                reg_number="42-ТУ-896427-2026",
+                date_registered=date(2026, 5, 27),
+                year=2026,
+                object_type="ТУ",
+                region="Кемеровская область — Кузбасс",
+                operation_term="5 лет",
+                conclusion_result="не соответствует",
+                object_name="ЗЭПБ на кран мостовой, рег. № 6067",
+                opo_reg_number="А42-00011-0001",
+                opo_name="Цех коксования",
+                hazard_class="II",
+                applicant_name="ПАО «Кокс»",
+                applicant_inn="7736050003",
+            ),
+        ),
+        (
+            "data",
+            5,
+            record(
+                reg_number="02-ЗС-800238-2026",
+                reg_number_published="2-ЗС-800238-2026",
+                date_registered=date(2026, 5, 28),
+                year=2026,
+                object_type="ЗС",
+                region="Алтайский край",
+                conclusion_result="не в полной мере",
+                object_name="Здание котельной",
+                opo_reg_number="А22-00123-0002",
+                opo_name="Котельная",
+                hazard_class="IV",
+                applicant_name="ООО «Тепло»",
+                applicant_inn="5503221735",
+            ),
+        ),
+    ]
+    assert result.headers == {
+        "Неделя 21": {
+            "0": "region",
+            "1": "reg_number",
+            "2": "date_registered",
+            "3": "operation_term",
+            "4": "conclusion_result",
+            "5": "object_name",
+            "6": "opo_reg_number",
+            "7": "opo_name",
+            "8": "hazard_class",
+            "9": "applicant_name",
+            "10": "applicant_inn",
+        }
+    }
+    assert result.problems == []
+    assert problems_of(result.rows) == []
+
+
+@pytest.mark.parametrize(
+    ("inn_header", "expected_problems"),
+    [
+        ("ИНН организации, эксплуатирующей ОПО", []),
+        ("ИНН экспл. организации", []),
+        (
+            "Эксплуатирующая организация",
+            [
+                (
+                    "header_content_conflict",
+                    "",
+                    "applicant_inn",
+                    "Эксплуатирующая организация",
+                    "столбец 3 «Эксплуатирующая организация»: по заголовку — applicant_contact, по содержимому"
+                    " — applicant_inn (ИНН с верными контрольными цифрами: 3 из 3 ячеек)",
+                )
+            ],
+        ),
+    ],
+)
+def test_an_inn_column_of_the_operating_organization_is_its_inn_never_its_name(
+    inn_header: str, expected_problems: list[tuple[str, ...]]
+) -> None:
+    rows = raw(
+        "",
+        [
+            ["Рег. номер", "Наименование организации, эксплуатирующей ОПО", inn_header],
+            ["38-ТУ-00001-2024", "АО «Ангарская НХК»", "7707083893"],
+            ["38-ТУ-00002-2024", "ООО «Байкал»", "7736050003"],
+            ["38-ТУ-00003-2024", "ООО «Байкал»", "7736050003"],
+        ],
+    )
+    result = normalize_rows(rows, "x.xlsx")
+    assert [(r.values["applicant_name"], r.values["applicant_inn"]) for r in result.rows[1:]] == [
+        ("АО «Ангарская НХК»", "7707083893"),
+        ("ООО «Байкал»", "7736050003"),
+        ("ООО «Байкал»", "7736050003"),
+    ]
+    assert result.headers[""]["2"] == "applicant_inn"
+    assert conflicts(result) == expected_problems
+
+
+def test_two_row_merged_header_with_column_numbers_and_swapped_subcolumns() -> None:
+    parent = "Сведения об эксплуатирующей организации"
+    rows = raw(
+        "Лист1",
+        [
+            ["Рег. № ЗЭПБ", parent, parent, "Дата внесения"],
+            ["Рег. № ЗЭПБ", "Наименование", "ИНН", "Дата внесения"],
+            ["1", "2", "3", "4"],
+            ["58-ТУ-00001-2019", "7707083893", "ООО «Ромашка»", "10.01.2019"],
+            ["58-ТУ-00002-2019", "7736050003", "АО «Завод»", "11.01.2019"],
+            ["2019 год", "2019 год", "2019 год", "2019 год"],
+            ["58-ТУ-00003-2019", "7736050003", "АО «Завод»", "12.01.2019"],
+        ],
+    )
+    result = normalize_rows(rows, FILE)
+    assert_accounted(rows, result)
+    assert [r.kind for r in result.rows] == ["header", "header", "colnum", "data", "data", "section", "data"]
+    assert [
+        (r.values["applicant_name"], r.values["applicant_inn"]) for r in result.rows if r.kind == "data"
+    ] == [
+        ("ООО «Ромашка»", "7707083893"),
+        ("АО «Завод»", "7736050003"),
+        ("АО «Завод»", "7736050003"),
+    ]
+    assert result.headers == {
+        "Лист1": {"0": "reg_number", "1": "applicant_inn", "2": "applicant_name", "3": "date_registered"}
+    }
+    assert [(p.code, p.field, p.value) for p in result.problems] == [
+        ("header_content_conflict", "applicant_inn", f"{parent} Наименование"),
+        ("header_content_conflict", "applicant_name", f"{parent} ИНН"),
+    ]
+
+
+def test_a_header_whose_words_miss_the_number_is_found_by_the_numbers_below_it() -> None:
+    rows = raw(
+        "Лист1",
+        [
+            ["Реестр ЗЭПБ за 2019 год"],
+            ["Номер", "Дата", "Заявитель"],
+            ["1", "2", "3"],
+            ["58-ТУ-00001-2019", "10.01.2019", "ООО «Ромашка»"],
+            ["58-ТУ-00002-2019", "11.01.2019", "АО «Завод»"],
+            ["", "11.01.2019", "АО «Завод»"],
+            ["58-ТУ-00003-2019", "12.01.2019", "АО «Завод»"],
+        ],
+    )
+    result = normalize_rows(rows, FILE)
+    assert_accounted(rows, result)
+    assert summary(result)[:3] == [("title", 1, None), ("header", 2, None), ("colnum", 3, None)]
+    assert [r.kind for r in result.rows[3:]] == ["data", "data", "reject", "data"]
+    assert result.rows[3].values == record(
+        reg_number="58-ТУ-00001-2019",
+        date_registered=date(2019, 1, 10),
+        year=2019,
+        object_type="ТУ",
+        applicant_name="ООО «Ромашка»",
+    )
+    assert result.headers == {"Лист1": {"0": "reg_number", "1": "date_registered", "2": "applicant_contact"}}
+    assert conflicts(result) == [
+        (
+            "column_by_content",
+            "Лист1",
+            "reg_number",
+            "Номер",
+            "столбец 1 «Номер»: по содержимому — reg_number (регистрационные номера заключений: 3 из 3 ячеек)",
+        )
+    ]
+
+
+def test_a_page_starting_with_data_continues_the_previous_header_not_a_new_one() -> None:
+    rows = [
+        *raw(
+            "page 1",
+            [
+                ["Номер", "Дата"],
+                ["58-ТУ-00001-2019", "10.01.2019"],
+                ["58-ТУ-00002-2019", "10.01.2019"],
+                ["58-ТУ-00003-2019", "10.01.2019"],
+            ],
+        ),
+        *raw("page 2", [["Заявление ООО «Ромашка»", "12.01.2019"], ["58-ТУ-00004-2019", "13.01.2019"]]),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert_accounted(rows, result)
+    assert [(r.table, r.kind) for r in result.rows] == [
+        ("page 1", "header"),
+        ("page 1", "data"),
+        ("page 1", "data"),
+        ("page 1", "data"),
+        ("page 2", "reject"),
+        ("page 2", "data"),
+    ]
+
+
+def test_columns_of_placeholders_only_give_no_values_and_no_warnings() -> None:
+    rows = raw(
+        "",
+        [
+            ["Рег. №", "Эксперт: удостоверение", "Лицензия", "Срок эксплуатации", "Замечания"],
+            ["58-ТУ-00001-2019", "нет", "-", "нет", "—"],
+            ["58-ТУ-00002-2019", "нет", "нет", "—", "нет"],
+            ["58-ТУ-00003-2019", "-", "отсутствует", "не указан", "-"],
+        ],
+    )
+    result = normalize_rows(rows, "x.xlsx")
+    assert [r.values for r in result.rows[1:]] == [
+        record(reg_number=f"58-ТУ-0000{n}-2019", year=2019, object_type="ТУ") for n in (1, 2, 3)
+    ]
+    assert problems_of(result.rows) == []
+    assert result.headers == {
+        "": {"0": "reg_number", "1": "expert_certificate", "2": "licence_number", "3": "operation_term"}
+    }
+    assert conflicts(result) == [
+        ("unknown_column", "", None, "Замечания", "столбец 5 «Замечания», непустых ячеек: 3")
+    ]
+
+
+def test_a_conflict_on_a_header_repeated_on_every_page_is_reported_once() -> None:
+    header = ["Номер лицензии", "Рег. №"]
+    rows = [
+        *raw(
+            "page 1",
+            [
+                header,
+                ["58-ТУ-00001-2019", "ДЭ-00-000001"],
+                ["58-ТУ-00002-2019", "ДЭ-00-000001"],
+                ["58-ТУ-00003-2019", "ДЭ-00-000002"],
+            ],
+        ),
+        *raw("page 2", [header, ["58-ТУ-00004-2019", "ДЭ-00-000001"]]),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert [r.values["reg_number"] for r in result.rows if r.kind == "data"] == [
+        "58-ТУ-00001-2019",
+        "58-ТУ-00002-2019",
+        "58-ТУ-00003-2019",
+        "58-ТУ-00004-2019",
+    ]
+    assert [(p.code, p.table, p.field) for p in result.problems] == [
+        ("header_content_conflict", "page 1", "reg_number"),
+        ("header_content_conflict", "page 1", "licence_number"),
+    ]
+
+
+def test_a_first_page_too_short_to_be_evidence_leaves_the_choice_to_the_next_page() -> None:
+    header = ["Номер лицензии", "Рег. №"]
+    rows = [
+        *raw("page 1", [header, ["58-ТУ-00001-2019", "ДЭ-00-000001"]]),
+        *raw(
+            "page 2",
+            [
+                header,
+                ["58-ТУ-00002-2019", "ДЭ-00-000001"],
+                ["58-ТУ-00003-2019", "ДЭ-00-000002"],
+                ["58-ТУ-00004-2019", "ДЭ-00-000001"],
+            ],
+        ),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert_accounted(rows, result)
+    assert [(r.table, r.kind, r.reason) for r in result.rows] == [
+        ("page 1", "header", None),
+        ("page 1", "reject", "reg_number_invalid"),
+        ("page 2", "header", None),
+        ("page 2", "data", None),
+        ("page 2", "data", None),
+        ("page 2", "data", None),
+    ]
+    assert result.headers == {
+        "page 1": {"0": "licence_number", "1": "reg_number"},
+        "page 2": {"0": "reg_number", "1": "licence_number"},
+    }
+    assert [(p.code, p.table, p.field) for p in result.problems] == [
+        ("header_content_conflict", "page 2", "reg_number"),
+        ("header_content_conflict", "page 2", "licence_number"),
+    ]
