@@ -88,7 +88,7 @@ def run_build(args: argparse.Namespace) -> int:
     from openepb.pipeline import build_database, format_summary
 
     out: Path = args.out
-    sources = load_sources(args.sources)
+    sources = load_sources.__wrapped__(args.sources)  # read afresh: a build sees today's acceptances
     if args.demo:
         from openepb.demo.generator import generate
 
