@@ -543,7 +543,9 @@ def format_summary(summary: BuildSummary) -> str:
     if summary.unknown_folders:
         lines.append("folders of unknown offices (skipped): " + ", ".join(summary.unknown_folders))
     for code in sorted(summary.offices):
-        lines.extend(f"mapping_suspect: {s.message}" for s in summary.offices[code].suspects)
+        lines.extend(
+            f"mapping_suspect: {s.message} (sha256 {s.sha256})" for s in summary.offices[code].suspects
+        )
     for code in sorted(summary.verdicts):
         lines.extend(f"accepted: {note}" for note in summary.verdicts[code].accepted)
     lines.extend(verdict.line() for verdict in summary.held_back.values())

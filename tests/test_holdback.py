@@ -329,3 +329,49 @@ def test_an_accepted_count_lets_exactly_that_shrink_through(
     assert "accepted: cntr: 3 записей против 8 в прошлой сборке (падение больше 20%) — принято в" in stdout
     assert len(_records(out / "openepb.duckdb", "cntr")) == 3
     assert _counts(out)["cntr"] == 3
+
+
+# --- the scheduled workflow ------------------------------------------------------------------------
+
+STUB = """#!/bin/sh
+echo "office   files"
+echo "held back: cntr — mapping_suspect: cntr/upload/r.csv; опубликованы данные прошлой сборки (8 записей)"
+echo "held back: vdon — vdon: 2 записей против 6 в прошлой сборке"
+exit $STUB_EXIT
+"""
+
+
+@pytest.mark.parametrize(("status", "passes"), [(0, True), (3, True), (1, False)])
+def test_the_scheduled_build_reports_held_back_offices_and_goes_on(tmp_path: Path, status: int, passes: bool):
+    """The workflow's build step, run by bash as Actions runs it, with build.py replaced by a stub."""
+    import subprocess
+
+    workflow = yaml.safe_load((SOURCES_DIR.parent / ".github" / "workflows" / "build.yml").read_text())
+    step = next(s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "Harvest and build")
+    assert step["shell"] == "bash"
+    stub = tmp_path / ".venv" / "bin" / "python"
+    stub.parent.mkdir(parents=True)
+    stub.write_text(STUB, encoding="utf-8")
+    stub.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    env = {"PATH": "/usr/bin:/bin", "STUB_EXIT": str(status), "GITHUB_STEP_SUMMARY": str(summary)}
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode == 0) == passes, done.stderr
+    warnings = [line for line in done.stdout.splitlines() if line.startswith("::warning")]
+    if status == 3:
+        assert warnings == [
+            "::warning title=Управление задержано::cntr — mapping_suspect: cntr/upload/r.csv; "
+            "опубликованы данные прошлой сборки (8 записей)",
+            "::warning title=Управление задержано::vdon — vdon: 2 записей против 6 в прошлой сборке",
+        ]
+        text = summary.read_text(encoding="utf-8")
+        assert text.startswith("## Задержанные управления\n") and "- vdon — vdon: 2 записей" in text
+    else:
+        assert warnings == [] and not summary.exists()
