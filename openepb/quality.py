@@ -105,6 +105,9 @@ class OfficeQuality:
     valid_records: int = 0
     data_status: str = "new"  # new | previous (held back, last good records) | none (held back, none)
     held_back_reason: str | None = None
+    suspects: list[str] = field(
+        default_factory=list
+    )  # mapping_suspect messages: file, table, header, mapping
 
     @property
     def harvest_note(self) -> str:
@@ -300,6 +303,12 @@ def _add_held_back(con: duckdb.DuckDBPyConnection, offices: dict[str, OfficeQual
     for code, entry in held_back(con).items():
         office = offices[code]
         office.data_status, office.held_back_reason = entry["status"], entry["reason"]
+    for code, message in con.execute(
+        """SELECT f.office_code, p.message FROM problems p JOIN files f ON f.path = p.source_file
+           WHERE p.code = 'mapping_suspect' AND f.office_code IS NOT NULL
+           ORDER BY p.source_file, p.source_table"""
+    ).fetchall():
+        offices[code].suspects.append(message)
 
 
 def _add_freshness(offices: dict[str, OfficeQuality], freshness: Path | None) -> None:
@@ -373,6 +382,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "harvest_stale",
     "held_back",
     "data_status",
+    "mapping_suspect",
     "files",
     "formats",
     "rows_in",
@@ -409,6 +419,7 @@ def csv_row(office: OfficeQuality, reference: date | None) -> list[Any]:
         "" if office.harvest_stale is None else str(office.harvest_stale).lower(),
         str(office.held_back).lower(),
         office.data_note,
+        len(office.suspects),
         office.files,
         " ".join(office.formats),
         office.rows_in,

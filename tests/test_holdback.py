@@ -195,7 +195,8 @@ def test_a_misread_office_is_held_back_with_its_previous_records(mirror: Path, t
     assert rejects == (6,)  # the reading that was held back stays visible as rejects
 
     quality = _quality(out)
-    assert (quality["cntr"]["held_back"], quality["cntr"]["records"]) == ("true", "8")
+    cntr = quality["cntr"]
+    assert (cntr["held_back"], cntr["records"], cntr["mapping_suspect"]) == ("true", "8", "1")
     assert quality["cntr"]["data_status"] == f"данные прошлой сборки: {reason}"
     assert (quality["vdon"]["held_back"], quality["vdon"]["data_status"]) == ("false", "новые данные")
     page = (out / "site" / "quality-cntr.html").read_text(encoding="utf-8")
@@ -203,6 +204,8 @@ def test_a_misread_office_is_held_back_with_its_previous_records(mirror: Path, t
         "Новые данные органа не опубликованы" in page
         and "Записи ниже — записи прошлой удачной сборки" in page
     )
+    assert "<li>cntr/upload/reestr_2018.csv: таблица прочитана подозрительно" in page
+    assert "1 «Регистрационный номер» → reg_number" in page
     assert "данные прошлой сборки: mapping_suspect" in (out / "site" / "quality.html").read_text(
         encoding="utf-8"
     )
@@ -308,7 +311,8 @@ def test_an_accepted_file_lets_exactly_that_reading_through(
         "принято в "
         "sources/accepted.yaml (Проверяющий, 2026-01-12: в файле лицензии, не заключения)"
     ) in stdout.splitlines()
-    assert _quality(out)["cntr"]["data_status"] == "новые данные"
+    accepted = _quality(out)["cntr"]
+    assert (accepted["data_status"], accepted["mapping_suspect"]) == ("новые данные", "1")  # still listed
     # the file changes: held back again
     _csv(misread, _licences(7))
     assert _build(mirror, out, *sources, capsys=capsys)[0] == EXIT_HELD_BACK
