@@ -8,15 +8,34 @@ import time
 from datetime import date
 from pathlib import Path
 
-from openepb.config import ROOT
-from openepb.expectations import check_counts, load_previous, save_counts
+from openepb.config import ROOT, SOURCES_DIR, Sources
+from openepb.expectations import Gate, commit_offices, save_counts, snapshot_offices
 from openepb.feeds import commit_state
+
+#: Exit statuses of a build (also in --help and docs/quality.md).
+EXIT_PUBLISHED = 0  # every office's new data published
+EXIT_FAILED = 1  # nothing new published: the previous site and exports stay as they were
+EXIT_USAGE = 2  # wrong arguments (argparse uses 2 as well)
+EXIT_HELD_BACK = 3  # published, but some offices held back: their previous build's data are published
+
+EXIT_CODES_HELP = """\
+коды выхода:
+  0  опубликовано всё: новые данные каждого управления
+  1  ничего нового не опубликовано (ошибка сбора или публикации, нет файлов управлений, задержаны
+     все управления); прежние сайт и выгрузки не тронуты
+  2  неверные параметры (нет папки --input)
+  3  опубликовано, но часть управлений задержана (подозрительное чтение mapping_suspect или
+     нарушены ожидания по числу записей): у них опубликованы данные прошлой сборки, а если её
+     нет — ничего; список — в строках «held back:» сводки и на странице «Качество данных»
+"""
 
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build.py",
         description="Собрать реестр заключений ЭПБ: прочитать файлы управлений, нормализовать, сохранить.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_true", help="сгенерировать демо-корпус и собрать из него")
@@ -43,9 +62,18 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=None, help="число процессов чтения (по умолчанию 2)")
     parser.add_argument("--quiet", action="store_true", help="без индикаторов прогресса")
     parser.add_argument(
+        "--sources",
+        type=Path,
+        default=SOURCES_DIR,
+        metavar="DIR",
+        help="папка с описанием управлений и принятыми решениями (по умолчанию sources/)",
+    )
+    parser.add_argument(
         "--accept-shrink",
         action="store_true",
-        help="опубликовать, даже если у управления стало заметно меньше записей, чем в прошлой сборке",
+        help="разово, только в этой сборке, опубликовать новые данные всех задержанных управлений "
+        "(падение числа записей, подозрительное чтение); постоянное решение по конкретному файлу "
+        "или числу записей — запись в sources/accepted.yaml",
     )
     return parser
 
@@ -56,9 +84,11 @@ def _log(quiet: bool, message: str) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from openepb.config import load_sources
     from openepb.pipeline import build_database, format_summary
 
     out: Path = args.out
+    sources = load_sources.__wrapped__(args.sources)  # read afresh: a build sees today's acceptances
     if args.demo:
         from openepb.demo.generator import generate
 
@@ -71,58 +101,62 @@ def run_build(args: argparse.Namespace) -> int:
         input_dir = args.input
         if not input_dir.is_dir():
             print(f"error: --input {input_dir}: no such folder", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     else:
-        input_dir = run_harvest(out, offline=args.offline, quiet=args.quiet)
+        input_dir = run_harvest(out, sources, offline=args.offline, quiet=args.quiet)
         if input_dir is None:
-            return 1
+            return EXIT_FAILED
+    # The demo has no history: its counts and records never become anyone's baseline.
+    state_dir = None if args.demo else out / "state"
+    gate = Gate(sources, state_dir, accept_all=args.accept_shrink)
     started = time.perf_counter()
-    summary = build_database(input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers)
+    summary = build_database(
+        input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers, sources=sources, gate=gate
+    )
     print(format_summary(summary))
     _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
     if not summary.offices:
         print(f"error: no office files in {input_dir}; nothing is published", file=sys.stderr)
-        return 1
-    if not (args.demo or args.input):
-        record_newest_dates(out, summary.database)
-    counts = {code: office.records for code, office in summary.offices.items()}
-    if not expectations_hold(counts, out / "state", history=not args.demo, accept=args.accept_shrink):
-        return 1
-    code = publish(summary.database, args)
-    if code == 0:
-        # Baselines move only after everything was published: a failed build leaves them as they were.
-        commit_state(out / "state")
-        if not args.demo:
-            save_counts(out / "state", counts)
-    return code
-
-
-def expectations_hold(counts: dict[str, int], state_dir: Path, *, history: bool, accept: bool) -> bool:
-    """Per-office record counts against sources/offices.yaml and the previous build (demo: no history)."""
-    from openepb.config import load_sources
-
-    previous = load_previous(state_dir) if history else None
-    breaches = check_counts(counts, load_sources(), previous)
-    for breach in breaches:
-        print(f"{breach.level}: {breach.message}", file=sys.stderr)
-    errors = [b for b in breaches if b.level == "error"]
-    if errors and not accept:
+        return EXIT_FAILED
+    for verdict in summary.verdicts.values():
+        for message in verdict.warnings:
+            print(f"warning: {message}", file=sys.stderr)
+    held = summary.held_back
+    fresh = sorted(code for code in summary.offices if code not in held)
+    if not fresh:
         print(
-            "error: office expectations failed; nothing new is published (--accept-shrink to override)",
+            "error: every office was held back (see the «held back:» lines); nothing new is published",
             file=sys.stderr,
         )
-        return False
-    return True
+        return EXIT_FAILED
+    if not (args.demo or args.input):
+        record_newest_dates(out, summary.database)
+    if state_dir is not None:
+        snapshot_offices(summary.database, state_dir, fresh)
+    code = publish(summary.database, args)
+    if code != 0:
+        return code
+    # Baselines move only after everything was published: a failed build leaves them as they were.
+    commit_state(out / "state")
+    if state_dir is not None:
+        commit_offices(state_dir)
+        save_counts(state_dir, gate.counts_after(summary.verdicts))
+    if held:
+        print(
+            f"warning: offices held back, their previous build's data are published: {', '.join(held)}",
+            file=sys.stderr,
+        )
+        return EXIT_HELD_BACK
+    return EXIT_PUBLISHED
 
 
-def run_harvest(out: Path, *, offline: bool, quiet: bool) -> Path | None:
+def run_harvest(out: Path, sources: Sources, *, offline: bool, quiet: bool) -> Path | None:
     """Harvest into ``out`` (raw cache, fetch log, freshness) and return the mirror to build from;
     None when every office failed, so nothing new is published."""
-    from openepb.config import load_sources
     from openepb.harvest import harvest
 
     mirror = out / "mirror"
-    report = harvest(load_sources(), out, mirror, offline=offline, quiet=quiet)
+    report = harvest(sources, out, mirror, offline=offline, quiet=quiet)
     print(report.format())
     if report.all_failed:
         reason = "geo-block (HTTP 403 from every office)" if report.geo_blocked else "every office failed"

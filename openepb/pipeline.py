@@ -3,6 +3,12 @@
 Reading and normalizing a file depend on that file alone, so they run in worker processes; whether a
 row is a record or a duplicate depends on every file before it, so that decision is made here, in
 processing order (docs/normalization.md).
+
+Files come office by office, so once an office's last file is taken its reading is judged
+(:class:`openepb.expectations.Gate`): a table read suspiciously (``mapping_suspect``) or a count that
+breaks the office's expectations holds that office back — its new records leave the store and its
+last good records take their place, before later offices are deduplicated against them and before
+the organizations are resolved — while every other office keeps its new data (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from typing import Any
 from tqdm import tqdm
 
 from openepb import readers
-from openepb.config import Office, Sources, load_sources
+from openepb.config import GateRules, Office, Sources, load_gate_rules, load_sources
 from openepb.contract import COMPARED_FIELDS, SOURCE_FIELDS
 from openepb.exclusions import Exclusion, ExclusionReport, apply_exclusions, split_exclusions
+from openepb.expectations import Gate, Suspect, Verdict
 from openepb.fileio import sha256_and_size
 from openepb.licences import read_licence_register
 from openepb.mirror import ARCHIVE_FOLDER, ASSET_SUFFIXES, FEDERAL_FOLDER, LICENCE_REGISTER_PATH
@@ -59,6 +66,7 @@ class OfficeSummary:
     duplicates: int = 0
     rejects: Counter = field(default_factory=Counter)
     file_problems: Counter = field(default_factory=Counter)
+    suspects: list[Suspect] = field(default_factory=list)  # tables read suspiciously (mapping_suspect)
 
 
 @dataclass
@@ -69,10 +77,16 @@ class BuildSummary:
     resolve: ResolveReport | None = None
     licences: int = 0
     exclusions: ExclusionReport | None = None
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # offices the gate judged
 
     @property
     def records(self) -> int:
         return sum(o.records for o in self.offices.values())
+
+    @property
+    def held_back(self) -> dict[str, Verdict]:
+        """Offices whose new data were not published, in code order."""
+        return {code: v for code, v in sorted(self.verdicts.items()) if v.held_back}
 
 
 def discover_files(root: Path, sources: Sources) -> tuple[list[SourceFile], list[str]]:
@@ -201,8 +215,15 @@ def build_database(
     quiet: bool = False,
     workers: int | None = None,
     sources: Sources | None = None,
+    gate: Gate | None = None,
 ) -> BuildSummary:
+    """Read every office file of ``input_dir`` into the store at ``db_path``.
+
+    Without ``gate`` every reading is stored as read (``mapping_suspect`` is still reported); with
+    one, each office is judged after its last file and held back when a gate fails.
+    """
     sources = sources or load_sources()
+    rules = load_gate_rules()
     files, unknown = discover_files(input_dir, sources)
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     store = StoreWriter(db_path)
@@ -210,6 +231,18 @@ def build_database(
     dedup = Deduplicator(store)
     seen_hashes: dict[str, str] = {}
     exclusions: list[Exclusion] = []
+    verdicts: dict[str, Verdict] = {}
+
+    def judge(code: str) -> None:
+        if gate is None:
+            return
+        summary = offices[code]
+        verdict = gate.judge(code, summary.records, summary.suspects)
+        if verdict.held_back:
+            _hold_back(store, dedup, sources.office(code), verdict, gate.previous_records(code))
+        if summary.files or verdict.held_back or verdict.accepted:
+            verdicts[code] = verdict
+
     try:
         progress = tqdm(
             _iter_outcomes(files, workers),
@@ -219,8 +252,18 @@ def build_database(
             disable=quiet,
             file=sys.stderr,
         )
+        current: str | None = None
         for outcome in progress:
-            _take_outcome(outcome, sources, store, dedup, offices, seen_hashes, exclusions)
+            if outcome.source.office_code != current:
+                if current is not None:
+                    judge(current)
+                current = outcome.source.office_code
+            _take_outcome(outcome, sources, store, dedup, offices, seen_hashes, exclusions, rules)
+        if current is not None:
+            judge(current)
+        for office in sources.offices:  # offices without a file this time: vanished ones are held back
+            if office.code not in verdicts and not offices[office.code].files:
+                judge(office.code)
         for folder in unknown:
             store.add(
                 "problems",
@@ -235,7 +278,14 @@ def build_database(
         licence_folder = input_dir / FEDERAL_FOLDER / LICENCE_REGISTER_PATH
         licences = read_licence_register(licence_folder) if licence_folder.is_dir() else []
         report = resolve_database(store.con, licences=licences)
-        store.set_meta({"input": input_dir.name, "files": len(files), "licences": len(licences)})
+        held = {
+            code: {"status": v.status, "reason": v.reason, "records": v.records, "restored": v.restored}
+            for code, v in sorted(verdicts.items())
+            if v.held_back
+        }
+        store.set_meta(
+            {"input": input_dir.name, "files": len(files), "licences": len(licences), "held_back": held}
+        )
         store.close()
     except BaseException:
         store.abort()
@@ -247,6 +297,7 @@ def build_database(
         resolve=report,
         licences=len(licences),
         exclusions=excluded,
+        verdicts=verdicts,
     )
 
 
@@ -258,6 +309,7 @@ def _take_outcome(
     offices: dict[str, OfficeSummary],
     seen_hashes: dict[str, str],
     exclusions: list[Exclusion],
+    rules: GateRules,
 ) -> None:
     src = outcome.source
     office = sources.office(src.office_code)
@@ -296,6 +348,17 @@ def _take_outcome(
         for problem in result.problems:
             if not (file_row["status"] == "page" and problem.code == "not_a_register"):
                 store.add("problems", _problem_row(problem))
+        suspects = suspect_tables(result, rules)
+        accepted = sources.accepts_file(office.code, outcome.sha256) if suspects else None
+        for table, said, columns in suspects:
+            detail = f"{said}; {columns}" + (f"; {accepted.note}" if accepted else "")
+            problem = Problem("mapping_suspect", src.rel, table, detail=detail)
+            store.add("problems", _problem_row(problem))
+            where = f"{src.rel}, таблица «{table}»" if table else src.rel
+            summary.suspects.append(Suspect(src.rel, outcome.sha256, f"{where}: {said}"))
+            if file_row["status"] != "mapping_suspect":
+                file_row.update(status="mapping_suspect", message=problem.message)
+                summary.file_problems["mapping_suspect"] += 1
     rows_in = sum(counts.values())
     file_row.update(rows_in=rows_in, **{k: counts.get(k, 0) for k in ("records", "duplicates", "rejects")})
     file_row.update({kind: counts.get(kind, 0) for kind in FILE_KINDS})
@@ -338,6 +401,107 @@ def _take_rows(
             store.add("problems", _problem_row(problem))
 
 
+#: Row kinds that hold a registration number (or should): the rows a suspicious share is taken of.
+TAKEN_KINDS = ("data", "exclusion")
+
+
+def suspect_tables(result: FileResult, rules: GateRules) -> list[tuple[str, str, str]]:
+    """``(table, counts, columns)`` for every register table read suspiciously: mostly rejects, or
+    every table of a file whose header was found that yields no record, duplicate or exclusion.
+
+    ``counts`` says how many rows were rejected; ``columns`` the header seen and the column → field
+    mapping used, so a person can tell a misread column from a real file without opening it.
+    """
+    kinds: dict[str, Counter] = {}
+    leading: dict[str, list[tuple[str, ...]]] = {}
+    for row in result.rows:
+        counts = kinds.setdefault(row.table, Counter())
+        if row.kind == "header" and counts.keys() <= {"title", "header"}:
+            leading.setdefault(row.table, []).append(row.cells)
+        counts[row.kind] += 1
+    yielded = sum(c[k] for c in kinds.values() for k in TAKEN_KINDS)
+    found: list[tuple[str, str, str]] = []
+    header: list[tuple[str, ...]] = []
+    first: tuple[str, str, str] | None = None
+    for table, mapping in result.headers.items():
+        header = leading.get(table) or header  # a continued table keeps the header of the one before
+        counts = kinds.get(table, Counter())
+        taken, rejects = sum(counts[k] for k in TAKEN_KINDS), counts["reject"]
+        rows = taken + rejects
+        share = f" ({rejects / rows:.0%})" if rows else ""
+        said = f"строк реестра: {rows}, отклонено: {rejects}{share}"
+        if not yielded:
+            said += ", записей в файле нет"
+        entry = (table, said, _describe_columns(header, mapping))
+        first = first or entry
+        mostly_rejects = rows >= rules.min_rows and rejects > rules.max_reject_share * rows
+        if mostly_rejects or (not yielded and rejects):
+            found.append(entry)
+    if not yielded and not found and first is not None:
+        found.append(first)  # a header and nothing under it
+    return found
+
+
+def _describe_columns(header: list[tuple[str, ...]], mapping: dict[str, str]) -> str:
+    """``1 «Номер лицензии» → reg_number, 2 «…» → не сопоставлен``: header texts top to bottom."""
+    width = max([len(cells) for cells in header] + [int(i) + 1 for i in mapping], default=0)
+    columns = []
+    for i in range(width):
+        texts: list[str] = []
+        for cells in header:
+            text = " ".join(cells[i].split()) if i < len(cells) else ""
+            if text and (not texts or texts[-1] != text):
+                texts.append(text)
+        if texts or str(i) in mapping:
+            columns.append(f"{i + 1} «{' '.join(texts)}» → {mapping.get(str(i), 'не сопоставлен')}")
+    return "заголовок и сопоставление: " + ", ".join(columns)
+
+
+#: Record columns a held-back office's previous records are restored with (ids are resolved again).
+RESTORED_FIELDS: tuple[str, ...] = (*SOURCE_FIELDS, "year", "source_file", "source_table", "source_row")
+
+
+def _hold_back(
+    store: StoreWriter, dedup: Deduplicator, office: Office, verdict: Verdict, previous: Path | None
+) -> None:
+    """Replace the office's new records with its last published ones (none without a previous build).
+
+    Its files, rejects and problems stay: they are this build's reading and say why it was held back.
+    Its new duplicates go (their first occurrences are gone); later offices are deduplicated
+    against the restored numbers, exactly as they were published.
+    """
+    store.flush()
+    con = store.con
+    code = office.code
+    new = con.execute("SELECT reg_number FROM records WHERE office_code = ?", [code]).fetchall()
+    dedup.seen.difference_update(reg for (reg,) in new)
+    con.execute("DELETE FROM records WHERE office_code = ?", [code])
+    con.execute(
+        "DELETE FROM duplicate_values WHERE source_file IN (SELECT path FROM files WHERE office_code = ?)",
+        [code],
+    )
+    if previous is None:
+        verdict.restored = None
+        return
+    present = {
+        row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(previous)]).fetchall()
+    }
+    columns = ", ".join(name for name in RESTORED_FIELDS if name in present)
+    con.execute(
+        f"""CREATE TEMP TABLE restored AS SELECT {columns} FROM read_parquet(?)
+            WHERE reg_number NOT IN (SELECT reg_number FROM records)""",
+        [str(previous)],
+    )
+    con.execute(
+        f"INSERT INTO records ({columns}, office_code, district) SELECT {columns}, ?, ? FROM restored",
+        [code, office.district],
+    )
+    restored = con.execute("SELECT reg_number FROM restored").fetchall()
+    dedup.seen.update(reg for (reg,) in restored)
+    con.execute("DROP TABLE restored")
+    verdict.restored = len(restored)
+
+
 def _write_offices(store: StoreWriter, sources: Sources) -> None:
     for office in sources.offices:
         district = sources.district(office.district)
@@ -378,6 +542,13 @@ def format_summary(summary: BuildSummary) -> str:
     )
     if summary.unknown_folders:
         lines.append("folders of unknown offices (skipped): " + ", ".join(summary.unknown_folders))
+    for code in sorted(summary.offices):
+        lines.extend(
+            f"mapping_suspect: {s.message} (sha256 {s.sha256})" for s in summary.offices[code].suspects
+        )
+    for code in sorted(summary.verdicts):
+        lines.extend(f"accepted: {note}" for note in summary.verdicts[code].accepted)
+    lines.extend(verdict.line() for verdict in summary.held_back.values())
     return "\n".join(lines)
 
 

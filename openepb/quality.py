@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
+from openepb.config import SCHEMA_DIR
 from openepb.contract import SOURCE_FIELDS
 
 #: An office whose newest registration date is more than this many days older than the reference
@@ -42,12 +44,28 @@ FILL_TITLES = {
     "contacts": "контакты",
     "applicant_inn": "ИНН заявителя",
 }
-#: Fields of the unified schema an office can publish (exclusions only exist for a few records).
-PUBLISHABLE_FIELDS: tuple[str, ...] = tuple(
-    name for name in SOURCE_FIELDS if name not in ("excluded_date", "exclusion_reason")
-)
+#: Source fields no office's column can make worth counting: the exclusion fields exist for a few
+#: records only, so their absence says nothing about a publication.
+NOT_COUNTED_FIELDS = frozenset({"excluded_date", "exclusion_reason"})
+
+
+def _publishable_fields() -> tuple[str, ...]:
+    """Fields of the unified schema an office can publish: those a column header maps to
+    (schema/headers.yaml). Provenance such as ``reg_number_published`` (the source's spelling of
+    the number) is no column, so it is not counted."""
+    targets = yaml.safe_load((SCHEMA_DIR / "headers.yaml").read_text(encoding="utf-8"))["fields"]
+    return tuple(name for name in SOURCE_FIELDS if name in targets and name not in NOT_COUNTED_FIELDS)
+
+
+PUBLISHABLE_FIELDS: tuple[str, ...] = _publishable_fields()
 #: Files whose format is reported: those that were read (a broken file's format is unknown).
-READ_STATUSES: tuple[str, ...] = ("ok", "page", "same_content")
+READ_STATUSES: tuple[str, ...] = ("ok", "page", "same_content", "mapping_suspect")
+#: What the site and quality.csv say about whose data an office's records are (see Verdict.status).
+DATA_STATUS_TITLES = {
+    "new": "новые данные",
+    "previous": "данные прошлой сборки",
+    "none": "не опубликовано",
+}
 REJECT_EXAMPLES = 3
 NOT_HARVESTED = "не собиралось с сайта"
 QUALITY_CSV = "quality.csv"
@@ -85,10 +103,25 @@ class OfficeQuality:
     filled: dict[str, int] = field(default_factory=dict)
     fields_published: list[str] = field(default_factory=list)
     valid_records: int = 0
+    data_status: str = "new"  # new | previous (held back, last good records) | none (held back, none)
+    held_back_reason: str | None = None
+    suspects: list[str] = field(
+        default_factory=list
+    )  # mapping_suspect messages: file, table, header, mapping
 
     @property
     def harvest_note(self) -> str:
         return self.harvest_status or NOT_HARVESTED
+
+    @property
+    def held_back(self) -> bool:
+        return self.data_status != "new"
+
+    @property
+    def data_note(self) -> str:
+        """«данные прошлой сборки: <why>» for an office held back, «новые данные» otherwise."""
+        title = DATA_STATUS_TITLES[self.data_status]
+        return f"{title}: {self.held_back_reason}" if self.held_back_reason else title
 
     def share(self, name: str) -> float | None:
         return self.filled.get(name, 0) / self.records if self.records else None
@@ -160,6 +193,14 @@ def _office_of_file(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT path, office_code FROM files WHERE office_code IS NOT NULL").fetchall())
 
 
+def held_back(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """The offices the build held back (``meta`` key ``held_back``, written by the pipeline)."""
+    if not _has_table(con, "meta"):
+        return {}
+    row = con.execute("SELECT value FROM meta WHERE key = 'held_back'").fetchone()
+    return json.loads(row[0]) if row else {}
+
+
 def _office_list(con: duckdb.DuckDBPyConnection) -> dict[str, OfficeQuality]:
     codes = {
         code
@@ -168,6 +209,7 @@ def _office_list(con: duckdb.DuckDBPyConnection) -> dict[str, OfficeQuality]:
                UNION SELECT office_code FROM records WHERE office_code IS NOT NULL"""
         ).fetchall()
     }
+    codes |= set(held_back(con))  # an office held back with neither files nor records is listed too
     names: dict[str, str] = {}
     if _has_table(con, "offices"):
         names = dict(con.execute("SELECT code, coalesce(name, short, code) FROM offices").fetchall())
@@ -257,6 +299,18 @@ def _add_validity(con: duckdb.DuckDBPyConnection, offices: dict[str, OfficeQuali
         office.valid_records = valid[code]
 
 
+def _add_held_back(con: duckdb.DuckDBPyConnection, offices: dict[str, OfficeQuality]) -> None:
+    for code, entry in held_back(con).items():
+        office = offices[code]
+        office.data_status, office.held_back_reason = entry["status"], entry["reason"]
+    for code, message in con.execute(
+        """SELECT f.office_code, p.message FROM problems p JOIN files f ON f.path = p.source_file
+           WHERE p.code = 'mapping_suspect' AND f.office_code IS NOT NULL
+           ORDER BY p.source_file, p.source_table"""
+    ).fetchall():
+        offices[code].suspects.append(message)
+
+
 def _add_freshness(offices: dict[str, OfficeQuality], freshness: Path | None) -> None:
     if freshness is None or not freshness.exists():
         return
@@ -305,6 +359,7 @@ def compute_quality(
         _add_dates(con, offices, reference_date)
         _add_fields(con, offices)
         _add_validity(con, offices)
+        _add_held_back(con, offices)
         office_of_file = _office_of_file(con)
     finally:
         con.close()
@@ -325,6 +380,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "harvest_status",
     "last_success",
     "harvest_stale",
+    "held_back",
+    "data_status",
+    "mapping_suspect",
     "files",
     "formats",
     "rows_in",
@@ -359,6 +417,9 @@ def csv_row(office: OfficeQuality, reference: date | None) -> list[Any]:
         office.harvest_note,
         office.last_success or "",
         "" if office.harvest_stale is None else str(office.harvest_stale).lower(),
+        str(office.held_back).lower(),
+        office.data_note,
+        len(office.suspects),
         office.files,
         " ".join(office.formats),
         office.rows_in,

@@ -182,7 +182,9 @@ def _cli(*args: str | Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_an_office_that_shrinks_fails_the_build_until_accepted(tmp_path: Path):
+def test_a_sole_office_that_shrinks_publishes_nothing_until_accepted(tmp_path: Path):
+    """With one office, holding it back leaves nothing new to publish: exit 1, the site untouched.
+    Several offices, where only the one that shrank is held back: tests/test_holdback.py."""
     root = tmp_path / "mirror"
     year_2016 = [[f"03-ТУ-0000{i}-2016", "01.03.2016", "ООО «Ромашка»", "ООО «Э»"] for i in range(1, 6)]
     write_xlsx(root / "vdon" / "upload" / "reestr_2016.xlsx", [Table(rows=[HEADER, *year_2016])])
@@ -190,10 +192,16 @@ def test_an_office_that_shrinks_fails_the_build_until_accepted(tmp_path: Path):
     out = tmp_path / "out"
     places = ("--out", out, "--site", out / "site", "--exports", out / "exports")
     assert _cli("--input", root, *places).returncode == 0
+    site = (out / "site" / "quality.html").read_bytes()
     (root / "vdon" / "upload" / "reestr_2016.xlsx").unlink()
     refused = _cli("--input", root, *places)
     assert refused.returncode == 1
-    assert "vdon: 2 записей против 7 в прошлой сборке" in refused.stderr
+    assert (
+        "held back: vdon — vdon: 2 записей против 7 в прошлой сборке (падение больше 20%); "
+        "опубликованы данные прошлой сборки (7 записей)"
+    ) in refused.stdout.splitlines()
+    assert "every office was held back" in refused.stderr
+    assert (out / "site" / "quality.html").read_bytes() == site
     assert _cli("--input", root, *places, "--accept-shrink").returncode == 0
     assert _cli("--input", root, *places).returncode == 0  # the accepted build is the new baseline
 
@@ -233,6 +241,7 @@ def test_a_build_that_fails_after_the_feeds_keeps_the_previous_baseline(tmp_path
     places = ["--out", str(out), "--site", str(out / "site"), "--exports", str(out / "exports"), "--quiet"]
     assert main(["--input", str(root), *places]) == 0
     baseline = (out / "state" / "records.parquet").read_bytes()
+    office_baseline = (out / "state" / "offices" / "vdon.parquet").read_bytes()
 
     write_xlsx(root / "vdon" / "upload" / "reestr_2017.xlsx", [Table(rows=[HEADER, *ROWS])])
 
@@ -243,6 +252,8 @@ def test_a_build_that_fails_after_the_feeds_keeps_the_previous_baseline(tmp_path
     with pytest.raises(RuntimeError, match="render failed"):
         main(["--input", str(root), *places])
     assert (out / "state" / "records.parquet").read_bytes() == baseline
+    assert (out / "state" / "offices" / "vdon.parquet").read_bytes() == office_baseline
+    assert json.loads((out / "state" / "office_counts.json").read_text(encoding="utf-8")) == {"vdon": 1}
 
     monkeypatch.undo()
     assert main(["--input", str(root), *places]) == 0

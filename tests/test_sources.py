@@ -135,3 +135,54 @@ def test_base_url_defaults_to_the_subdomain() -> None:
         office.model_copy(update={"site_url": "http://127.0.0.1:1/vdon/"}).base_url
         == "http://127.0.0.1:1/vdon/"
     )
+
+
+# --- sources/accepted.yaml ----------------------------------------------------------------------
+
+
+def test_the_committed_acceptances_load_and_name_known_offices(sources: Sources) -> None:
+    raw = yaml.safe_load((SOURCES_DIR / "accepted.yaml").read_text(encoding="utf-8"))
+    assert len(sources.accepted) == len(raw["accepted"] or [])
+    assert all(sources.office(a.office) is not None for a in sources.accepted)
+
+
+def _sources_with(tmp_path: Path, entries: str) -> Sources:
+    for name in ("districts.yaml", "offices.yaml"):
+        (tmp_path / name).write_bytes((SOURCES_DIR / name).read_bytes())
+    (tmp_path / "accepted.yaml").write_text(f"accepted:\n{entries}", encoding="utf-8")
+    return load_sources.__wrapped__(tmp_path)
+
+
+def test_an_acceptance_names_exactly_one_file_or_one_count(tmp_path: Path) -> None:
+    sha = "ab" * 32
+    loaded = _sources_with(
+        tmp_path,
+        f"  - {{office: vdon, sha256: {sha}, by: И. Иванов, reason: проверено, date: 2026-01-12}}\n"
+        "  - {office: cntr, records: 12, by: И. Иванов, reason: годы до 2020 убраны, date: 2026-01-12}\n",
+    )
+    assert loaded.accepts_file("vdon", sha).by == "И. Иванов"
+    assert loaded.accepts_file("cntr", sha) is None and loaded.accepts_file("vdon", "cd" * 32) is None
+    assert loaded.accepts_count("cntr", 12).reason == "годы до 2020 убраны"
+    assert loaded.accepts_count("cntr", 11) is None and loaded.accepts_count("vdon", 12) is None
+    assert loaded.accepts_count("cntr", 12).note == (
+        "принято в sources/accepted.yaml (И. Иванов, 2026-01-12: годы до 2020 убраны)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        ("{office: vdon, by: x, reason: y, date: 2026-01-12}", "exactly one of sha256 and records"),
+        (
+            f"{{office: vdon, sha256: {'a' * 64}, records: 3, by: x, reason: y, date: 2026-01-12}}",
+            "exactly one",
+        ),
+        ("{office: nosuch, records: 3, by: x, reason: y, date: 2026-01-12}", "unknown office nosuch"),
+        ("{office: vdon, sha256: ABC, by: x, reason: y, date: 2026-01-12}", "sha256"),
+        ("{office: vdon, records: 3, reason: y, date: 2026-01-12}", "by"),
+        ("{office: vdon, records: 3, by: x, reason: y, date: 12.01.2026}", "date"),
+    ],
+)
+def test_a_malformed_acceptance_is_rejected(tmp_path: Path, entry: str, error: str) -> None:
+    with pytest.raises(ValidationError, match=error):
+        _sources_with(tmp_path, f"  - {entry}\n")
