@@ -20,6 +20,7 @@ import yaml
 
 from openepb.config import SCHEMA_DIR
 from openepb.contract import SOURCE_FIELDS
+from openepb.problems import problem_codes
 
 #: An office whose newest registration date is more than this many days older than the reference
 #: date has stopped publishing (stale); more than LATE_DAYS, it publishes late.
@@ -94,6 +95,7 @@ class OfficeQuality:
     duplicates: int = 0
     rejects: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    warnings_by_code: dict[str, int] = field(default_factory=dict)  # kept records' doubted values
     reject_examples: dict[str, list[RejectExample]] = field(default_factory=dict)
     first_date: date | None = None
     newest_date: date | None = None
@@ -243,6 +245,16 @@ def _add_rejects(con: duckdb.DuckDBPyConnection, offices: dict[str, OfficeQualit
         offices[code].rejects += n
 
 
+def _add_warnings(con: duckdb.DuckDBPyConnection, offices: dict[str, OfficeQuality]) -> None:
+    """Warnings per code (an unlisted object code, a bad ИНН, a header the contents overruled, …)."""
+    for code, problem, n in con.execute(
+        """SELECT f.office_code, p.code, count(*) FROM problems p JOIN files f ON f.path = p.source_file
+           WHERE p.level = 'warning' AND f.office_code IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"""
+    ).fetchall():
+        if code in offices:
+            offices[code].warnings_by_code[problem] = n
+
+
 def _add_dates(
     con: duckdb.DuckDBPyConnection, offices: dict[str, OfficeQuality], reference: date | None
 ) -> None:
@@ -356,6 +368,7 @@ def compute_quality(
         offices = _office_list(con)
         _add_files(con, offices)
         _add_rejects(con, offices)
+        _add_warnings(con, offices)
         _add_dates(con, offices, reference_date)
         _add_fields(con, offices)
         _add_validity(con, offices)
@@ -390,6 +403,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "duplicates",
     "rejects",
     "rejects_by_reason",
+    "warnings_by_code",
     "first_date",
     "newest_date",
     "reference_date",
@@ -427,6 +441,7 @@ def csv_row(office: OfficeQuality, reference: date | None) -> list[Any]:
         office.duplicates,
         office.rejects,
         "; ".join(f"{reason}: {n}" for reason, n in office.rejects_by_reason.items()),
+        "; ".join(f"{code}: {n}" for code, n in office.warnings_by_code.items()),
         iso(office.first_date),
         iso(office.newest_date),
         iso(reference),
@@ -477,6 +492,7 @@ def render_quality_pages(
         "offices": offices,
         "fill_fields": FILL_FIELDS,
         "fill_titles": FILL_TITLES,
+        "problem_titles": {code: spec["title"] for code, spec in problem_codes().items()},
         "publication_titles": PUBLICATION_TITLES,
         "office_page": office_page,
         "stale_days": STALE_DAYS,

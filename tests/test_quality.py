@@ -236,3 +236,35 @@ def _copy_static(site: Path) -> None:
     from openepb.render import STATIC_DIR
 
     shutil.copytree(STATIC_DIR, site / "static", dirs_exist_ok=True)
+
+
+def test_warnings_are_counted_per_office_and_code(tmp_path):
+    """A kept record whose value was doubted (here: an object code outside the reviewed list) is counted
+    on the office's quality figures, in quality.csv and on its page, with the code's Russian title."""
+    from openepb.problems import problem_codes
+    from openepb.quality import render_quality_pages, write_quality_csv
+    from openepb.store import StoreWriter
+
+    store = StoreWriter(tmp_path / "db.duckdb")
+    store.add(
+        "files", {"path": "mos/a.xlsx", "office_code": "mos", "status": "ok", "rows_in": 3, "records": 3}
+    )
+    store.add(
+        "records", {"reg_number": "01-ПД-00001-2025", "office_code": "mos", "source_file": "mos/a.xlsx"}
+    )
+    warning = {"level": "warning", "source_file": "mos/a.xlsx", "field": "object_type"}
+    store.add("problems", {**warning, "code": "object_type_unlisted", "source_row": 2})
+    store.add("problems", {**warning, "code": "object_type_unlisted", "source_row": 3})
+    store.add("problems", {**warning, "code": "date_invalid", "source_row": 3})
+    store.add("problems", {"code": "file_corrupt", "level": "file", "source_file": "mos/a.xlsx"})
+    store.add("offices", {"code": "mos", "name": "МТУ", "short": "МТУ", "district": "CFD"})
+    store.close()
+    [office] = compute_quality(tmp_path / "db.duckdb", freshness=None, reference_date=date(2025, 12, 31))
+    assert office.warnings_by_code == {"object_type_unlisted": 2, "date_invalid": 1}
+    write_quality_csv([office], tmp_path / "quality.csv", date(2025, 12, 31))
+    [row] = _read(tmp_path / "quality.csv")
+    assert row["warnings_by_code"] == "object_type_unlisted: 2; date_invalid: 1"
+    site = tmp_path / "site"
+    render_quality_pages([office], site, date(2025, 12, 31), None)
+    page = (site / "quality-mos.html").read_text(encoding="utf-8")
+    assert problem_codes()["object_type_unlisted"]["title"] in page
