@@ -69,7 +69,7 @@ MERGE_LIMIT = 20_000  # larger tables are written without merges (streamed xlsx)
 MAX_SEQUENCE = 99_999
 MAX_NATIONAL_SERIAL = 999_999
 ZIPF_EXPONENT = 0.9
-STRICT_TOP = 26  # ranks 1..26 get distinct counts, so planted ranks are exact
+STRICT_TOP = 31  # ranks 1..31 get distinct counts, so planted ranks (up to 30) are exact
 #: planted yearly ranks (by count of conclusions) of expert organizations, as the 2018 paper tells;
 #: in later years an organization keeps its last planted rank
 TARGET_RANKS: dict[str, dict[int, int]] = {
@@ -191,6 +191,7 @@ class Opo:
     number: str  # А54-27998-0013
     name: str
     hazard: str  # I..IV
+    region: str  # code of the subject where it is
 
 
 @dataclass(slots=True)
@@ -476,17 +477,20 @@ class NationalSerials:
 
 
 def today_details(c: Conclusion, regions: list[str], opos: dict[str, list[Opo]], rng: random.Random) -> None:
-    """The subject, ОПО, verdict and term of a conclusion; today's number prefix and object name."""
-    c.region = rng.choices(regions, weights=[2] + [1] * (len(regions) - 1))[0]
+    """The ОПО (an operator has a few, each in a subject of the office), verdict and term of a
+    conclusion; the subject is the ОПО's; today's number prefix and object name."""
+    owned = opos.setdefault(c.applicant.key, [])
+    if len(owned) < MAX_OPOS and (not owned or rng.random() < 0.3):
+        region = rng.choices(regions, weights=[2] + [1] * (len(regions) - 1))[0]
+        number = f"А{region}-{rng.randrange(1, 99999):05d}-{rng.randrange(1, 300):04d}"
+        hazard = rng.choices(HAZARD_CLASSES, HAZARD_WEIGHTS)[0]
+        owned.append(Opo(number, rng.choice(OPO_NAMES), hazard, region))
+    c.opo = rng.choice(owned)
+    c.region = c.opo.region
     if c.num_year >= REGION_NUMBERING_FROM:
         c.prefix = c.region
         if len(regions) > 1 and rng.random() < PREFIX_EXCEPTIONS:
             c.prefix = rng.choice([code for code in regions if code != c.region])
-    owned = opos.setdefault(c.applicant.key, [])
-    if len(owned) < MAX_OPOS and (not owned or rng.random() < 0.3):
-        number = f"А{c.region}-{rng.randrange(1, 99999):05d}-{rng.randrange(1, 300):04d}"
-        owned.append(Opo(number, rng.choice(OPO_NAMES), rng.choices(HAZARD_CLASSES, HAZARD_WEIGHTS)[0]))
-    c.opo = rng.choice(owned)
     c.verdict = rng.choices(VERDICTS, VERDICT_WEIGHTS)[0]
     c.term = None
     if c.code in TERM_TYPES and c.verdict != "не соответствует":
