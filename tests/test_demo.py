@@ -412,6 +412,50 @@ def week_of(day: date) -> tuple[date, date]:
     return first, min(date.fromordinal(first.toordinal() + 6), date(day.year, 12, 31))
 
 
+def test_weeks_run_from_1_january_and_the_last_ends_on_31_december():
+    from openepb.demo.generator import WEEK_SHEET_NAMES, Conclusion, weeks
+
+    def at(day: date) -> Conclusion:
+        return Conclusion(0, 1, day.year, day, "ТУ", None, None, "", (), None, "")  # type: ignore[arg-type]
+
+    days = [date(2025, 1, 1), date(2025, 1, 7), date(2025, 1, 8), date(2025, 12, 30), date(2025, 12, 31)]
+    got = [(first, last, len(items)) for first, last, items in weeks([at(d) for d in days], 2025)]
+    assert got == [
+        (date(2025, 1, 1), date(2025, 1, 7), 2),
+        (date(2025, 1, 8), date(2025, 1, 14), 1),
+        (date(2025, 12, 24), date(2025, 12, 30), 1),
+        (date(2025, 12, 31), date(2025, 12, 31), 1),
+    ]
+    first, last = date(2025, 12, 31), date(2025, 12, 31)
+    assert WEEK_SHEET_NAMES["range"].format(first=first, last=last, week=53) == "31.12–31.12"
+    assert WEEK_SHEET_NAMES["number"].format(first=first, last=last, week=53) == "Неделя 53"
+
+
+@pytest.mark.parametrize(
+    ("style", "text"),
+    [("roman", "II"), ("digit", "2"), ("digit_class", "2 класс"), ("roman_class", "II класс опасности"),
+     ("label", "класс опасности: II")],
+)  # fmt: skip
+def test_hazard_class_spellings(style, text):
+    assert mess.hazard_text("II", style) == text
+
+
+def test_today_value_spellings():
+    assert mess.region_text("Новосибирская область", (), "short") == "Новосибирская обл."
+    assert mess.region_text("Республика Татарстан (Татарстан)", ("Татарстан",), "short") == "Респ. Татарстан"
+    assert (
+        mess.region_text("Республика Башкортостан", ("Башкортостан", "Башкирия"), "synonym", 1) == "Башкирия"
+    )
+    assert mess.opo_text("А54-27998-0013", "latin") == "A54-27998-0013"
+    assert mess.verdict_text("не в полной мере", "full") == (
+        "Соответствует требованиям промышленной безопасности не в полной мере"
+    )
+    assert mess.term_cell(date(2030, 12, 1), "until") == "до 01.12.2030"
+    assert mess.term_cell(date(2030, 12, 1), "until_g") == "до 01.12.2030 г."
+    assert mess.term_cell(date(2030, 12, 1), "cell") == date(2030, 12, 1)
+    assert mess.term_cell("на 3 года", "until") == "на 3 года"
+
+
 def test_weekly_workbooks_have_a_sheet_per_week_and_a_one_row_header_under_titles(built):
     book = openpyxl.load_workbook(built.corpus_dir / ZSIB_2025, read_only=True)
     assert len(book.sheetnames) > 20
