@@ -1,7 +1,10 @@
 """The demo corpus: mock office websites with every format and every kind of mess, plus their truth.
 
-The generator first plans the conclusions (how many per office and year, which expert organization
-made each, so the paper's rankings come out), then renders each office's files from its layout in
+The world covers two eras: the 2018 paper's register (2014–2018, each office numbering its own
+conclusions) and today's (2022–2026: the first group of a number is the object's subject, the serial
+one count over the country, and two offices publish today's columns in weekly sheets). The generator
+first plans the conclusions (how many per office and year, which expert organization made each, so
+the paper's rankings come out), then renders each office's files from its layout in
 ``offices.py`` and writes, beside the corpus, the truth the pipeline is scored against
 (``docs/normalization.md``, "Demo corpus truth"). The truth comes from this model alone: every row the
 generator writes carries a tag saying what it is, and the files are accounted in the contract's
@@ -1001,6 +1004,7 @@ def publication_jobs(ctx: OfficeContext, pub: Publication) -> Iterator[FileJob]:
     by_year = {year: [c for c in ctx.conclusions if c.day.year == year] for year in YEARS}
     real = REAL_FORMAT[pub.fmt]
     span = f"{pub.years[0]}–{pub.years[-1]} гг."
+    covered = [c for c in ctx.conclusions if c.day.year in pub.years]
     if pub.kind == "per_year":
         for year in pub.years:
             yield FileJob(
@@ -1025,14 +1029,14 @@ def publication_jobs(ctx: OfficeContext, pub: Publication) -> Iterator[FileJob]:
         yield FileJob(pub.path, pub.fmt, real_format=real, options={"period": span}).lazy(
             lambda: (
                 [register_table(ctx, pub.fmt, by_year[y], str(y), f"{y} год") for y in pub.years]
-                + [register_table(ctx, pub.fmt, ctx.conclusions, "Все годы", span)]
+                + [register_table(ctx, pub.fmt, covered, "Все годы", span)]
             )
         )
     elif pub.kind == "all_years":
         # on the office page the register follows the site's navigation table (a layout table)
         nav = [TableModel(Table([NAV]), [None], "table 1")] if pub.fmt == "page" else []
         yield FileJob(pub.path, pub.fmt, real_format=real, options={"period": span}).lazy(
-            lambda: [*nav, register_table(ctx, pub.fmt, ctx.conclusions, "Лист1", "", len(nav) + 1)]
+            lambda: [*nav, register_table(ctx, pub.fmt, covered, "Лист1", "", len(nav) + 1)]
         )
     else:
         raise ValueError(f"{ctx.item.code}: unknown publication kind {pub.kind}")

@@ -207,7 +207,10 @@ LAYOUTS: tuple[OfficeLayout, ...] = (
     OfficeLayout(
         code="vdon",
         volume=1.0,
-        publications=(Publication("workbook", "xlsx", "upload/reestr_epb.xlsx"),),
+        publications=(
+            Publication("workbook", "xlsx", "upload/reestr_epb.xlsx", years=PAPER_YEARS),
+            Publication("per_year", "xlsx", "upload/reestr_epb_{year}.xlsx", years=TODAY_YEARS),
+        ),
         columns=(
             NPP,
             Column("reg_number", "Рег. № заключения"),
