@@ -19,7 +19,7 @@ from openepb.demo.generator import TRUTH_RECORD_COLUMNS, generate
 
 SCALE = 0.05
 CERTIFICATE_OFFICES = {"vdon", "enis", "zab", "zural", "pech"}
-CANONICAL_REG = re.compile(r"^(\d{2})-([А-ЯЁ]{2})-(\d{5})-(\d{4})$")
+CANONICAL_REG = re.compile(r"^(\d{2})-([А-ЯЁ]{2})-(\d{5,6})-(\d{4})$")
 
 
 def read_truth(truth_dir: Path, name: str) -> list[dict[str, str]]:
@@ -281,11 +281,17 @@ def test_workbook_mess(built):
     assert any(re.search(r"[A-Z]", reg[3:5]) for reg in regs), "a Latin look-alike in a number"
     workbook = openpyxl.load_workbook(built.corpus_dir / "vdon/upload/reestr_epb.xlsx")
     assert workbook.sheetnames == ["2014", "2015", "2016", "2017", "2018", "Все годы"]
+    today = openpyxl.load_workbook(built.corpus_dir / "vdon/upload/reestr_epb_2024.xlsx", read_only=True)
+    assert today.sheetnames == ["Лист1"], "today the office publishes a file per year"
 
 
 def test_sections_totals_footers_in_text_formats(built):
     page = (built.corpus_dir / "srpov/index.html").read_bytes().decode("cp1251")
-    assert ">2017 год<" in page and "декабря 2018 г." in page
+    assert ">2017 год<" in page and ">2026 год<" in page
+    assert re.search(
+        r">\d{1,2} (января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря) 2018 г\.<",
+        page,
+    )
     from docx import Document
 
     zab = Document(str(built.corpus_dir / "zab/upload/sved_2017.docx"))
@@ -303,22 +309,31 @@ LATIN_TO_CYRILLIC = str.maketrans("ABCEHKMOPTXY30", "АВСЕНКМОРТХУЗ�
 
 
 def parse_reg(text: str) -> str | None:
-    """The contract's registration number rules, written independently of the pipeline."""
+    """The contract's registration number rules, written independently of the pipeline: a first
+    group of one digit is padded, the serial has five or six digits."""
     text = re.sub(r"^\s*(№|No|N)\s*", "", text).upper()
     match = re.match(
-        r"(\d{2})[\s\-‐‑‒–—―−_]+([A-ZА-ЯЁ0-9]{2})[\s\-‐‑‒–—―−_]+(\d+)[\s\-‐‑‒–—―−_]+(\d{4})", text
+        r"(\d{1,2})[\s\-‐‑‒–—―−_]+([A-ZА-ЯЁ0-9]{2})[\s\-‐‑‒–—―−_]+(\d+)[\s\-‐‑‒–—―−_]+(\d{4})", text
     )
-    if not match or len(match.group(3)) != 5:
+    if not match or len(match.group(3)) not in (5, 6):
         return None
-    return f"{match.group(1)}-{match.group(2).translate(LATIN_TO_CYRILLIC)}-{match.group(3)}-{match.group(4)}"
+    first = match.group(1).zfill(2)
+    return f"{first}-{match.group(2).translate(LATIN_TO_CYRILLIC)}-{match.group(3)}-{match.group(4)}"
 
 
 @pytest.mark.parametrize("style", mess.REG_STYLES)
 @pytest.mark.parametrize("code", ["ТУ", "ЗС", "ОБ", "ДП"])
-def test_every_registration_number_spelling_parses_back(style, code):
+@pytest.mark.parametrize(("prefix", "serial", "year"), [("07", 123, 2017), ("54", 845161, 2026)])
+def test_every_registration_number_spelling_parses_back(style, code, prefix, serial, year):
     for variant in range(12):
-        text = mess.reg_text("07", code, 123, 2017, style, variant)
-        assert parse_reg(text) == mess.canonical_reg("07", code, 123, 2017), text
+        text = mess.reg_text(prefix, code, serial, year, style, variant)
+        assert parse_reg(text) == mess.canonical_reg(prefix, code, serial, year), text
+
+
+def test_a_one_digit_first_group_and_six_digit_serials_are_spelled_as_published():
+    assert mess.canonical_reg("02", "ТУ", 600791, 2025) == "02-ТУ-600791-2025"
+    assert mess.reg_text("02", "ТУ", 600791, 2025, "short_first") == "2-ТУ-600791-2025"
+    assert mess.reg_text("54", "ТУ", 6283, 2023, "short_first") == "54-ТУ-06283-2023"
 
 
 def test_invalid_registration_cells_do_not_parse():
@@ -361,3 +376,211 @@ def test_contact_cells_hold_the_parts_they_claim():
     )
     assert truth == {k: parts[k] for k in ("name", "address", "inn", "head", "phone", "fax")}
     assert mess.safe_contact_name("ЗАО", "НПФ «Русская лаборатория»") == "ЗАО НПФ «Русская лаборатория»"
+
+
+# --- today's register (2022–2026) ------------------------------------------------------------------------
+
+TODAY = ("2022", "2023", "2024", "2025", "2026")
+ZSIB_2025 = "zsib/upload/medialibrary/reestr/Сведения из реестра ЗЭПБ 2025.xlsx"
+ZSIB_HEADER = [
+    "№ п/п",
+    "Субъект РФ",
+    "Регистрационный номер ЗЭПБ",
+    "Дата регистрации ЗЭПБ",
+    "Срок дальнейшей безопасной эксплуатации",
+    "Вывод заключения",
+    "Наименование ЗЭПБ",
+    "Номер ОПО",
+    "Наименование ОПО",
+    "Класс опасности ОПО",
+    "Наименование эксплуатирующей организации",
+    "ИНН эксплуатирующей организации",
+    "Наименование экспертной организации",
+    "Номер лицензии экспертной организации",
+]
+VERDICTS = {"соответствует", "не соответствует", "не в полной мере"}
+
+
+def region_codes() -> dict[str, str]:
+    path = Path(__file__).resolve().parent.parent / "schema" / "regions.csv"
+    with path.open(encoding="utf-8", newline="") as stream:
+        return {row["name"]: row["code"] for row in csv.DictReader(stream)}
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """The seven-day period from 1 January that holds a day (the last ends on 31 December)."""
+    first = date.fromordinal(date(day.year, 1, 1).toordinal() + (day.timetuple().tm_yday - 1) // 7 * 7)
+    return first, min(date.fromordinal(first.toordinal() + 6), date(day.year, 12, 31))
+
+
+def test_weeks_run_from_1_january_and_the_last_ends_on_31_december():
+    from openepb.demo.generator import WEEK_SHEET_NAMES, Conclusion, weeks
+
+    def at(day: date) -> Conclusion:
+        return Conclusion(0, 1, day.year, day, "ТУ", None, None, "", (), None, "")  # type: ignore[arg-type]
+
+    days = [date(2025, 1, 1), date(2025, 1, 7), date(2025, 1, 8), date(2025, 12, 30), date(2025, 12, 31)]
+    got = [(first, last, len(items)) for first, last, items in weeks([at(d) for d in days], 2025)]
+    assert got == [
+        (date(2025, 1, 1), date(2025, 1, 7), 2),
+        (date(2025, 1, 8), date(2025, 1, 14), 1),
+        (date(2025, 12, 24), date(2025, 12, 30), 1),
+        (date(2025, 12, 31), date(2025, 12, 31), 1),
+    ]
+    first, last = date(2025, 12, 31), date(2025, 12, 31)
+    assert WEEK_SHEET_NAMES["range"].format(first=first, last=last, week=53) == "31.12–31.12"
+    assert WEEK_SHEET_NAMES["number"].format(first=first, last=last, week=53) == "Неделя 53"
+
+
+@pytest.mark.parametrize(
+    ("style", "text"),
+    [("roman", "II"), ("digit", "2"), ("digit_class", "2 класс"), ("roman_class", "II класс опасности"),
+     ("label", "класс опасности: II")],
+)  # fmt: skip
+def test_hazard_class_spellings(style, text):
+    assert mess.hazard_text("II", style) == text
+
+
+def test_today_value_spellings():
+    assert mess.region_text("Новосибирская область", (), "short") == "Новосибирская обл."
+    assert mess.region_text("Республика Татарстан (Татарстан)", ("Татарстан",), "short") == "Респ. Татарстан"
+    assert (
+        mess.region_text("Республика Башкортостан", ("Башкортостан", "Башкирия"), "synonym", 1) == "Башкирия"
+    )
+    assert mess.opo_text("А54-27998-0013", "latin") == "A54-27998-0013"
+    assert mess.verdict_text("не в полной мере", "full") == (
+        "Соответствует требованиям промышленной безопасности не в полной мере"
+    )
+    assert mess.term_cell(date(2030, 12, 1), "until") == "до 01.12.2030"
+    assert mess.term_cell(date(2030, 12, 1), "until_g") == "до 01.12.2030 г."
+    assert mess.term_cell(date(2030, 12, 1), "cell") == date(2030, 12, 1)
+    assert mess.term_cell("на 3 года", "until") == "на 3 года"
+
+
+def test_weekly_workbooks_have_a_sheet_per_week_and_a_one_row_header_under_titles(built):
+    book = openpyxl.load_workbook(built.corpus_dir / ZSIB_2025, read_only=True)
+    assert len(book.sheetnames) > 20
+    for name in book.sheetnames:
+        rows = list(book[name].iter_rows(values_only=True))
+        assert rows[0][0] == "Сведения о заключениях экспертизы промышленной безопасности, внесённых в реестр"
+        assert rows[1][0] == "Западно-Сибирское управление Ростехнадзора"
+        first, last = (datetime.strptime(f"{part}.2025", "%d.%m.%Y").date() for part in name.split("–"))
+        assert rows[2][0] == f"за период с {first:%d.%m.%Y} по {last:%d.%m.%Y}"
+        assert not any(rows[3]) and list(rows[4]) == ZSIB_HEADER
+        days = [row[3].date() for row in rows[5:] if row[2] and isinstance(row[3], datetime)]
+        assert days and {week_of(day) for day in days} == {(first, last)}, name
+    privol = openpyxl.load_workbook(built.corpus_dir / "privol/activity/expertiza/files/sved_zepb_2024.xlsx")
+    for name in privol.sheetnames:
+        week = int(re.fullmatch(r"Неделя (\d+)", name).group(1))
+        sheet = privol[name]
+        assert sheet.cell(3, 1).value.startswith("с ")
+        dates = [
+            datetime.strptime(row[2], "%d.%m.%Y").date()
+            for row in sheet.iter_rows(min_row=5, values_only=True)
+            if row[2]
+        ]
+        assert {(day.timetuple().tm_yday - 1) // 7 + 1 for day in dates} == {week}, name
+
+
+def test_zsib_changed_its_columns_in_2024(built, truth):
+    old = openpyxl.load_workbook(built.corpus_dir / ZSIB_2025.replace("2025", "2023"), read_only=True)
+    header = list(next(old.worksheets[0].iter_rows(min_row=5, max_row=5, values_only=True)))
+    assert "Наименование заявителя" in header and "Наименование заключения" in header
+    assert not {"Субъект РФ", "ИНН эксплуатирующей организации", "Номер ОПО"} & set(header)
+    zsib = [r for r in truth["records"] if r["office_code"] == "zsib"]
+    before = [r for r in zsib if r["year"] < "2024"]
+    after = [r for r in zsib if r["year"] >= "2024"]
+    assert before and after
+    assert all(not r["region"] and not r["opo_reg_number"] and not r["applicant_inn"] for r in before)
+    assert all(r["conclusion_result"] in VERDICTS for r in before)
+    assert all(r["region"] and r["opo_reg_number"] and r["hazard_class"] for r in after)
+
+
+def test_today_serials_are_national_and_six_digit(truth):
+    records = truth["records"]
+    serials: dict[str, list[tuple[str, int]]] = {}
+    for r in records:
+        serial = r["reg_number"].split("-")[2]
+        year = r["reg_number"][-4:]
+        if year < "2022":
+            assert len(serial) == 5, r["reg_number"]
+            continue
+        serials.setdefault(year, []).append((r["date_registered"], int(serial)))
+    assert all(800_000 <= serial <= 999_999 for _, serial in serials["2026"])
+    for year in ("2022", "2023", "2024", "2025"):
+        lengths = Counter(len(str(serial)) for _, serial in serials[year])
+        assert lengths[5] and lengths[6] > lengths[5], (year, lengths)
+        dated = sorted(pair for pair in serials[year] if pair[0])
+        by_day = [serial for _, serial in dated]
+        days = [day for day, _ in dated]
+        # one count over the country: a later day always has higher serials, whatever the office
+        assert all(a < b for (d1, a), (d2, b) in zip(dated, dated[1:], strict=False) if d1 < d2)
+        assert len(set(by_day)) == len(by_day) and days
+
+
+def test_today_prefixes_are_the_subject_of_the_object(truth):
+    codes = region_codes()
+    today = [r for r in truth["records"] if r["region"]]
+    assert {r["office_code"] for r in today} == {"zsib", "privol"}
+    same = [r for r in today if r["reg_number"][:2] == codes[r["region"]]]
+    assert 0.9 < len(same) / len(today) < 1, "mostly the subject, with exceptions"
+    assert {codes[r["region"]] for r in today if r["office_code"] == "privol"} == {"16", "02"}
+    published = [r for r in truth["records"] if re.match(r"\d-", r["reg_number_published"])]
+    assert published, "a number with a one-digit first group (2-ТУ-600791-2025)"
+    assert all(r["reg_number"] == "0" + r["reg_number_published"] for r in published)
+
+
+def test_today_fields_are_canonical_in_truth(truth):
+    today = [r for r in truth["records"] if r["office_code"] in ("zsib", "privol") and r["year"] >= "2024"]
+    assert all(re.fullmatch(r"А\d{2}-\d{5}-\d{4}", r["opo_reg_number"]) for r in today)
+    assert all(r["opo_reg_number"][1:3] == region_codes()[r["region"]] for r in today)
+    assert {r["hazard_class"] for r in today} == {"I", "II", "III", "IV"}
+    verdicts = Counter(r["conclusion_result"] for r in today)
+    assert set(verdicts) == VERDICTS
+    assert 0.01 < verdicts["не соответствует"] / len(today) < 0.08
+    terms = [r["operation_term"] for r in today if r["operation_term"]]
+    assert any(re.fullmatch(r"20[3-4]\d-\d\d-01", t) for t in terms) and any(" " in t for t in terms)
+    assert all(not r["operation_term"] for r in today if r["conclusion_result"] == "не соответствует")
+    assert any("зав. №" in r["object_name"] for r in today) and any(
+        "рег. №" in r["object_name"] for r in today
+    )
+    privol = [r for r in today if r["office_code"] == "privol"]
+    assert all(r["expert_org_inn"] for r in privol)
+
+
+def test_today_cells_carry_the_planted_spellings(built):
+    sheets = sheet_values(built.corpus_dir / ZSIB_2025)
+    rows = [row for row in sheets if isinstance(row[2], str) and CANONICAL_REG.match(row[2])]
+    regions = {row[1] for row in rows}
+    assert "Новосибирская область" in regions and any(r.endswith("обл.") for r in regions)
+    hazards = {row[9] for row in rows}
+    assert {"III", "3 класс"} <= hazards and any(h.endswith("класс опасности") for h in hazards)
+    assert any(re.fullmatch(r"до \d\d\.\d\d\.20\d\d", str(row[4])) for row in rows)
+    assert any(re.fullmatch(r'.+" \(ИНН \d{10}\)', row[12]) for row in rows)
+    assert any(row[7].startswith("A") for row in rows) and any(row[7].startswith("А") for row in rows)
+
+
+def test_every_inn_has_valid_control_digits_except_the_planted_typos(built, truth):
+    from openepb.formats import inn_checksum_ok
+
+    inns = [r[name] for r in truth["records"] for name in ("applicant_inn", "expert_org_inn") if r[name]]
+    assert len(inns) > 1000 and all(inn_checksum_ok(inn) for inn in inns)
+    problems = read_truth(built.truth_dir, "problems")
+    assert problems and {p["code"] for p in problems} == {"inn_checksum_invalid"}
+    records = {r["reg_number"]: r for r in truth["records"]}
+    for problem in problems:
+        assert records[problem["reg_number"]]["applicant_inn"] == ""
+        book = openpyxl.load_workbook(built.corpus_dir / problem["source_file"], read_only=True)
+        row = next(book[problem["table"]].iter_rows(min_row=int(problem["row"]), values_only=True))
+        assert problem["reg_number"] in row
+        inns = [cell for cell in row if isinstance(cell, str) and re.fullmatch(r"\d{10}", cell)]
+        assert len([inn for inn in inns if not inn_checksum_ok(inn)]) == 1, row
+
+
+def test_published_spellings_are_in_truth_where_they_differ(truth):
+    spelled = [r for r in truth["records"] if r["reg_number_published"]]
+    assert len(spelled) > 50
+    for r in spelled:
+        assert r["reg_number_published"] != r["reg_number"]
+        assert parse_reg(r["reg_number_published"]) == r["reg_number"], r["reg_number_published"]
+    assert {r["office_code"] for r in spelled} >= {"mos", "cntr", "ural", "nvol", "vdon", "privol"}

@@ -164,6 +164,35 @@ def test_xlsx_read_by_calamine(tmp_path):
     assert ranges == {((m.row, m.col), (m.row + m.rows - 1, m.col + m.cols - 1)) for m in MERGES}
 
 
+def test_xlsx_workbook_with_a_sheet_per_week_keeps_names_and_order(tmp_path):
+    """Today's yearly workbooks: 53 sheets named by their week («01.01–07.01», «Неделя 1»)."""
+    import openpyxl
+    from python_calamine import CalamineWorkbook
+
+    names = [f"{1 + 7 * i:02d}.01–{7 + 7 * i:02d}.01" for i in range(4)] + [
+        f"Неделя {n}" for n in range(5, 54)
+    ]
+    header = ["Субъект РФ", "Регистрационный номер ЗЭПБ", "Дата регистрации ЗЭПБ"]
+    tables = [
+        Table(
+            rows=[["Сведения из реестра"], header, ["Томская область", f"70-ТУ-{800000 + n}-2026", n + 1]],
+            name=name,
+            header_rows=(1, 1),
+        )
+        for n, name in enumerate(names)
+    ]
+    path = tmp_path / "Сведения из реестра ЗЭПБ 2026.xlsx"
+    write_xlsx(path, tables)
+    assert openpyxl.load_workbook(path, read_only=True).sheetnames == names
+    workbook = CalamineWorkbook.from_path(str(path))
+    assert workbook.sheet_names == names
+    assert workbook.get_sheet_by_name("Неделя 53").to_python() == [
+        ["Сведения из реестра", "", ""],
+        header,
+        ["Томская область", "70-ТУ-800052-2026", 53.0],
+    ]
+
+
 def test_xlsx_streamed_table_keeps_formats_and_formula_like_text(tmp_path):
     import openpyxl
 

@@ -34,7 +34,9 @@ def _as_text(value: object) -> str:
 @pytest.fixture(scope="module")
 def truth(demo_build) -> dict[str, list[dict[str, str]]]:
     truth_dir = demo_build.corpus.truth_dir
-    return {name: _read_csv(truth_dir / f"{name}.csv") for name in ("records", "rejects", "files")}
+    return {
+        name: _read_csv(truth_dir / f"{name}.csv") for name in ("records", "rejects", "files", "problems")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +89,17 @@ def test_every_truth_reject_is_found_with_its_reason(db, truth):
             place = (reject["source_file"], reject["table"], reject["row"])
             assert by_place.get(place) == reject["reason"], f"truth reject not found as such: {reject}"
     assert by_file == want_by_file
+
+
+def test_every_planted_problem_is_reported_on_its_row(db, truth):
+    """A mistyped ИНН is dropped from the record (the field accuracy above) and reported here."""
+    got = set(
+        db.execute(
+            "SELECT source_file, coalesce(source_table, ''), source_row, code, field FROM problems"
+        ).fetchall()
+    )
+    want = {(p["source_file"], p["table"], int(p["row"]), p["code"], p["field"]) for p in truth["problems"]}
+    assert want and want <= got
 
 
 def test_per_file_outcomes_equal_truth(db, truth):

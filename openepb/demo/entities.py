@@ -275,8 +275,24 @@ def slug(text: str) -> str:
     return letters or "org"
 
 
+#: weights of the control digit of a 10-digit ИНН (the tax service's published algorithm)
+INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def inn_control_digit(first_nine: str) -> str:
+    """The tenth digit of an organization's ИНН: the weighted sum of the nine others mod 11 mod 10."""
+    return str(sum(w * int(d) for w, d in zip(INN10_WEIGHTS, first_nine, strict=True)) % 11 % 10)
+
+
 def inn(rng: random.Random) -> str:
-    return str(rng.randrange(10**9, 10**10)).rjust(10, "0")
+    """An organization's ИНН: a tax-region code (01–89), seven more digits, the control digit."""
+    first_nine = f"{rng.randrange(1, 90):02d}{rng.randrange(10**7):07d}"
+    return first_nine + inn_control_digit(first_nine)
+
+
+def mistyped_inn(value: str) -> str:
+    """The ИНН with its control digit mistyped: never a valid ИНН (a deliberate mess)."""
+    return value[:-1] + str((int(value[-1]) + 1) % 10)
 
 
 def _party_contacts(rng: random.Random, core: str) -> tuple[str, str, str, str, str]:

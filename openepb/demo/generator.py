@@ -1,7 +1,10 @@
 """The demo corpus: mock office websites with every format and every kind of mess, plus their truth.
 
-The generator first plans the conclusions (how many per office and year, which expert organization
-made each, so the paper's rankings come out), then renders each office's files from its layout in
+The world covers two eras: the 2018 paper's register (2014–2018, each office numbering its own
+conclusions) and today's (2022–2026: the first group of a number is the object's subject, the serial
+one count over the country, and two offices publish today's columns in weekly sheets). The generator
+first plans the conclusions (how many per office and year, which expert organization made each, so
+the paper's rankings come out), then renders each office's files from its layout in
 ``offices.py`` and writes, beside the corpus, the truth the pipeline is scored against
 (``docs/normalization.md``, "Demo corpus truth"). The truth comes from this model alone: every row the
 generator writes carries a tag saying what it is, and the files are accounted in the contract's
@@ -26,9 +29,21 @@ from urllib.parse import quote
 from openepb.config import load_sources
 from openepb.contract import SOURCE_FIELDS
 from openepb.demo import mess
-from openepb.demo.entities import NEAR_HOMONYMS, ExpertOrg, Party, World, make_world
+from openepb.demo.entities import NEAR_HOMONYMS, ExpertOrg, Party, World, make_world, mistyped_inn
 from openepb.demo.licences import write_licence_register
-from openepb.demo.offices import CAPPED_FORMATS, LAYOUTS, YEARS, OfficeLayout, Publication, layout
+from openepb.demo.offices import (
+    CAPPED_FORMATS,
+    LAST_DAY,
+    LAYOUTS,
+    NATIONAL_SERIALS,
+    PREFIX_EXCEPTIONS,
+    REGION_NUMBERING_FROM,
+    YEARS,
+    Column,
+    OfficeLayout,
+    Publication,
+    layout,
+)
 from openepb.demo.quality_truth import QualityTruth
 from openepb.demo.writers import (
     CellValue,
@@ -47,15 +62,19 @@ from openepb.demo.writers import (
 from openepb.licences import LicenceEntry
 
 BASE_RECORDS = 30_000  # conclusions at scale 1.0
-YEAR_WEIGHTS = {2014: 0.14, 2015: 0.18, 2016: 0.20, 2017: 0.25, 2018: 0.23}
+#: share of the conclusions per year: the paper's five years, then today's (2026 up to LAST_DAY)
+YEAR_WEIGHTS = {2014: 0.09, 2015: 0.12, 2016: 0.13, 2017: 0.16, 2018: 0.15}
+YEAR_WEIGHTS |= {2022: 0.07, 2023: 0.07, 2024: 0.08, 2025: 0.08, 2026: 0.05}
 CAP_PER_OFFICE_YEAR = {"page": 120, "doc": 500, "pdf": 500, "docx": 800}  # others: DEFAULT_CAP
 DEFAULT_CAP = 1000
 MIN_PER_OFFICE_YEAR = 3
 MERGE_LIMIT = 20_000  # larger tables are written without merges (streamed xlsx)
 MAX_SEQUENCE = 99_999
+MAX_NATIONAL_SERIAL = 999_999
 ZIPF_EXPONENT = 0.9
-STRICT_TOP = 26  # ranks 1..26 get distinct counts, so planted ranks are exact
-#: planted yearly ranks (by count of conclusions) of expert organizations, as the 2018 paper tells
+STRICT_TOP = 31  # ranks 1..31 get distinct counts, so planted ranks (up to 30) are exact
+#: planted yearly ranks (by count of conclusions) of expert organizations, as the 2018 paper tells;
+#: in later years an organization keeps its last planted rank
 TARGET_RANKS: dict[str, dict[int, int]] = {
     "E-RUSLAB": {2014: 35, 2015: 21, 2016: 18, 2017: 1, 2018: 2},
     "E-GAZMASH": {2014: 40, 2015: 25, 2016: 1, 2017: 2, 2018: 1},
@@ -87,6 +106,8 @@ TRUTH_RECORD_COLUMNS = (
     "applicant_key",
 )
 TRUTH_REJECT_COLUMNS = ("source_file", "table", "row", "reason", "reg_cell")
+#: problems the pipeline must report on a record (a planted mistyped ИНН), where the row is stable
+TRUTH_PROBLEM_COLUMNS = ("source_file", "table", "row", "reg_number", "code", "field")
 TRUTH_FILE_COLUMNS = ("source_file", "office_code", "format", "status", "records", "duplicates", "rejects")
 #: real format (by content) of each publication format
 REAL_FORMAT = {"xlsx": "xlsx", "xls": "xls", "xls_html": "html", "docx": "docx", "doc": "doc", "pdf": "pdf"}
@@ -126,6 +147,35 @@ OPO_NAMES = (
     "Площадка котельной",
     "Цех химической водоподготовки",
 )
+#: today's «Наименование ЗЭПБ»: {f} factory, {r} registration, {i} inventory number, {opo} the ОПО
+TODAY_OBJECT_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "ТУ": (
+        "Техническое устройство: сосуд, работающий под давлением, зав. № {f}, рег. № {r}",
+        "Техническое устройство: кран мостовой электрический г/п {t} т, зав. № {f}, рег. № {r}",
+        "Техническое устройство: турбокомпрессор К-{n}, зав. № {f}, инв. № {i}, применяемое на ОПО {opo}",
+        "Техническое устройство: котёл паровой ДЕ-25-14ГМ, зав. № {f}, рег. № {r}",
+        "Техническое устройство: насос центробежный ЦНС 300-{t}0, зав.№ {f}, инв. № {i}",
+        "Техническое устройство: подъёмник автомобильный ПСС-131.18Э, зав. № {f}, рег. № {r}",
+    ),
+    "ЗС": (
+        "Здание котельной, инв. № {i}, на ОПО {opo}",
+        "Сооружение: резервуар вертикальный стальной РВС-{v}, зав. № {f}, на ОПО {opo}",
+        "Сооружение: технологический трубопровод пара, рег. № {r}, на ОПО {opo}",
+    ),
+    "ТП": ("Документация на техническое перевооружение ОПО {opo}",),
+    "ДК": ("Документация на консервацию ОПО {opo}",),
+    "ДЛ": ("Документация на ликвидацию ОПО {opo}",),
+    "ОБ": ("Обоснование безопасности ОПО {opo}",),
+    "ДП": ("Декларация промышленной безопасности ОПО {opo}",),
+    "ИД": ("Руководство по безопасности ОПО {opo}",),
+}
+MAX_OPOS = 3  # ОПО per operator
+HAZARD_CLASSES, HAZARD_WEIGHTS = ("I", "II", "III", "IV"), (0.03, 0.12, 0.55, 0.30)
+VERDICTS = ("соответствует", "не соответствует", "не в полной мере")
+VERDICT_WEIGHTS = (0.955, 0.03, 0.015)
+TERM_TYPES = frozenset({"ТУ", "ЗС"})  # objects whose further safe operation has a term
+TERM_TEXT_SHARE = 0.15
+TERM_TEXTS = ("на 2 года", "на 3 года", "на 4 года", "5 лет", "8 лет", "до выработки назначенного ресурса")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +187,16 @@ class DemoCorpus:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class Opo:
+    """A hazardous production facility (ОПО) of an operator, as the state register knows it."""
+
+    number: str  # А54-27998-0013
+    name: str
+    hazard: str  # I..IV
+    region: str  # code of the subject where it is
+
+
 @dataclass(slots=True)
 class Conclusion:
     cid: int
@@ -145,11 +205,16 @@ class Conclusion:
     day: date
     code: str  # object type
     org: ExpertOrg
-    applicant: Party
+    applicant: Party  # the applicant; today's files call it the operating organization
     object_name: str
     certificates: tuple[tuple[str, str], ...]
     excluded: date | None
     reason: str
+    prefix: str = ""  # first group of the number: the office's, or (today) the object's subject
+    region: str = ""  # code of schema/regions.csv: the subject where the object is
+    opo: Opo | None = None
+    verdict: str = "соответствует"  # a code of schema/conclusion_results.csv
+    term: date | str | None = None  # of further safe operation: a date, a text, or none
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +224,7 @@ class Rendered:
     cells: dict[str, CellValue]
     truth: tuple[str, ...]  # TRUTH_RECORD_COLUMNS without source_file
     reg: str  # canonical registration number
+    problems: tuple[tuple[str, str], ...] = ()  # (code, field) the record must be reported with
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,18 +271,24 @@ def year_format(item: OfficeLayout, year: int) -> str:
     raise ValueError(f"{item.code}: no publication covers {year}")
 
 
+def active(year: int) -> list[OfficeLayout]:
+    """The offices publishing a year (an office that stopped, or began later, has no quota there)."""
+    return [item for item in LAYOUTS if item.publishes(year)]
+
+
 def plan_quotas(scale: float) -> dict[tuple[str, int], int]:
     """Conclusions per (office, year); capped formats stay small and the rest goes to xlsx/csv."""
-    total_volume = sum(item.volume for item in LAYOUTS)
     quotas: dict[tuple[str, int], int] = {}
     for year in YEARS:
+        offices = active(year)
+        total_volume = sum(item.volume for item in offices)
         raw = {
             item.code: BASE_RECORDS * scale * YEAR_WEIGHTS[year] * item.volume / total_volume
-            for item in LAYOUTS
+            for item in offices
         }
         excess = 0.0
         uncapped = []
-        for item in LAYOUTS:
+        for item in offices:
             fmt = year_format(item, year)
             if fmt in CAPPED_FORMATS:
                 cap = CAP_PER_OFFICE_YEAR.get(fmt, DEFAULT_CAP)
@@ -242,9 +314,16 @@ def yearly_order(experts: tuple[ExpertOrg, ...], year: int, seed: int) -> list[s
     for i in range(len(order) - 1):
         if rng.random() < 0.3:
             order[i], order[i + 1] = order[i + 1], order[i]
-    for key, rank in sorted(((k, r[year]) for k, r in TARGET_RANKS.items()), key=lambda kr: kr[1]):
+    for key, rank in sorted(
+        ((k, target_rank(r, year)) for k, r in TARGET_RANKS.items()), key=lambda kr: kr[1]
+    ):
         order.insert(rank - 1, key)
     return order
+
+
+def target_rank(ranks: dict[int, int], year: int) -> int:
+    """The planted rank of a year, or the last one planted before it."""
+    return ranks[max(y for y in ranks if y <= year)]
 
 
 def zipf_counts(total: int, size: int) -> list[int]:
@@ -281,7 +360,7 @@ def draw_types(key: str, year: int, count: int, rng: random.Random) -> list[str]
 
 def spread_excess(quotas: dict[tuple[str, int], int], year: int, excess: int) -> None:
     """Give conclusions added by the ranking plan to the uncapped offices, by their volume."""
-    uncapped = [item for item in LAYOUTS if year_format(item, year) not in CAPPED_FORMATS]
+    uncapped = [item for item in active(year) if year_format(item, year) not in CAPPED_FORMATS]
     volume = sum(item.volume for item in uncapped)
     given = 0
     for item in uncapped:
@@ -299,7 +378,8 @@ def plan_assignments(
     plan: dict[tuple[str, int], list[tuple[int, str]]] = {}
     for year in YEARS:
         rng = random.Random(f"assign-{seed}-{year}")
-        total = sum(quotas[item.code, year] for item in LAYOUTS)
+        offices = active(year)
+        total = sum(quotas[item.code, year] for item in offices)
         counts = plan_org_counts(world.experts, year, total, seed)
         pool: list[tuple[int, str]] = []
         for key, count in counts.items():
@@ -307,7 +387,7 @@ def plan_assignments(
         rng.shuffle(pool)
         spread_excess(quotas, year, len(pool) - total)
         start = 0
-        for item in sorted(LAYOUTS, key=lambda i: i.code):
+        for item in sorted(offices, key=lambda i: i.code):
             size = quotas[item.code, year]
             plan[item.code, year] = pool[start : start + size]
             start += size
@@ -319,6 +399,7 @@ def plan_assignments(
 
 
 def object_name(code: str, rng: random.Random) -> str:
+    """A paper-era object name, naming some ОПО of its own."""
     opo = f"«{rng.choice(OPO_NAMES)}» рег. № А{rng.randrange(1, 99):02d}-{rng.randrange(1, 99999):05d}-{rng.randrange(1, 300):04d}"
     template = rng.choice(OBJECT_TEMPLATES[code])
     return template.format(
@@ -327,12 +408,35 @@ def object_name(code: str, rng: random.Random) -> str:
     )  # fmt: skip
 
 
+def factory_number(rng: random.Random) -> str:
+    """A factory number as plates carry them: 4-8-3821F, 0053364, ЕН-1234."""
+    shape = rng.randrange(3)
+    if shape == 0:
+        return (
+            f"{rng.randrange(1, 10)}-{rng.randrange(1, 10)}-{rng.randrange(1000, 9999)}{rng.choice('FKMNRS')}"
+        )
+    if shape == 1:
+        return f"{rng.randrange(10**6):07d}"
+    return f"{rng.choice(('ЕН', 'КС', 'ТМ', 'АВ'))}-{rng.randrange(100, 9999)}"
+
+
+def today_object_name(code: str, opo: Opo, rng: random.Random) -> str:
+    """Today's «Наименование ЗЭПБ»: the object with its factory, registration or inventory number,
+    and the ОПО it serves."""
+    template = rng.choice(TODAY_OBJECT_TEMPLATES[code])
+    return template.format(
+        f=factory_number(rng), r=rng.randrange(100, 99999), i=f"{rng.randrange(10**7):07d}",
+        t=rng.randrange(2, 50), n=rng.randrange(100, 999), v=rng.choice((1000, 2000, 5000, 10000)),
+        opo=f"«{opo.name}» рег. № {opo.number}",
+    )  # fmt: skip
+
+
 def open_days(item: OfficeLayout, year: int) -> list[date] | None:
-    """Days of a year an office registers conclusions on, when it stops early or skips months;
-    None when every day of the year is open (most offices)."""
-    if not item.stops and not item.gap_months:
+    """Days of a year an office registers conclusions on, when it stops early, skips months or the
+    year is today's; None when every day of the year is open (most offices, most years)."""
+    if not item.stops and not item.gap_months and year < LAST_DAY.year:
         return None
-    stop = date.fromisoformat(item.stops) if item.stops else date.max
+    stop = min(date.fromisoformat(item.stops) if item.stops else date.max, LAST_DAY)
     days = [date(year, 1, 1) + timedelta(days=i) for i in range(365)]
     days = [d for d in days if d <= stop and d.strftime("%Y-%m") not in item.gap_months]
     if not days:
@@ -347,21 +451,86 @@ def draw_day(days: list[date] | None, year: int, rng: random.Random) -> date:
     return days[rng.randrange(len(days))]
 
 
+@dataclass
+class NationalSerials:
+    """Today's serials: one running count per year over the country, of which an office's
+    conclusions take a few. Each day of a year owns its per-day numbers (NATIONAL_SERIALS), each
+    office a slice of them, so two offices never draw the same number and the serials rise with
+    the date."""
+
+    slot: int  # the office's slice of a day
+    slots: int
+    rng: random.Random
+    used: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def next(self, num_year: int, day: date) -> int:
+        start, per_day = NATIONAL_SERIALS[num_year]
+        width = per_day // self.slots
+        ordinal = (day - date(num_year, 1, 1)).days  # past 364 for a late entry of January
+        offset = (
+            self.used.get((num_year, ordinal), self.rng.randrange(width // 4)) + 1 + self.rng.randrange(2)
+        )
+        if offset >= width:
+            raise ValueError(f"{day}: more conclusions a day than the national count allows; lower the scale")
+        self.used[num_year, ordinal] = offset
+        serial = start + ordinal * per_day + self.slot * width + offset
+        if serial > MAX_NATIONAL_SERIAL:
+            raise ValueError(f"{day}: serial {serial} has more than six digits")
+        return serial
+
+
+def today_details(c: Conclusion, regions: list[str], opos: dict[str, list[Opo]], rng: random.Random) -> None:
+    """The ОПО (an operator has a few, each in a subject of the office), verdict and term of a
+    conclusion; the subject is the ОПО's; today's number prefix and object name."""
+    owned = opos.setdefault(c.applicant.key, [])
+    if len(owned) < MAX_OPOS and (not owned or rng.random() < 0.3):
+        region = rng.choices(regions, weights=[2] + [1] * (len(regions) - 1))[0]
+        number = f"А{region}-{rng.randrange(1, 99999):05d}-{rng.randrange(1, 300):04d}"
+        hazard = rng.choices(HAZARD_CLASSES, HAZARD_WEIGHTS)[0]
+        owned.append(Opo(number, rng.choice(OPO_NAMES), hazard, region))
+    c.opo = rng.choice(owned)
+    c.region = c.opo.region
+    if c.num_year >= REGION_NUMBERING_FROM:
+        c.prefix = c.region
+        if len(regions) > 1 and rng.random() < PREFIX_EXCEPTIONS:
+            c.prefix = rng.choice([code for code in regions if code != c.region])
+    c.verdict = rng.choices(VERDICTS, VERDICT_WEIGHTS)[0]
+    c.term = None
+    if c.code in TERM_TYPES and c.verdict != "не соответствует":
+        if rng.random() < TERM_TEXT_SHARE:
+            c.term = rng.choice(TERM_TEXTS)
+        else:
+            c.term = date(c.day.year + rng.randrange(2, 11), c.day.month, 1)
+    if c.day.year >= REGION_NUMBERING_FROM:
+        c.object_name = today_object_name(c.code, c.opo, rng)
+
+
 def office_conclusions(
-    code: str, world: World, plan: dict[tuple[str, int], list[tuple[int, str]]], seed: int, first_cid: int
+    code: str,
+    world: World,
+    plan: dict[tuple[str, int], list[tuple[int, str]]],
+    seed: int,
+    first_cid: int,
+    prefix: str,
+    regions: list[str],
 ) -> list[Conclusion]:
-    """Dated, numbered conclusions of an office: sequence per year in date order; a few entered in
-    early January carry the previous year's number (``date_year_mismatch``)."""
+    """Dated, numbered conclusions of an office: sequence per year in date order (from 2022 the
+    national serials); a few entered in early January carry the previous year's number
+    (``date_year_mismatch``)."""
     rng = random.Random(f"office-{seed}-{code}")
     applicants = [
         a for i, a in enumerate(world.applicants) if i % len(LAYOUTS) == _office_index(code)
     ] or list(world.applicants)
     item = layout(code)
+    serials = NationalSerials(_office_index(code), len(LAYOUTS), random.Random(f"serials-{seed}-{code}"))
+    opos: dict[str, list[Opo]] = {}
     conclusions: list[Conclusion] = []
     last_seq: dict[int, int] = {}
     cid = first_cid
     for year in YEARS:
-        assigned = plan[code, year]
+        assigned = plan.get((code, year), [])
+        if not assigned:
+            continue
         open_on = open_days(item, year)
         late = min(1 + len(assigned) // 400, len(assigned) - 1) if year - 1 in last_seq else 0
         dated = sorted(
@@ -377,7 +546,9 @@ def office_conclusions(
             else:
                 late_seq += 1
                 num_year, number = year - 1, last_seq[year - 1] + late_seq
-            if number > MAX_SEQUENCE:
+            if num_year >= REGION_NUMBERING_FROM:
+                number = serials.next(num_year, day)
+            elif number > MAX_SEQUENCE:
                 raise ValueError(f"{code} {year}: more than {MAX_SEQUENCE} conclusions; lower the scale")
             if run_left == 0:
                 applicant, run_left = rng.choice(applicants), rng.choice((1, 1, 1, 2, 2, 3, 4))
@@ -388,21 +559,22 @@ def office_conclusions(
                 day + timedelta(days=rng.randrange(20, 300)) if rng.random() < EXCLUSION_SHARE else None
             )
             reason = rng.choice(EXCLUSION_REASONS) if excluded else ""
-            conclusions.append(
-                Conclusion(
-                    cid,
-                    number,
-                    num_year,
-                    day,
-                    otype,
-                    org,
-                    applicant,
-                    object_name(otype, rng),
-                    experts,
-                    excluded,
-                    reason,
-                )
+            conclusion = Conclusion(
+                cid,
+                number,
+                num_year,
+                day,
+                otype,
+                org,
+                applicant,
+                object_name(otype, rng),
+                experts,
+                excluded,
+                reason,
+                prefix=prefix,
             )
+            today_details(conclusion, regions, opos, rng)
+            conclusions.append(conclusion)
             cid += 1
         last_seq[year] = seq
     return conclusions
@@ -419,12 +591,14 @@ def _office_index(code: str) -> int:
 class Renderer:
     """Spells conclusions the way one office does, and remembers each so re-publications match."""
 
-    def __init__(self, item: OfficeLayout, prefix: str, seed: int, object_type_names: dict[str, str]) -> None:
+    def __init__(
+        self, item: OfficeLayout, seed: int, object_type_names: dict[str, str], regions: dict[str, Region]
+    ) -> None:
         self.item = item
-        self.prefix = prefix
         self.rng = random.Random(f"render-{seed}-{item.code}")
         self.values = {column.value for column in item.columns}
         self.type_names = object_type_names
+        self.regions = regions
         self.cache: dict[int, Rendered] = {}
 
     def render(self, c: Conclusion) -> Rendered:
@@ -434,12 +608,16 @@ class Renderer:
 
     def _render(self, c: Conclusion) -> Rendered:
         item, rng = self.item, self.rng
+        self.values = {column.value for column in item.columns_for(c.day.year)}
         truth = dict.fromkeys(SOURCE_FIELDS, "")
         cells: dict[str, CellValue] = {}
-        truth["reg_number"] = mess.canonical_reg(self.prefix, c.code, c.seq, c.num_year)
+        problems: list[tuple[str, str]] = []
+        truth["reg_number"] = mess.canonical_reg(c.prefix, c.code, c.seq, c.num_year)
         truth["object_type"] = c.code
         style = rng.choice(item.reg_styles) if rng.random() < item.reg_mess else "plain"
-        cells["reg_number"] = mess.reg_text(self.prefix, c.code, c.seq, c.num_year, style, rng.randrange(12))
+        cells["reg_number"] = mess.reg_text(c.prefix, c.code, c.seq, c.num_year, style, rng.randrange(12))
+        published = mess.canonical_text(str(cells["reg_number"]))
+        truth["reg_number_published"] = published if published != truth["reg_number"] else ""
         cells["date"], truth["date_registered"] = self._date(c)
         cells["object_type"] = self.type_names[c.code]
         name = c.object_name
@@ -447,13 +625,39 @@ class Renderer:
             name = name.replace(", ", ",\n", 1)
         cells["object_name"] = name
         truth["object_name"] = mess.canonical_text(name) if "object_name" in self.values else ""
-        self._applicant(c, cells, truth)
+        self._applicant(c, cells, truth, problems)
         self._expert(c, cells, truth)
         self._exclusion(c, cells, truth)
+        self._today(c, cells, truth)
         year = truth["date_registered"][:4] or str(c.num_year)
         keys = (item.code, year)
         row = tuple(truth[name] for name in SOURCE_FIELDS) + keys
-        return Rendered(cells, (*row, c.org.key, c.applicant.key), truth["reg_number"])
+        return Rendered(cells, (*row, c.org.key, c.applicant.key), truth["reg_number"], tuple(problems))
+
+    def _today(self, c: Conclusion, cells: dict[str, CellValue], truth: dict[str, str]) -> None:
+        """Subject of the RF, ОПО number, name and hazard class, verdict, term of further operation."""
+        item, rng, values = self.item, self.rng, self.values
+        region = self.regions[c.region]
+        style = rng.choice(item.region_styles)
+        cells["region"] = mess.region_text(region.name, region.synonyms, style, rng.randrange(4))
+        if "region" in values:
+            truth["region"] = region.name
+        if c.opo is not None:
+            cells["opo_number"] = mess.opo_text(c.opo.number, rng.choice(item.opo_styles))
+            cells["opo_name"] = c.opo.name
+            cells["hazard_class"] = mess.hazard_text(c.opo.hazard, rng.choice(item.hazard_styles))
+            if "opo_number" in values:
+                truth["opo_reg_number"] = c.opo.number
+            if "opo_name" in values:
+                truth["opo_name"] = mess.canonical_text(c.opo.name)
+            if "hazard_class" in values:
+                truth["hazard_class"] = c.opo.hazard
+        cells["verdict"] = mess.verdict_text(c.verdict, rng.choice(item.verdict_styles))
+        if "verdict" in values:
+            truth["conclusion_result"] = c.verdict
+        cells["term"] = mess.term_cell(c.term, rng.choice(item.term_styles)) if c.term else None
+        if "term" in values and c.term:
+            truth["operation_term"] = c.term if isinstance(c.term, str) else c.term.isoformat()
 
     def _date(self, c: Conclusion) -> tuple[CellValue, str]:
         item, rng = self.item, self.rng
@@ -462,14 +666,25 @@ class Renderer:
         style = rng.choice(mess.MIXED_DATE_STYLES) if item.date_style == "mixed" else item.date_style
         return mess.date_cell(c.day, style), c.day.isoformat()
 
-    def _applicant(self, c: Conclusion, cells: dict[str, CellValue], truth: dict[str, str]) -> None:
+    def _applicant(
+        self,
+        c: Conclusion,
+        cells: dict[str, CellValue],
+        truth: dict[str, str],
+        problems: list[tuple[str, str]],
+    ) -> None:
         a, values = c.applicant, self.values
         cells["applicant_name"] = mess.org_name(a.form, a.long_form, a.core, self.item.applicant_style)
         cells["applicant_inn"] = a.inn
         cells["applicant_address"] = a.address
-        for value, name in (("applicant_name", "applicant_name"), ("applicant_inn", "applicant_inn")):
-            if value in values:
-                truth[name] = mess.canonical_text(str(cells[value]))
+        if "applicant_name" in values:
+            truth["applicant_name"] = mess.canonical_text(str(cells["applicant_name"]))
+        if "applicant_inn" in values:
+            if self.rng.random() < self.item.bad_inn:  # a typo: the pipeline must drop it and say so
+                cells["applicant_inn"] = mistyped_inn(a.inn)
+                problems.append(("inn_checksum_invalid", "applicant_inn"))
+            else:
+                truth["applicant_inn"] = a.inn
         if "applicant_address" in values:
             truth["applicant_address"] = a.address
         if "applicant_contact" in values:
@@ -480,15 +695,21 @@ class Renderer:
 
     def _expert(self, c: Conclusion, cells: dict[str, CellValue], truth: dict[str, str]) -> None:
         org, item, values = c.org, self.item, self.values
-        cells["expert_name"] = mess.org_name(org.form, org.long_form, org.core, item.org_style)
+        name = mess.org_name(org.form, org.long_form, org.core, item.org_style)
+        cells["expert_name"] = name
+        cells["expert_inn"] = org.inn
         if "expert_name" in values:
-            truth["expert_org_name"] = mess.canonical_text(str(cells["expert_name"]))
+            truth["expert_org_name"] = mess.canonical_text(name)
+            if self.rng.random() < item.expert_inn_in_name:  # ООО "ЦЭПБ" (ИНН 5503221735)
+                cells["expert_name"] = f"{name} (ИНН {org.inn})"
+                truth["expert_org_inn"] = org.inn
+        if "expert_inn" in values:
+            truth["expert_org_inn"] = org.inn
         if "expert_contact" in values:
             cell, parts = mess.contact_cell(self._parts(org), self.rng.choice(item.contact_shapes))
             cells["expert_contact"] = cell
             for part, text in parts.items():
-                if part != "inn":  # the record has no field for an expert organization's ИНН
-                    truth[f"expert_org_{part}"] = text
+                truth[f"expert_org_{part}"] = text
         cells["licence"] = mess.licence_text(org.licence, item.licence_style, org.licence_issued)
         if "licence" in values:
             truth["licence_number"] = org.licence
@@ -521,7 +742,7 @@ class Renderer:
 
     def reject(self, c: Conclusion, year: int) -> RejectRow:
         """A data row whose registration number is missing or malformed, other cells like a real row."""
-        cell, reason = self.rng.choice(mess.invalid_reg_cells(self.prefix, year))
+        cell, reason = self.rng.choice(mess.invalid_reg_cells(c.prefix, year))
         cells = dict(self._render_uncached(c).cells)
         cells["reg_number"] = cell or None
         return RejectRow(cells, reason, cell)
@@ -537,6 +758,7 @@ class Renderer:
 @dataclass
 class TableBuilder:
     item: OfficeLayout
+    columns: tuple[Column, ...]
     allow_merges: bool
     office_name: str
     rows: list[list[CellValue]] = field(default_factory=list)
@@ -545,7 +767,7 @@ class TableBuilder:
 
     @property
     def width(self) -> int:
-        return len(self.item.columns)
+        return len(self.columns)
 
     def add(self, row: list[CellValue], tag: Tag = None) -> int:
         self.rows.append(row + [None] * (self.width - len(row)))
@@ -566,7 +788,7 @@ class TableBuilder:
 
     def header(self) -> tuple[int, int]:
         """One header row, or two when columns are grouped under a merged parent cell."""
-        columns = self.item.columns
+        columns = self.columns
         first = len(self.rows)
         if not any(column.group for column in columns):
             self.add([column.header for column in columns])
@@ -590,9 +812,7 @@ class TableBuilder:
         return first, count
 
     def data(self, tag: Rendered | RejectRow, number: int) -> int:
-        cells = [
-            number if column.value == "npp" else tag.cells.get(column.value) for column in self.item.columns
-        ]
+        cells = [number if column.value == "npp" else tag.cells.get(column.value) for column in self.columns]
         return self.add(cells, tag)
 
     def section(self, text: str) -> None:
@@ -603,9 +823,7 @@ class TableBuilder:
         """Merge the applicant cell vertically over consecutive data rows of the same applicant."""
         if not self.item.merge_applicant:
             return
-        col = next(
-            i for i, column in enumerate(self.item.columns) if column.value.startswith("applicant_name")
-        )
+        col = next(i for i, column in enumerate(self.columns) if column.value.startswith("applicant_name"))
         start = 0
         while start < len(self.rows):
             end = start + 1
@@ -641,11 +859,20 @@ def build_table(
     office_name: str,
     rng: random.Random,
     with_title: bool = True,
+    columns: tuple[Column, ...] = (),
+    min_rejects: int = 1,
 ) -> tuple[Table, list[Tag]]:
-    """A register table of ``conclusions`` (date order) in the office's layout, with its row tags."""
+    """A register table of ``conclusions`` (date order) in the office's layout, with its row tags.
+
+    Rejects are the layout's share of the rows, at least ``min_rejects`` (one per table, except in
+    a weekly workbook, where the share is drawn row by row).
+    """
     ordered = list(reversed(conclusions)) if item.newest_first else list(conclusions)
     entries: list[Rendered | RejectRow] = [renderer.render(c) for c in ordered]
-    rejects = max(1, round(item.rejects * len(entries))) if entries else 0
+    if min_rejects:
+        rejects = max(min_rejects, round(item.rejects * len(entries))) if entries else 0
+    else:
+        rejects = sum(1 for _ in entries if rng.random() < item.rejects)
     for _ in range(rejects):
         at = rng.randrange(len(entries) + 1)
         neighbour = ordered[min(at, len(ordered) - 1)]
@@ -655,7 +882,9 @@ def build_table(
     if item.paste_twice and len(entries) > 10:
         at = rng.randrange(len(entries) - 5)
         entries[at + 5 : at + 5] = entries[at : at + 5]
-    builder = TableBuilder(item, allow_merges=len(entries) <= MERGE_LIMIT, office_name=office_name)
+    builder = TableBuilder(
+        item, columns or item.columns, allow_merges=len(entries) <= MERGE_LIMIT, office_name=office_name
+    )
     if with_title:
         builder.title(period)
     header = builder.header()
@@ -715,7 +944,15 @@ def table_label(fmt: str, sheet: str, index: int) -> str:
 
 
 def register_table(
-    ctx: OfficeContext, fmt: str, conclusions: list[Conclusion], sheet: str, period: str, index: int = 1
+    ctx: OfficeContext,
+    fmt: str,
+    conclusions: list[Conclusion],
+    sheet: str,
+    period: str,
+    index: int = 1,
+    *,
+    columns: tuple[Column, ...] = (),
+    min_rejects: int = 1,
 ) -> TableModel:
     with_title = fmt not in ("pdf", "docx", "doc")  # those carry the title as text above the table
     table, tags = build_table(
@@ -727,36 +964,79 @@ def register_table(
         office_name=ctx.name,
         rng=ctx.rng,
         with_title=with_title,
+        columns=columns,
+        min_rejects=min_rejects,
     )
     return TableModel(table, tags, table_label(fmt, sheet, index))
+
+
+def weeks(conclusions: list[Conclusion], year: int) -> list[tuple[date, date, list[Conclusion]]]:
+    """Seven-day periods from 1 January (the last one ends on 31 December), with their conclusions;
+    a week without any has no sheet."""
+    by_week: dict[int, list[Conclusion]] = {}
+    for c in conclusions:
+        by_week.setdefault((c.day - date(year, 1, 1)).days // 7, []).append(c)
+    result = []
+    for week, items in sorted(by_week.items()):
+        first = date(year, 1, 1) + timedelta(days=7 * week)
+        last = min(first + timedelta(days=6), date(year, 12, 31))
+        result.append((first, last, items))
+    return result
+
+
+#: sheet name of a weekly workbook: style → template (week number from 1)
+WEEK_SHEET_NAMES = {"range": "{first:%d.%m}–{last:%d.%m}", "number": "Неделя {week}"}
+
+
+def weekly_tables(
+    ctx: OfficeContext, pub: Publication, conclusions: list[Conclusion], year: int
+) -> list[TableModel]:
+    tables = []
+    for first, last, items in weeks(conclusions, year):
+        week = (first - date(year, 1, 1)).days // 7 + 1
+        sheet = WEEK_SHEET_NAMES[pub.week_sheets].format(first=first, last=last, week=week)
+        period = f"с {first:%d.%m.%Y} по {last:%d.%m.%Y}"
+        tables.append(register_table(ctx, pub.fmt, items, sheet, period, columns=pub.columns, min_rejects=0))
+    return tables
 
 
 def publication_jobs(ctx: OfficeContext, pub: Publication) -> Iterator[FileJob]:
     by_year = {year: [c for c in ctx.conclusions if c.day.year == year] for year in YEARS}
     real = REAL_FORMAT[pub.fmt]
+    span = f"{pub.years[0]}–{pub.years[-1]} гг."
+    covered = [c for c in ctx.conclusions if c.day.year in pub.years]
     if pub.kind == "per_year":
         for year in pub.years:
             yield FileJob(
                 pub.path.format(year=year), pub.fmt, real_format=real, options={"period": f"{year} год"}
-            ).lazy(lambda y=year: [register_table(ctx, pub.fmt, by_year[y], "Лист1", f"{y} год")])
+            ).lazy(
+                lambda y=year: [
+                    register_table(ctx, pub.fmt, by_year[y], "Лист1", f"{y} год", columns=pub.columns)
+                ]
+            )
     elif pub.kind == "half_year":
         half = [c for c in by_year[pub.year] if c.day.month <= 6]
         period = f"I полугодие {pub.year} г."
         yield FileJob(
             pub.path.format(year=pub.year), pub.fmt, real_format=real, options={"period": period}
         ).lazy(lambda: [register_table(ctx, pub.fmt, half, "Лист1", period)])
+    elif pub.kind == "weekly":
+        for year in pub.years:
+            yield FileJob(
+                pub.path.format(year=year), pub.fmt, real_format=real, options={"period": f"{year} год"}
+            ).lazy(lambda y=year: weekly_tables(ctx, pub, by_year[y], y))
     elif pub.kind == "workbook":
-        yield FileJob(pub.path, pub.fmt, real_format=real, options={"period": "2014–2018 гг."}).lazy(
+        yield FileJob(pub.path, pub.fmt, real_format=real, options={"period": span}).lazy(
             lambda: (
                 [register_table(ctx, pub.fmt, by_year[y], str(y), f"{y} год") for y in pub.years]
-                + [register_table(ctx, pub.fmt, ctx.conclusions, "Все годы", "2014–2018 гг.")]
+                + [register_table(ctx, pub.fmt, covered, "Все годы", span)]
             )
         )
     elif pub.kind == "all_years":
         # on the office page the register follows the site's navigation table (a layout table)
         nav = [TableModel(Table([NAV]), [None], "table 1")] if pub.fmt == "page" else []
-        yield FileJob(pub.path, pub.fmt, real_format=real, options={"period": "2014–2018 гг."}).lazy(
-            lambda: [*nav, register_table(ctx, pub.fmt, ctx.conclusions, "Лист1", "", len(nav) + 1)]
+        yield FileJob(pub.path, pub.fmt, real_format=real, options={"period": span}).lazy(
+            lambda: [*nav, register_table(ctx, pub.fmt, covered, "Лист1", "", len(nav) + 1)]
         )
     else:
         raise ValueError(f"{ctx.item.code}: unknown publication kind {pub.kind}")
@@ -905,12 +1185,15 @@ class TruthWriter:
         self.truth_dir = truth_dir
         self.streams = [
             (truth_dir / name).open("w", encoding="utf-8", newline="")
-            for name in ("records.csv", "rejects.csv", "files.csv")
+            for name in ("records.csv", "rejects.csv", "files.csv", "problems.csv")
         ]
-        self.records, self.rejects, self.files = (csv.writer(stream) for stream in self.streams)
+        self.records, self.rejects, self.files, self.problems = (
+            csv.writer(stream) for stream in self.streams
+        )
         self.records.writerow(TRUTH_RECORD_COLUMNS)
         self.rejects.writerow(TRUTH_REJECT_COLUMNS)
         self.files.writerow(TRUTH_FILE_COLUMNS)
+        self.problems.writerow(TRUTH_PROBLEM_COLUMNS)
         self.seen: set[str] = set()
         self.quality = QualityTruth()
         self.record_count = 0
@@ -947,6 +1230,9 @@ class TruthWriter:
                 return
             self.seen.add(tag.reg)
             self.records.writerow([*tag.truth[:-2], rel, *tag.truth[-2:]])
+            row = "" if real_format in ("pdf", "doc") else index + 1
+            for code, name in tag.problems:
+                self.problems.writerow([rel, "" if real_format == "pdf" else label, row, tag.reg, code, name])
             fields = dict(zip(SOURCE_FIELDS, tag.truth, strict=False))
             self.quality.add_record(tag.truth[len(SOURCE_FIELDS)], fields)
             counts["records"] += 1
@@ -981,6 +1267,32 @@ def object_type_names() -> dict[str, str]:
     path = Path(__file__).resolve().parents[2] / "schema" / "object_types.csv"
     with path.open(encoding="utf-8", newline="") as stream:
         return {row["code"]: row["name"] for row in csv.DictReader(stream)}
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A subject of the RF of schema/regions.csv: its official name and the spellings listed for it."""
+
+    name: str
+    synonyms: tuple[str, ...]
+
+
+def load_regions() -> dict[str, Region]:
+    path = Path(__file__).resolve().parents[2] / "schema" / "regions.csv"
+    with path.open(encoding="utf-8", newline="") as stream:
+        return {
+            row["code"]: Region(row["name"], tuple(s for s in row["synonyms"].split("|") if s))
+            for row in csv.DictReader(stream)
+        }
+
+
+def office_region_codes(names: list[str], regions: dict[str, Region]) -> list[str]:
+    """Codes of the subjects an office covers (sources/offices.yaml names them as the code list does)."""
+    by_name = {text: code for code, region in regions.items() for text in (region.name, *region.synonyms)}
+    missing = [name for name in names if name not in by_name]
+    if missing or not names:
+        raise ValueError(f"subjects not in schema/regions.csv: {missing or 'none listed'}")
+    return [by_name[name] for name in names]
 
 
 def applicant_count(scale: float) -> int:
@@ -1023,6 +1335,7 @@ def generate(out_dir: Path, *, scale: float = 1.0, seed: int = 2018) -> DemoCorp
     world = make_world(seed, applicant_count(scale))
     plan = plan_assignments(world, quotas, seed)
     names = object_type_names()
+    regions = load_regions()
     truth = TruthWriter(truth_dir)
     batches = Batches()
     first_cid = 0
@@ -1031,9 +1344,13 @@ def generate(out_dir: Path, *, scale: float = 1.0, seed: int = 2018) -> DemoCorp
             office = sources.office(item.code)
             if office is None:
                 raise ValueError(f"office {item.code} is not in sources/offices.yaml")
-            conclusions = office_conclusions(item.code, world, plan, seed, first_cid)
+            prefix = office.reg_prefixes[0] if office.reg_prefixes else ""
+            codes = office_region_codes(office.regions, regions)
+            conclusions = office_conclusions(item.code, world, plan, seed, first_cid, prefix, codes)
+            if not prefix and any(c.num_year < REGION_NUMBERING_FROM for c in conclusions):
+                raise ValueError(f"office {item.code} has no number prefix for its early years")
             first_cid += len(conclusions)
-            renderer = Renderer(item, office.reg_prefixes[0], seed, names)
+            renderer = Renderer(item, seed, names, regions)
             ctx = OfficeContext(
                 item,
                 office.name,

@@ -102,7 +102,7 @@ LATIN_LOOKALIKES = {
 DIGIT_LOOKALIKES = {"З": "3", "О": "0"}
 DASHES = ("‐", "‑", "‒", "–", "—", "―", "−")
 
-#: style → function of (office prefix, letter code, sequence, year) → published text
+#: style → function of (first group, letter code, sequence, year) → published text
 REG_STYLES = (
     "plain",
     "latin",
@@ -114,6 +114,7 @@ REG_STYLES = (
     "junk",
     "second_line",
     "underscore",
+    "short_first",
 )
 
 
@@ -146,6 +147,8 @@ def reg_text(prefix: str, code: str, seq: int, year: int, style: str, variant: i
         return "-".join(groups) + "\n" + ("(изм.)", "повторная экспертиза")[variant % 2]
     if style == "underscore":
         return "_".join(groups)
+    if style == "short_first" and len(prefix) == 2 and prefix.startswith("0"):
+        return "-".join([prefix[1]] + groups[1:])  # 2-ТУ-600791-2025 for 02-ТУ-600791-2025
     return "-".join(groups)
 
 
@@ -268,3 +271,78 @@ def contact_cell(parts: dict[str, str], shape: str) -> tuple[str, dict[str, str]
 def canonical_text(value: str) -> str:
     """Canonical form of a text cell: white space runs collapsed to one space, trimmed."""
     return " ".join(value.split())
+
+
+# --- today's values: subject of the RF, ОПО, hazard class, verdict, term ------------------------------
+
+#: words of a subject's official name written short («Новосибирская обл.»)
+REGION_ABBREVIATIONS = {"область": "обл.", "Республика": "Респ."}
+REGION_STYLES = ("official", "synonym", "short")
+
+
+def region_text(official: str, synonyms: tuple[str, ...], style: str, variant: int = 0) -> str:
+    """A subject of the RF as written: its official name, a listed synonym, or abbreviated."""
+    if style == "synonym" and synonyms:
+        return synonyms[variant % len(synonyms)]
+    if style == "short":  # «Республика Татарстан (Татарстан)» → «Респ. Татарстан»
+        name = official.split(" (")[0]
+        return " ".join(REGION_ABBREVIATIONS.get(word, word) for word in name.split())
+    return official
+
+
+OPO_STYLES = ("plain", "latin")
+
+
+def opo_text(number: str, style: str) -> str:
+    """``А54-27998-0013``; ``latin``: the letter typed on an English layout."""
+    return "A" + number[1:] if style == "latin" else number
+
+
+#: hazard class (Roman) → the arabic digit
+HAZARD_DIGITS = {"I": "1", "II": "2", "III": "3", "IV": "4"}
+HAZARD_STYLES: dict[str, str] = {
+    "roman": "{r}",  # II
+    "digit": "{d}",  # 2
+    "digit_class": "{d} класс",  # 2 класс
+    "roman_class": "{r} класс опасности",  # II класс опасности
+    "label": "класс опасности: {r}",  # класс опасности: II
+}
+
+
+def hazard_text(hazard: str, style: str) -> str:
+    return HAZARD_STYLES[style].format(r=hazard, d=HAZARD_DIGITS[hazard])
+
+
+#: verdict code (schema/conclusion_results.csv) → (short, full) spellings
+VERDICT_TEXTS: dict[str, tuple[str, str]] = {
+    "соответствует": ("соответствует", "Соответствует требованиям промышленной безопасности"),
+    "не соответствует": ("не соответствует", "Не соответствует требованиям промышленной безопасности"),
+    "не в полной мере": (
+        "не в полной мере",
+        "Соответствует требованиям промышленной безопасности не в полной мере",
+    ),
+}
+VERDICT_STYLES = ("short", "full")
+
+
+def verdict_text(verdict: str, style: str) -> str:
+    short, full = VERDICT_TEXTS[verdict]
+    return full if style == "full" else short
+
+
+#: a term of further safe operation given as a date: style → template (``cell``: a real date cell)
+TERM_STYLES: dict[str, str] = {
+    "until": "до {d:%d.%m.%Y}",  # до 01.12.2030
+    "date": "{d:%d.%m.%Y}",  # 01.12.2030
+    "until_g": "до {d:%d.%m.%Y} г.",  # до 01.12.2030 г.
+    "cell": "",
+}
+
+
+def term_cell(term: date | str, style: str) -> CellValue:
+    """A term as published: a date in one style, or a text term («на 3 года») as it is."""
+    if isinstance(term, str):
+        return term
+    if style == "cell":
+        return term
+    return TERM_STYLES[style].format(d=term)
