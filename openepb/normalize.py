@@ -49,7 +49,9 @@ _REG_LIKE = re.compile(
 _TOTAL_PREFIXES = ("итого", "всего")
 _WS = re.compile(r"\s+")
 _HYPHENATED = re.compile(r"(\w)[-‐‑­]\s*\n\s*(\w)|([а-яё])[-‐‑] +([а-яё])")
-_PUNCTUATION = re.compile(r"[^\w№]+|_")
+#: Punctuation becomes a space, except the dot that cuts a word of two letters or more short («наим.»):
+#: that dot stays in the key and marks the word as an abbreviation.
+_PUNCTUATION = re.compile(r"[^\w№.]+|_|(?<![^\W\d_]{2})\.")
 _NUMBER_SIGNS = {"n": "№", "no": "№", "nn": "№", "№№": "№", "n°": "№"}
 
 
@@ -84,11 +86,22 @@ class HeaderRule:
     all: tuple[str, ...]
     none: tuple[str, ...] = ()
 
-    def matches(self, padded_key: str) -> bool:
-        """Stems match at word starts: the key is padded with a leading space, so is each stem."""
-        return all(f" {s}" in padded_key for s in self.all) and not any(
-            f" {s}" in padded_key for s in self.none
+    def matches(self, padded_key: str, abbreviations: tuple[str, ...] = ()) -> bool:
+        """Stems match at word starts: the key is padded with a leading space, so is each stem. A word
+        cut short with a dot (``abbreviations``, dot removed) stands for every stem it begins:
+        «наим.» is «наименован», «экспл.» is «эксплуатир», «искл.» is «исключ»."""
+        return all(_stem_in(s, padded_key, abbreviations) for s in self.all) and not any(
+            _stem_in(s, padded_key, abbreviations) for s in self.none
         )
+
+
+def _stem_in(stem: str, padded_key: str, abbreviations: tuple[str, ...]) -> bool:
+    return f" {stem}" in padded_key or any(stem.startswith(a) for a in abbreviations)
+
+
+def abbreviations_of(key: str) -> tuple[str, ...]:
+    """The abbreviated words of a header key (those header_key left ending in a dot), dot removed."""
+    return tuple(word[:-1] for word in key.split() if word.endswith("."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +111,16 @@ class HeaderVocabulary:
 
 
 def header_key(text: str) -> str:
-    """The comparable form of a header text: lower case, ё→е, hyphenation undone, punctuation gone."""
+    """The comparable form of a header text: lower case, ё→е, hyphenation undone, punctuation gone
+    but for the dot of an abbreviated word («Наим. ОПО» → «наим. опо»)."""
     text = text.lower().replace("ё", "е").replace("\u00ad", "")
     text = _HYPHENATED.sub(lambda m: (m[1] or m[3]) + (m[2] or m[4]), text)
-    text = _PUNCTUATION.sub(" ", text.replace("№", " № "))
-    return " ".join(_NUMBER_SIGNS.get(word, word) for word in text.split())
+    text = _PUNCTUATION.sub(" ", text.replace("№", " № ").replace(".", ". "))
+    return " ".join(_word_key(word) for word in text.split())
+
+
+def _word_key(word: str) -> str:
+    return _NUMBER_SIGNS.get(word.rstrip("."), word)
 
 
 @cache
@@ -129,9 +147,10 @@ def field_for_header(key: str) -> str | None:
     if key in vocabulary.ignore:
         return IGNORED
     padded = f" {key}"
+    abbreviations = abbreviations_of(key)
     best: HeaderRule | None = None
     for rule in vocabulary.rules:
-        if (best is None or len(rule.all) > len(best.all)) and rule.matches(padded):
+        if (best is None or len(rule.all) > len(best.all)) and rule.matches(padded, abbreviations):
             best = rule
     return best.field if best else None
 

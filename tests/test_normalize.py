@@ -12,6 +12,7 @@ from openepb.normalize import (
     IGNORED,
     FileResult,
     RowResult,
+    abbreviations_of,
     field_for_header,
     header_key,
     normalize_rows,
@@ -150,9 +151,39 @@ def test_header_text_maps_to_field(text: str, expected: str | None) -> None:
 
 def test_header_key_normalizes_case_hyphenation_punctuation_and_number_sign() -> None:
     assert header_key("Наименование и адрес заяви-\nтеля, ФИО") == "наименование и адрес заявителя фио"
-    assert header_key("РЕГ. No") == "рег №"
+    assert header_key("РЕГ. No") == "рег. №"
     assert header_key("Объём  ёмкости") == "объем емкости"
     assert header_key("№п/п") == "№ п п"
+    assert header_key("№ п.п.") == "№ п п"
+
+
+ABBREVIATED_HEADERS = [
+    ("Наимен. заявителя", "applicant_name"),
+    ("Адр. заявителя", "applicant_address"),
+    ("Юрид. адрес заказчика", "applicant_address"),
+    ("Рег. ном. ОПО", "opo_reg_number"),
+    ("Наим. опасн. произв. объекта", "opo_name"),
+    ("Кл. опасн.", "hazard_class"),
+    ("ИНН экспл. орг.", "applicant_inn"),
+    ("Наименование экспертн. орг.", "expert_org_name"),
+    ("№ удостов. эксперта", "expert_certificate"),
+    ("Дата внес. в реестр", "date_registered"),
+    ("Дата искл. из реестра", "excluded_date"),  # «искл.» is the excluded stem «исключ» too
+    ("Срок дальн. безоп. эксплуатации", "operation_term"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ABBREVIATED_HEADERS)
+def test_a_word_cut_with_a_dot_stands_for_the_stems_it_begins(text: str, expected: str) -> None:
+    assert field_for_header(header_key(text)) == expected
+
+
+def test_only_a_dot_after_two_letters_or_more_marks_an_abbreviation() -> None:
+    assert header_key("Наим. ОПО") == "наим. опо"
+    assert abbreviations_of(header_key("Наим. ОПО, кл. опасн.")) == ("наим", "кл", "опасн")
+    assert field_for_header(header_key("Наим ОПО")) is None  # no dot: «наим» is a word of its own
+    assert abbreviations_of(header_key("Ф.И.О. эксперта")) == ()  # initials, not cut words
+    assert field_for_header(header_key("Ф.И.О. эксперта")) == "expert_certificate"
 
 
 # --- a whole sheet -------------------------------------------------------------------------------------

@@ -28,10 +28,8 @@ NUMBERS_FAIL_TODAY: dict[str, str] = {
 }
 #: Variants with a field not read right today, and why.
 FIELDS_FAIL_TODAY: dict[str, str] = {
-    "xlsx-new-shuffled-abbrev": "«Наим. ОПО», «Наименование экспл. организации» not mapped",
     "csv-utf8-comma-parents": "a parent written once over its group (CSV of merged cells): «ИНН», «адрес» unowned",
     "html-old-combined-shuffled": "«Наименование и реквизиты заявителя» is read as a name, not a combined cell",
-    "docx-new-licence-beside-number": "«Наим. ОПО» not mapped",
     "pdf-old-wrapped": "records lost (numbers); soft wraps joined without a space",
     "pdf-old-combined": "records lost (numbers); typed line breaks in combined cells look like wraps",
     "pdf-new-wrapped": "records lost (numbers); soft wraps joined without a space",
