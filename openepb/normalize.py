@@ -217,15 +217,35 @@ def _may_be_header_row(cells: tuple[str, ...]) -> bool:
 def _block_columns(block: list[tuple[str, ...]]) -> tuple[str, ...]:
     """Join each column's texts top to bottom; a cell merged down over rows is said once."""
     width = max(len(cells) for cells in block)
+    grid = _spread_parents([[_collapse(c) for c in cells] + [""] * (width - len(cells)) for cells in block])
     texts = []
     for col in range(width):
         parts: list[str] = []
-        for cells in block:
-            text = _collapse(cells[col]) if col < len(cells) else ""
+        for cells in grid:
+            text = cells[col]
             if text and (not parts or parts[-1] != text):
                 parts.append(text)
         texts.append(" ".join(parts))
     return tuple(texts)
+
+
+def _spread_parents(grid: list[list[str]]) -> list[list[str]]:
+    """A parent written only over the first column of its group, as formats without merged cells
+    (CSV) keep a merged cell: it also heads the columns to its right that have a sub-header below and
+    an empty cell of their own in its row, up to the next text of that row. A text with nothing below
+    it is a column merged down, not a parent, and heads no other column."""
+    for r in range(len(grid) - 1):
+        row = grid[r]
+        parent = ""
+        for col, text in enumerate(row):
+            below = any(lower[col] for lower in grid[r + 1 :])
+            if text:
+                parent = text if below else ""
+            elif parent and below:
+                row[col] = parent
+            else:
+                parent = ""
+    return grid
 
 
 def _map_columns(texts: tuple[str, ...]) -> tuple[str | None, ...]:

@@ -1338,3 +1338,74 @@ def test_a_first_page_too_short_to_be_evidence_leaves_the_choice_to_the_next_pag
         ("header_content_conflict", "page 2", "reg_number"),
         ("header_content_conflict", "page 2", "licence_number"),
     ]
+
+
+def test_a_parent_written_over_the_first_column_of_its_group_heads_the_whole_group() -> None:
+    """CSV keeps a merged parent in its first cell only: «Сведения о заказчике» | «» | «» over
+    «наименование | ИНН | адрес» is the customer's name, ИНН and address, and the expert
+    organization's ИНН after it is the expert organization's, never the customer's."""
+    rows = raw(
+        "",
+        [
+            [
+                "Рег. № заключения",
+                "Сведения о заказчике",
+                "",
+                "",
+                "Экспертная организация",
+                "",
+                "Дата внесения",
+                "",
+            ],
+            ["", "наименование", "ИНН", "адрес", "наименование", "ИНН", "", "Примечание"],
+            [
+                "02-ТУ-00011-2018",
+                "АО «Литейщик»",
+                "7707083893",
+                "г. Уфа",
+                "ООО «Надзор»",
+                "5503221735",
+                "10.01.2018",
+                "",
+            ],
+            [
+                "02-ТУ-00012-2018",
+                "ООО «Теплосеть»",
+                "7736050003",
+                "г. Орск",
+                "ООО «Надзор»",
+                "5503221735",
+                "11.01.2018",
+                "x",
+            ],
+            [
+                "02-ТУ-00013-2018",
+                "ПАО «Котлы»",
+                "7702070139",
+                "г. Бийск",
+                "ООО «Аудит»",
+                "7728168971",
+                "12.01.2018",
+                "",
+            ],
+        ],
+    )
+    result = normalize_rows(rows, FILE)
+    assert_accounted(rows, result)
+    assert result.headers[""] == {
+        "0": "reg_number",
+        "1": "applicant_name",
+        "2": "applicant_inn",
+        "3": "applicant_address",
+        "4": "expert_org_name",
+        "5": "expert_org_inn",
+        "6": "date_registered",
+    }
+    first = next(r.values for r in result.rows if r.kind == "data")
+    assert (first["applicant_inn"], first["expert_org_inn"], first["applicant_address"]) == (
+        "7707083893",
+        "5503221735",
+        "г. Уфа",
+    )
+    # «Дата внесения» has nothing below it: a column merged down, no parent of «Примечание»
+    assert [(p.code, p.value) for p in result.problems] == [("unknown_column", "Примечание")]
