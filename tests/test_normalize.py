@@ -141,6 +141,16 @@ HEADER_VARIANTS = [
     ("№", IGNORED),
     ("Примечание", None),
     ("Статус", None),
+    # a party's «реквизиты» are its details beside the name: a combined cell; a licence's are the licence
+    ("Наименование и реквизиты заказчика", "applicant_contact"),
+    ("Реквизиты эксплуатирующей организации", "applicant_contact"),
+    ("Наименование и реквизиты экспертной организации", "expert_org_contact"),
+    ("Реквизиты лицензии экспертной организации", "licence_number"),
+    # «Организация, проводившая экспертизу» over its sub-columns
+    ("Организация, проводившая экспертизу наименование", "expert_org_name"),
+    ("Организация, проводившая экспертизу ИНН", "expert_org_inn"),
+    ("Организация, проводившая экспертизу номер лицензии", "licence_number"),
+    ("Организация, проводившая экспертизу (наименование, адрес)", "expert_org_contact"),
 ]
 
 
@@ -1409,3 +1419,34 @@ def test_a_parent_written_over_the_first_column_of_its_group_heads_the_whole_gro
     )
     # «Дата внесения» has nothing below it: a column merged down, no parent of «Примечание»
     assert [(p.code, p.value) for p in result.problems] == [("unknown_column", "Примечание")]
+
+
+def test_a_name_column_holding_whole_contact_cells_is_split_as_a_combined_cell() -> None:
+    cells = [
+        "ООО «Тепловик», 644000, г. Омск, ул. Лермонтова, д. 2, тел. (3812) 40-40-40",
+        "АО «Сибмаш»; 630000, г. Новосибирск, пр. Мира, 10; e-mail: mail@sibmash.ru",
+        "МУП «Водоканал», 634000, г. Томск, ул. Ленина, 1",
+    ]
+    rows = raw(
+        "",
+        [
+            ["Рег. № заключения", "Наименование заказчика", "Наименование экспертной организации"],
+            ["70-ТУ-00101-2019", cells[0], "ООО «Надзор»"],
+            ["70-ТУ-00102-2019", cells[1], "ООО «Надзор»"],
+            ["70-ТУ-00103-2019", cells[2], "ООО «Аудит»"],
+        ],
+    )
+    result = normalize_rows(rows, FILE)
+    assert result.headers[""] == {"0": "reg_number", "1": "applicant_contact", "2": "expert_org_name"}
+    values = [r.values for r in result.rows if r.kind == "data"]
+    assert [
+        (v["applicant_name"], v["applicant_address"], v["applicant_phone"], v["applicant_email"])
+        for v in values
+    ] == [
+        ("ООО «Тепловик»", "644000, г. Омск, ул. Лермонтова, д. 2", "(3812) 40-40-40", None),
+        ("АО «Сибмаш»", "630000, г. Новосибирск, пр. Мира, 10", None, "mail@sibmash.ru"),
+        ("МУП «Водоканал»", "634000, г. Томск, ул. Ленина, 1", None, None),
+    ]
+    assert [(p.code, p.field, p.value) for p in result.problems] == [
+        ("header_content_conflict", "applicant_contact", "Наименование заказчика")
+    ]

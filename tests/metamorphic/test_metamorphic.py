@@ -28,7 +28,6 @@ NUMBERS_FAIL_TODAY: dict[str, str] = {
 }
 #: Variants with a field not read right today, and why.
 FIELDS_FAIL_TODAY: dict[str, str] = {
-    "html-old-combined-shuffled": "«Наименование и реквизиты заявителя» is read as a name, not a combined cell",
     "pdf-old-wrapped": "records lost (numbers); soft wraps joined without a space",
     "pdf-old-combined": "records lost (numbers); typed line breaks in combined cells look like wraps",
     "pdf-new-wrapped": "records lost (numbers); soft wraps joined without a space",
