@@ -257,9 +257,24 @@ def _distinct_fields(columns: tuple[str | None, ...]) -> set[str]:
 
 
 def find_header(rows: list[RawRow]) -> Header | None:
-    """The block of 1–3 rows mapping most distinct fields (reg_number required); ties: shorter, earlier."""
+    """The block of 1–3 rows mapping most distinct fields (reg_number required); ties: shorter, earlier.
+
+    A block holding a value no header cell is (a date, an ИНН, a licence …) is data, however many
+    fields its words map: a row «б/н» | «29.12.2020» | «…, рег. № 2-АП» is a reject, not a header.
+    That check is made only on a block about to win, as it costs more than the words.
+    """
     limit = min(HEADER_SEARCH_ROWS, len(rows))
     eligible = [_may_be_header_row(r.cells) for r in rows[:limit]]
+    holds_values: dict[int, bool] = {}
+
+    def free_of_values(start: int, size: int) -> bool:
+        for j in range(start, start + size):
+            if j not in holds_values:
+                holds_values[j] = _holds_values(rows[j].cells)
+            if holds_values[j]:
+                return False
+        return True
+
     best: Header | None = None
     best_score = 0
     for start in range(limit):
@@ -272,9 +287,10 @@ def find_header(rows: list[RawRow]) -> Header | None:
             found = _distinct_fields(columns)
             if "reg_number" not in found:
                 continue
-            if len(found) > best_score or (
+            wins = len(found) > best_score or (
                 best is not None and len(found) == best_score and size < best.size
-            ):
+            )
+            if wins and free_of_values(start, size):
                 keys = frozenset(_row_key(cells) for cells in block)
                 best = Header(start, size, columns, texts, keys, columns.index("reg_number"), len(found))
                 best_score = len(found)
@@ -335,7 +351,7 @@ def is_header_repeat(cells: tuple[str, ...], header: Header) -> bool:
     the same column and at least half of the header's fields (a reworded or re-wrapped repeat)."""
     if _row_key(cells) in header.row_keys:
         return True
-    if not _may_be_header_row(cells):
+    if not _may_be_header_row(cells) or _holds_values(cells):
         return False
     columns = _map_columns(_block_columns([cells]))
     if not 0 <= header.reg_index < len(columns) or columns[header.reg_index] != "reg_number":
@@ -689,6 +705,8 @@ class Normalizer:
         width = max((len(r.cells) for r in rows), default=0)
         header = find_header(rows)
         continues = self.previous is not None and self.previous.width == width
+        if continues and header is not None and self.previous is not None:
+            header = header if _looks_like(header, self.previous.header) else None
         if header is None and not continues:
             header = find_header_by_content(rows)
         if header is not None:
@@ -837,6 +855,14 @@ class Normalizer:
                 detail = f"столбец {i + 1} «{text}», непустых ячеек: {count}"
                 problems.append(Problem("unknown_column", self.file, table, None, None, text, detail))
         return problems
+
+
+def _looks_like(found: Header, previous: Header) -> bool:
+    """A header found in a table that continues the previous one (a new PDF page, a Word table split
+    by a page break) is the header again, or a new table's, only when it maps at least half as many
+    fields as the previous one; a row of a page whose words happen to map a field or two («рег. №» in
+    an object's description) is data of the continued table."""
+    return bool(found.row_keys & previous.row_keys) or found.field_count >= max(2, previous.field_count / 2)
 
 
 def _blank_or(cells: tuple[str, ...], kind: str) -> str:

@@ -14,6 +14,7 @@ from openepb.normalize import (
     RowResult,
     abbreviations_of,
     field_for_header,
+    find_header,
     header_key,
     normalize_rows,
 )
@@ -1450,3 +1451,78 @@ def test_a_name_column_holding_whole_contact_cells_is_split_as_a_combined_cell()
     assert [(p.code, p.field, p.value) for p in result.problems] == [
         ("header_content_conflict", "applicant_contact", "Наименование заказчика")
     ]
+
+
+PAGE_HEADER = [
+    "№",
+    "Рег. номер заключения",
+    "Дата внесения",
+    "Объект экспертизы",
+    "Заявитель",
+    "ИНН заявителя",
+]
+
+
+def test_a_data_row_whose_words_map_a_field_or_two_is_no_header_of_a_later_page() -> None:
+    """Page 2 opens with rejects: «б/н» beside an object described with «рег. №». With a date and
+    an ИНН in it the row is data, whatever its words map; without values it maps too few of the
+    page-1 header's fields to be that header again."""
+    boiler = "Котел паровой ДЕ-10, рег. № 4410"
+    rows = [
+        *raw(
+            "page 1",
+            [
+                PAGE_HEADER,
+                ["1", "63-ТУ-00201-2020", "14.02.2020", "Кран мостовой", "ООО «Заря»", "7707083893"],
+                ["2", "63-ТУ-00202-2020", "15.02.2020", "Кран козловой", "ООО «Заря»", "7707083893"],
+            ],
+        ),
+        *raw(
+            "page 2",
+            [
+                ["3", "б/н", "17.02.2020", boiler, "АО «Котлы»", "7736050003"],
+                ["4", "б/н", "", boiler, "АО «Котлы»", ""],
+                ["5", "63-ТУ-00205-2020", "18.02.2020", boiler, "АО «Котлы»", "7736050003"],
+            ],
+        ),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert_accounted(rows, result)
+    assert [(r.table, r.kind, r.reason) for r in result.rows] == [
+        ("page 1", "header", None),
+        ("page 1", "data", None),
+        ("page 1", "data", None),
+        ("page 2", "reject", "reg_number_invalid"),
+        ("page 2", "reject", "reg_number_invalid"),
+        ("page 2", "data", None),
+    ]
+    assert result.rows[-1].values["applicant_inn"] == "7736050003"
+    assert result.problems == []
+
+
+def test_a_page_repeating_the_header_reworded_still_starts_with_its_header() -> None:
+    reworded = ["№", "Регистрационный № ЗЭПБ", "Дата регистрации", "Объект", "Заявитель", "ИНН"]
+    rows = [
+        *raw(
+            "page 1",
+            [PAGE_HEADER, ["1", "63-ТУ-00201-2020", "14.02.2020", "Кран", "ООО «Заря»", "7707083893"]],
+        ),
+        *raw(
+            "page 2", [reworded, ["2", "63-ТУ-00202-2020", "15.02.2020", "Кран", "ООО «Заря»", "7707083893"]]
+        ),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert [(r.table, r.kind) for r in result.rows] == [
+        ("page 1", "header"),
+        ("page 1", "data"),
+        ("page 2", "header"),
+        ("page 2", "data"),
+    ]
+
+
+def test_a_block_holding_dates_or_inns_is_never_a_header() -> None:
+    data = ["б/н", "17.02.2020", "Котел паровой ДЕ-10, рег. № 4410", "АО «Котлы»", "7736050003"]
+    assert find_header(raw("page 7", [data, data])) is None
+    words_only = ["б/н", "", "Котел паровой ДЕ-10, рег. № 4410", "АО «Котлы»", ""]
+    header = find_header(raw("page 7", [words_only]))
+    assert header is not None and header.columns[2] == "reg_number"  # its words alone map the number
