@@ -58,21 +58,96 @@ WORD_START = frozenset("([«„")
 
 
 def read_pdf(path: Path) -> Iterator[RawRow]:
-    """Rows of every table of every page; ``pdf_no_text`` when no page has text at all."""
+    """Rows of every table of every page; ``pdf_no_text`` when no page has text at all.
+
+    The last row of a page is held back until the next page is read: when the row broke across
+    the page, its fragment at the top of the next page is joined to it (see ``fragment_index``).
+    """
     with open_pdf(path) as pdf:
         pages_with_text = 0
+        held: tuple[str, Grid] | None = None  # the previous page's last table, its last row unread
         for number, page in enumerate(pdf.pages, start=1):
             tables = page_tables(page)
             page.close()  # frees the page's parsed objects: long registers have hundreds of pages
             if tables is None:
+                if held is not None:
+                    yield last_row(*held)
+                    held = None
                 continue
             pages_with_text += 1
             for index, table in enumerate(tables, start=1):
                 name = f"page {number}" if len(tables) == 1 else f"page {number} table {index}"
-                for row_number, row in enumerate(table, start=1):
-                    yield RawRow(name, row_number, tuple(row))
+                skip = -1
+                if held is not None:
+                    fragment = fragment_index(held[1], table) if index == 1 else None
+                    yield last_row(*held) if fragment is None else joined_row(*held, table, fragment)
+                    skip = -1 if fragment is None else fragment
+                    held = None
+                rows = table.rows
+                end = len(rows) - 1 if index == len(tables) and rows else len(rows)
+                for row_number, row in enumerate(rows[:end], start=1):
+                    if row_number - 1 != skip:
+                        yield RawRow(name, row_number, tuple(row))
+                if end < len(rows):
+                    held = (name, table)
+        if held is not None:
+            yield last_row(*held)
     if not pages_with_text:
         raise ReadError("pdf_no_text", "в PDF нет текстового слоя (похоже на скан), таблицы не прочитать")
+
+
+def last_row(name: str, table: Grid) -> RawRow:
+    return RawRow(name, len(table.rows), tuple(table.rows[-1]))
+
+
+def fragment_index(previous: Grid, table: Grid) -> int | None:
+    """The row of ``table`` (the first table of a page) that continues the last row of ``previous``
+    (the last table of the page before), or None.
+
+    Word and LibreOffice let a tall row break across a page: the cells whose text did not fit go on
+    in the same columns at the top of the next page (below the header rows, when they repeat). Such
+    a fragment has text only in columns where the row above ran to the bottom of its cell (no room
+    was left for another line), it leaves empty some column the row above has text in (that cell
+    ended on the first page), and at least one of its cells goes on softly from the line above (a
+    typed break at each page edge would be a new row).
+    """
+    if len(previous.edges) != len(table.edges) or any(
+        abs(a - b) > EDGE_TOLERANCE for a, b in zip(previous.edges, table.edges, strict=True)
+    ):
+        return None
+    k = 0
+    while k < len(table.rows) and k < len(previous.rows) - 1 and table.rows[k] == previous.rows[k]:
+        k += 1
+    if k >= len(table.rows):
+        return None
+    below, above = table.rows[k], previous.rows[-1]
+    below_cells, above_cells = table.cells[k], previous.cells[-1]
+    filled = [i for i, text in enumerate(below) if text]
+    if not filled or len(below) != len(above):
+        return None
+    if not all(above[i] and above_cells[i] is not None and above_cells[i].full for i in filled):
+        return None
+    if not any(text and not below[i] for i, text in enumerate(above)):
+        return None
+    joints = [joint(above_cells[i], below_cells[i]) for i in filled]
+    return k if any(j != "\n" for j in joints) else None
+
+
+def joined_row(name: str, previous: Grid, table: Grid, fragment: int) -> RawRow:
+    """The last row of ``previous`` with the fragment's cells joined to its cells."""
+    above, below = previous.rows[-1], table.rows[fragment]
+    cells = []
+    for i, text in enumerate(above):
+        if below[i]:
+            text += joint(previous.cells[-1][i], table.cells[fragment][i]) + below[i]
+        cells.append(text)
+    return RawRow(name, len(previous.rows), tuple(cells))
+
+
+def joint(above: CellLines | None, below: CellLines | None) -> str:
+    if above is None or below is None or not above.lines or not below.lines:
+        return " "
+    return line_joint(above.lines[-1], below.lines[0], above.width, above.space)
 
 
 def open_pdf(path: Path) -> pdfplumber.PDF:
@@ -91,7 +166,7 @@ def pdf_error(error: BaseException) -> ReadError:
     return ReadError("file_corrupt", f"pdf: файл не читается ({type(cause).__name__}: {cause})")
 
 
-def page_tables(page: pdfplumber.page.Page) -> list[list[list[str]]] | None:
+def page_tables(page: pdfplumber.page.Page) -> list[Grid] | None:
     """Ruled tables of the page, or tables found by text alignment; None for a page without text."""
     try:
         chars = page.chars
@@ -103,24 +178,48 @@ def page_tables(page: pdfplumber.page.Page) -> list[list[list[str]]] | None:
         raise pdf_error(e) from e
 
 
-def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> list[list[str]]:
+@dataclass(frozen=True, slots=True)
+class CellLines:
+    """A cell's lines and the measures ``line_joint`` needs, kept to join a row broken across pages."""
+
+    lines: tuple[Line, ...]
+    width: float  # room for text across the cell
+    space: float  # width of a space
+    full: bool  # no room was left below the last line for another one
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A table's texts per grid position, with each position's cell lines and the column edges."""
+
+    rows: list[list[str]]
+    cells: list[list[CellLines | None]]
+    edges: tuple[float, ...]
+
+
+EDGE_TOLERANCE = 1.0  # pt: the same column edge on two pages
+
+
+def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> Grid:
     """The table's texts with every position a merged cell covers filled with that cell's text."""
     boxes = [row.cells for row in table.rows]
-    origin_text = {
-        box: cell_text(box, box_chars) for box, box_chars in chars_by_box(table.cells, chars).items()
-    }
+    origin = {box: cell_lines(box, box_chars) for box, box_chars in chars_by_box(table.cells, chars).items()}
+    origin_text = {box: lines_text(lines) if lines else "" for box, lines in origin.items()}
     lefts = sorted({box[0] for box in table.cells}) + [table.bbox[2]]
     tops = sorted({box[1] for box in table.cells}) + [table.bbox[3]]
-    grid = []
+    grid, layout = [], []
     for r, row in enumerate(boxes):
-        cells = []
+        cells: list[str] = []
+        measures: list[CellLines | None] = []
         for c, box in enumerate(row):
             if box is None:
                 centre = ((lefts[c] + lefts[c + 1]) / 2, (tops[r] + tops[r + 1]) / 2)
                 box = covering_box(centre, origin_text)
             cells.append(origin_text.get(box, "").strip() if box else "")
+            measures.append(origin.get(box) if box else None)
         grid.append(cells)
-    return grid
+        layout.append(measures)
+    return Grid(grid, layout, tuple(lefts))
 
 
 def covering_box(point: tuple[float, float], boxes: Iterable[Box]) -> Box | None:
@@ -183,19 +282,32 @@ class Line:
 
 def cell_text(box: Box, chars: list[Char]) -> str:
     """The cell's text with soft wraps joined and typed line breaks kept as ``"\\n"``."""
+    lines = cell_lines(box, chars)
+    return lines_text(lines) if lines else ""
+
+
+def cell_lines(box: Box, chars: list[Char]) -> CellLines | None:
+    """The cell's lines and measures; None for an empty cell. Rotated text is one line as
+    pdfplumber reads it, breaks as drawn."""
     if not chars:
-        return ""
+        return None
     if not all(char["upright"] for char in chars):
-        return extract_text(chars)  # rotated text: pdfplumber's own reading, breaks as drawn
+        text = extract_text(chars)
+        return CellLines((Line((Word(text, box[0], box[2], 0.0),)),), box[2] - box[0], 0.0, False)
     lines = text_lines(chars)
     if not lines:
-        return ""
+        return None
     padding = min(char["x0"] for char in chars) - box[0]
-    width = box[2] - box[0] - 2 * padding
-    space = space_width(chars)
+    size = statistics.median(char["size"] for char in chars)
+    full = box[3] - max(char["bottom"] for char in chars) < size
+    return CellLines(tuple(lines), box[2] - box[0] - 2 * padding, space_width(chars), full)
+
+
+def lines_text(cell: CellLines) -> str:
+    lines = cell.lines
     parts = [lines[0].text]
     for above, below in zip(lines, lines[1:], strict=False):
-        parts += [line_joint(above, below, width, space), below.text]
+        parts += [line_joint(above, below, cell.width, cell.space), below.text]
     return "".join(parts)
 
 
