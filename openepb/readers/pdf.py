@@ -108,8 +108,9 @@ def fragment_index(previous: Grid, table: Grid) -> int | None:
     in the same columns at the top of the next page (below the header rows, when they repeat). Such
     a fragment has text only in columns where the row above ran to the bottom of its cell (no room
     was left for another line), it leaves empty some column the row above has text in (that cell
-    ended on the first page), and at least one of its cells goes on softly from the line above (a
-    typed break at each page edge would be a new row).
+    ended on the first page), and each of its cells goes on softly from the line above: the first
+    word of every fragment cell would not have fitted at the end of the line above it. A row
+    whose first word would have fitted after a complete cell's last line is a row of its own.
     """
     if len(previous.edges) != len(table.edges) or any(
         abs(a - b) > EDGE_TOLERANCE for a, b in zip(previous.edges, table.edges, strict=True)
@@ -129,8 +130,7 @@ def fragment_index(previous: Grid, table: Grid) -> int | None:
         return None
     if not any(text and not below[i] for i, text in enumerate(above)):
         return None
-    joints = [joint(above_cells[i], below_cells[i]) for i in filled]
-    return k if any(j != "\n" for j in joints) else None
+    return k if all(joint(above_cells[i], below_cells[i]) != "\n" for i in filled) else None
 
 
 def joined_row(name: str, previous: Grid, table: Grid, fragment: int) -> RawRow:
