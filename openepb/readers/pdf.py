@@ -88,7 +88,7 @@ def read_pdf(path: Path) -> Iterator[RawRow]:
                 for row_number, row in enumerate(rows[:end], start=1):
                     if row_number - 1 != skip:
                         yield RawRow(name, row_number, tuple(row))
-                if end < len(rows):
+                if end < len(rows) and end != skip:  # a fragment alone on its page is read already
                     held = (name, table)
         if held is not None:
             yield last_row(*held)
@@ -107,10 +107,12 @@ def fragment_index(previous: Grid, table: Grid) -> int | None:
     Word and LibreOffice let a tall row break across a page: the cells whose text did not fit go on
     in the same columns at the top of the next page (below the header rows, when they repeat). Such
     a fragment has text only in columns where the row above ran to the bottom of its cell (no room
-    was left for another line), it leaves empty some column the row above has text in (that cell
-    ended on the first page), and each of its cells goes on softly from the line above: the first
-    word of every fragment cell would not have fitted at the end of the line above it. A row
-    whose first word would have fitted after a complete cell's last line is a row of its own.
+    was left for another line), and it leaves empty some column the row above has text in (that cell
+    ended on the first page). Its cells go on from the lines above them: every one softly (the
+    first word would not have fitted at the end of the line above), or — when the row above shows
+    cells that ended with room to spare, so that it plainly broke — at least one softly, the others
+    after a break the author typed at the page's edge. A row whose first words would have fitted
+    after complete one-line cells is a row of its own.
     """
     if len(previous.edges) != len(table.edges) or any(
         abs(a - b) > EDGE_TOLERANCE for a, b in zip(previous.edges, table.edges, strict=True)
@@ -128,9 +130,14 @@ def fragment_index(previous: Grid, table: Grid) -> int | None:
         return None
     if not all(above[i] and above_cells[i] is not None and above_cells[i].full for i in filled):
         return None
-    if not any(text and not below[i] for i, text in enumerate(above)):
+    ended = [i for i, text in enumerate(above) if text and not below[i]]
+    if not ended:
         return None
-    return k if all(joint(above_cells[i], below_cells[i]) != "\n" for i in filled) else None
+    soft = [joint(above_cells[i], below_cells[i], previous.keeps_spaces) != "\n" for i in filled]
+    if all(soft):
+        return k
+    spare = any(above_cells[i] is not None and not above_cells[i].full for i in ended)
+    return k if spare and any(soft) else None
 
 
 def joined_row(name: str, previous: Grid, table: Grid, fragment: int) -> RawRow:
@@ -139,15 +146,15 @@ def joined_row(name: str, previous: Grid, table: Grid, fragment: int) -> RawRow:
     cells = []
     for i, text in enumerate(above):
         if below[i]:
-            text += joint(previous.cells[-1][i], table.cells[fragment][i]) + below[i]
+            text += joint(previous.cells[-1][i], table.cells[fragment][i], previous.keeps_spaces) + below[i]
         cells.append(text)
     return RawRow(name, len(previous.rows), tuple(cells))
 
 
-def joint(above: CellLines | None, below: CellLines | None) -> str:
+def joint(above: CellLines | None, below: CellLines | None, keeps_spaces: bool) -> str:
     if above is None or below is None or not above.lines or not below.lines:
         return " "
-    return line_joint(above.lines[-1], below.lines[0], above.width, above.space)
+    return line_joint(above.lines[-1], below.lines[0], above.width, above.space, keeps_spaces)
 
 
 def open_pdf(path: Path) -> pdfplumber.PDF:
@@ -195,6 +202,7 @@ class Grid:
     rows: list[list[str]]
     cells: list[list[CellLines | None]]
     edges: tuple[float, ...]
+    keeps_spaces: bool  # the renderer keeps the space it wrapped at (see ``line_joint``)
 
 
 EDGE_TOLERANCE = 1.0  # pt: the same column edge on two pages
@@ -204,7 +212,8 @@ def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> Grid:
     """The table's texts with every position a merged cell covers filled with that cell's text."""
     boxes = [row.cells for row in table.rows]
     origin = {box: cell_lines(box, box_chars) for box, box_chars in chars_by_box(table.cells, chars).items()}
-    origin_text = {box: lines_text(lines) if lines else "" for box, lines in origin.items()}
+    keeps = any(line.trailing_space for cell in origin.values() if cell for line in cell.lines)
+    origin_text = {box: lines_text(cell, keeps) if cell else "" for box, cell in origin.items()}
     lefts = sorted({box[0] for box in table.cells}) + [table.bbox[2]]
     tops = sorted({box[1] for box in table.cells}) + [table.bbox[3]]
     grid, layout = [], []
@@ -219,7 +228,7 @@ def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> Grid:
             measures.append(origin.get(box) if box else None)
         grid.append(cells)
         layout.append(measures)
-    return Grid(grid, layout, tuple(lefts))
+    return Grid(grid, layout, tuple(lefts), keeps)
 
 
 def covering_box(point: tuple[float, float], boxes: Iterable[Box]) -> Box | None:
@@ -282,8 +291,8 @@ class Line:
 
 def cell_text(box: Box, chars: list[Char]) -> str:
     """The cell's text with soft wraps joined and typed line breaks kept as ``"\\n"``."""
-    lines = cell_lines(box, chars)
-    return lines_text(lines) if lines else ""
+    cell = cell_lines(box, chars)
+    return lines_text(cell, any(line.trailing_space for line in cell.lines)) if cell else ""
 
 
 def cell_lines(box: Box, chars: list[Char]) -> CellLines | None:
@@ -303,11 +312,11 @@ def cell_lines(box: Box, chars: list[Char]) -> CellLines | None:
     return CellLines(tuple(lines), box[2] - box[0] - 2 * padding, space_width(chars), full)
 
 
-def lines_text(cell: CellLines) -> str:
+def lines_text(cell: CellLines, keeps_spaces: bool) -> str:
     lines = cell.lines
     parts = [lines[0].text]
     for above, below in zip(lines, lines[1:], strict=False):
-        parts += [line_joint(above, below, cell.width, cell.space), below.text]
+        parts += [line_joint(above, below, cell.width, cell.space, keeps_spaces), below.text]
     return "".join(parts)
 
 
@@ -352,8 +361,17 @@ def space_width(chars: list[Char]) -> float:
     return statistics.median(spaces) if spaces else SPACE_EM * statistics.median(c["size"] for c in chars)
 
 
-def line_joint(above: Line, below: Line, width: float, space: float) -> str:
-    """What stands between two lines of a cell: ``" "`` or ``""`` for a soft wrap, ``"\\n"`` for a typed break."""
+def line_joint(above: Line, below: Line, width: float, space: float, keeps_spaces: bool = False) -> str:
+    """What stands between two lines of a cell: ``" "`` or ``""`` for a soft wrap, ``"\\n"`` for a
+    typed break.
+
+    ``keeps_spaces``: the table's renderer keeps the space it wrapped at whenever that space fits on
+    the line (LibreOffice and Word do; reportlab does not). Then a line without that space, though a
+    space would have fitted after it, was not wrapped at a space: it is a word split mid-word (one
+    word, as full as a split leaves it) or else a break the author typed («ООО «Заря»» / «тел. …»,
+    where the next word would not have fitted either). Where the space would not have fitted, its
+    absence says nothing and the widths decide as without it.
+    """
     glued = above.text.endswith(JOIN_AFTER)
     needed = below.words[0].width + (0 if glued else space)
     if above.width + needed <= width + FIT_SLACK:
@@ -361,15 +379,17 @@ def line_joint(above: Line, below: Line, width: float, space: float) -> str:
     if above.trailing_space:
         return " "  # the renderer wrapped at a space and kept it: a word boundary, whatever the widths
     split = len(above.words) == 1 and word_split(above, below, width) and not word_boundary(above, below)
+    if keeps_spaces and not glued and above.width + space <= width + FIT_SLACK:
+        return "" if split else "\n"
     return "" if glued or split else " "
 
 
 def word_boundary(above: Line, below: Line) -> bool:
     """Text that says the wrap fell between two words, where widths alone cannot tell: a full line
     ending in punctuation, a next line opening with a bracket or quote, or a lower-case letter
-    followed by a capital (``Заявитель:`` / ``ИНН``, ``воздушный`` / ``В-6,3``)."""
+    followed by a capital or a digit (``Заявитель:`` / ``ИНН``, ``воздушный`` / ``В-6,3``, ``корпусами`` / ``12``)."""
     end, start = above.words[-1].text[-1], below.words[0].text[0]
-    return end in WORD_END or start in WORD_START or (end.islower() and start.isupper())
+    return end in WORD_END or start in WORD_START or (end.islower() and (start.isupper() or start.isdigit()))
 
 
 def word_split(above: Line, below: Line, width: float) -> bool:

@@ -24,7 +24,6 @@ NUMBERS_FAIL_TODAY: dict[str, str] = {}
 #: Variants with a field not read right today, and why.
 FIELDS_FAIL_TODAY: dict[str, str] = {
     "pdf-old-wrapped": "a one-word line ending within a space's width of the cell edge: widths cannot tell a wrap from a split word",
-    "pdf-old-combined": "typed line breaks in combined cells look like wraps",
     "pdf-new-wrapped": "a one-word line ending within a space's width of the cell edge: widths cannot tell a wrap from a split word",
     "pdf-new-parents": "a one-word line ending within a space's width of the cell edge: widths cannot tell a wrap from a split word",
 }
