@@ -19,7 +19,13 @@ one-word line can end mid-word. LibreOffice and Word also keep the space they wr
 line's last char: a line that ends with a space char ended at a word boundary and is never joined
 mid-word (a one-word line is common in a narrow column, and its geometry alone looks the same as a
 split word). A space char is given to the cell its left edge lies in, since a space hanging at the
-end of a full line may reach past the cell's right edge.
+end of a full line may reach past the cell's right edge. Where a table shows such kept spaces, their
+absence counts too: a line without one, though it would have fitted, is a typed break or a split
+word (``line_joint``). Where the space would not have fitted, a one-word line full to the edge reads
+as a split word: widths cannot tell it from a word that just filled the line («хранению» / «и»).
+
+A row that breaks across a page goes on at the top of the next page in the same columns; that
+fragment is joined to the row (``fragment_index``), so a record is one row whatever the page breaks.
 """
 
 from __future__ import annotations
