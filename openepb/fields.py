@@ -511,6 +511,11 @@ def _absorb_wrapped_values(groups: list[tuple[str, list[str]]]) -> list[tuple[st
     return merged
 
 
+def looks_like_address(text: str) -> bool:
+    """A postcode or a settlement/street word opens the text (``450000, г. Уфа``, ``ул. Мира, 1``)."""
+    return _ADDRESS_START.match(text.lstrip()) is not None
+
+
 def _join(parts: list[str], sep: str) -> str | None:
     trimmed = [t for t in (_trim(p) for p in parts) if t]
     return sep.join(trimmed) if trimmed else None

@@ -49,7 +49,9 @@ _REG_LIKE = re.compile(
 _TOTAL_PREFIXES = ("итого", "всего")
 _WS = re.compile(r"\s+")
 _HYPHENATED = re.compile(r"(\w)[-‐‑­]\s*\n\s*(\w)|([а-яё])[-‐‑] +([а-яё])")
-_PUNCTUATION = re.compile(r"[^\w№]+|_")
+#: Punctuation becomes a space, except the dot that cuts a word of two letters or more short («наим.»):
+#: that dot stays in the key and marks the word as an abbreviation.
+_PUNCTUATION = re.compile(r"[^\w№.]+|_|(?<![^\W\d_]{2})\.")
 _NUMBER_SIGNS = {"n": "№", "no": "№", "nn": "№", "№№": "№", "n°": "№"}
 
 
@@ -84,11 +86,22 @@ class HeaderRule:
     all: tuple[str, ...]
     none: tuple[str, ...] = ()
 
-    def matches(self, padded_key: str) -> bool:
-        """Stems match at word starts: the key is padded with a leading space, so is each stem."""
-        return all(f" {s}" in padded_key for s in self.all) and not any(
-            f" {s}" in padded_key for s in self.none
+    def matches(self, padded_key: str, abbreviations: tuple[str, ...] = ()) -> bool:
+        """Stems match at word starts: the key is padded with a leading space, so is each stem. A word
+        cut short with a dot (``abbreviations``, dot removed) stands for every stem it begins:
+        «наим.» is «наименован», «экспл.» is «эксплуатир», «искл.» is «исключ»."""
+        return all(_stem_in(s, padded_key, abbreviations) for s in self.all) and not any(
+            _stem_in(s, padded_key, abbreviations) for s in self.none
         )
+
+
+def _stem_in(stem: str, padded_key: str, abbreviations: tuple[str, ...]) -> bool:
+    return f" {stem}" in padded_key or any(stem.startswith(a) for a in abbreviations)
+
+
+def abbreviations_of(key: str) -> tuple[str, ...]:
+    """The abbreviated words of a header key (those header_key left ending in a dot), dot removed."""
+    return tuple(word[:-1] for word in key.split() if word.endswith("."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +111,16 @@ class HeaderVocabulary:
 
 
 def header_key(text: str) -> str:
-    """The comparable form of a header text: lower case, ё→е, hyphenation undone, punctuation gone."""
+    """The comparable form of a header text: lower case, ё→е, hyphenation undone, punctuation gone
+    but for the dot of an abbreviated word («Наим. ОПО» → «наим. опо»)."""
     text = text.lower().replace("ё", "е").replace("\u00ad", "")
     text = _HYPHENATED.sub(lambda m: (m[1] or m[3]) + (m[2] or m[4]), text)
-    text = _PUNCTUATION.sub(" ", text.replace("№", " № "))
-    return " ".join(_NUMBER_SIGNS.get(word, word) for word in text.split())
+    text = _PUNCTUATION.sub(" ", text.replace("№", " № ").replace(".", ". "))
+    return " ".join(_word_key(word) for word in text.split())
+
+
+def _word_key(word: str) -> str:
+    return _NUMBER_SIGNS.get(word.rstrip("."), word)
 
 
 @cache
@@ -129,9 +147,10 @@ def field_for_header(key: str) -> str | None:
     if key in vocabulary.ignore:
         return IGNORED
     padded = f" {key}"
+    abbreviations = abbreviations_of(key)
     best: HeaderRule | None = None
     for rule in vocabulary.rules:
-        if (best is None or len(rule.all) > len(best.all)) and rule.matches(padded):
+        if (best is None or len(rule.all) > len(best.all)) and rule.matches(padded, abbreviations):
             best = rule
     return best.field if best else None
 
@@ -198,15 +217,35 @@ def _may_be_header_row(cells: tuple[str, ...]) -> bool:
 def _block_columns(block: list[tuple[str, ...]]) -> tuple[str, ...]:
     """Join each column's texts top to bottom; a cell merged down over rows is said once."""
     width = max(len(cells) for cells in block)
+    grid = _spread_parents([[_collapse(c) for c in cells] + [""] * (width - len(cells)) for cells in block])
     texts = []
     for col in range(width):
         parts: list[str] = []
-        for cells in block:
-            text = _collapse(cells[col]) if col < len(cells) else ""
+        for cells in grid:
+            text = cells[col]
             if text and (not parts or parts[-1] != text):
                 parts.append(text)
         texts.append(" ".join(parts))
     return tuple(texts)
+
+
+def _spread_parents(grid: list[list[str]]) -> list[list[str]]:
+    """A parent written only over the first column of its group, as formats without merged cells
+    (CSV) keep a merged cell: it also heads the columns to its right that have a sub-header below and
+    an empty cell of their own in its row, up to the next text of that row. A text with nothing below
+    it is a column merged down, not a parent, and heads no other column."""
+    for r in range(len(grid) - 1):
+        row = grid[r]
+        parent = ""
+        for col, text in enumerate(row):
+            below = any(lower[col] for lower in grid[r + 1 :])
+            if text:
+                parent = text if below else ""
+            elif parent and below:
+                row[col] = parent
+            else:
+                parent = ""
+    return grid
 
 
 def _map_columns(texts: tuple[str, ...]) -> tuple[str | None, ...]:
@@ -218,9 +257,24 @@ def _distinct_fields(columns: tuple[str | None, ...]) -> set[str]:
 
 
 def find_header(rows: list[RawRow]) -> Header | None:
-    """The block of 1–3 rows mapping most distinct fields (reg_number required); ties: shorter, earlier."""
+    """The block of 1–3 rows mapping most distinct fields (reg_number required); ties: shorter, earlier.
+
+    A block holding a value no header cell is (a date, an ИНН, a licence …) is data, however many
+    fields its words map: a row «б/н» | «29.12.2020» | «…, рег. № 2-АП» is a reject, not a header.
+    That check is made only on a block about to win, as it costs more than the words.
+    """
     limit = min(HEADER_SEARCH_ROWS, len(rows))
     eligible = [_may_be_header_row(r.cells) for r in rows[:limit]]
+    holds_values: dict[int, bool] = {}
+
+    def free_of_values(start: int, size: int) -> bool:
+        for j in range(start, start + size):
+            if j not in holds_values:
+                holds_values[j] = _holds_values(rows[j].cells)
+            if holds_values[j]:
+                return False
+        return True
+
     best: Header | None = None
     best_score = 0
     for start in range(limit):
@@ -233,9 +287,10 @@ def find_header(rows: list[RawRow]) -> Header | None:
             found = _distinct_fields(columns)
             if "reg_number" not in found:
                 continue
-            if len(found) > best_score or (
+            wins = len(found) > best_score or (
                 best is not None and len(found) == best_score and size < best.size
-            ):
+            )
+            if wins and free_of_values(start, size):
                 keys = frozenset(_row_key(cells) for cells in block)
                 best = Header(start, size, columns, texts, keys, columns.index("reg_number"), len(found))
                 best_score = len(found)
@@ -296,7 +351,7 @@ def is_header_repeat(cells: tuple[str, ...], header: Header) -> bool:
     the same column and at least half of the header's fields (a reworded or re-wrapped repeat)."""
     if _row_key(cells) in header.row_keys:
         return True
-    if not _may_be_header_row(cells):
+    if not _may_be_header_row(cells) or _holds_values(cells):
         return False
     columns = _map_columns(_block_columns([cells]))
     if not 0 <= header.reg_index < len(columns) or columns[header.reg_index] != "reg_number":
@@ -650,6 +705,8 @@ class Normalizer:
         width = max((len(r.cells) for r in rows), default=0)
         header = find_header(rows)
         continues = self.previous is not None and self.previous.width == width
+        if continues and header is not None and self.previous is not None:
+            header = header if _looks_like(header, self.previous.header) else None
         if header is None and not continues:
             header = find_header_by_content(rows)
         if header is not None:
@@ -798,6 +855,14 @@ class Normalizer:
                 detail = f"столбец {i + 1} «{text}», непустых ячеек: {count}"
                 problems.append(Problem("unknown_column", self.file, table, None, None, text, detail))
         return problems
+
+
+def _looks_like(found: Header, previous: Header) -> bool:
+    """A header found in a table that continues the previous one (a new PDF page, a Word table split
+    by a page break) is the header again, or a new table's, only when it maps at least half as many
+    fields as the previous one; a row of a page whose words happen to map a field or two («рег. №» in
+    an object's description) is data of the continued table."""
+    return bool(found.row_keys & previous.row_keys) or found.field_count >= max(2, previous.field_count / 2)
 
 
 def _blank_or(cells: tuple[str, ...], kind: str) -> str:

@@ -185,6 +185,17 @@ def _is_term(text: str) -> bool:
     return _ISO_DATE.fullmatch(term) is not None or _term_units().search(text) is not None
 
 
+def _is_contact(text: str) -> bool:
+    """A party's details in one cell: it splits into a name plus a phone, fax, e-mail or a part that
+    reads as an address (a postcode, «г.», «ул.» …; not just any text after a comma)."""
+    contact = fields.split_contact(text)
+    if contact.name is None:
+        return False
+    if contact.phone or contact.fax or contact.email:
+        return True
+    return contact.address is not None and fields.looks_like_address(contact.address)
+
+
 @lru_cache(maxsize=1 << 16)
 def cell_kinds(cell: str) -> frozenset[str]:
     """Every kind a (non-empty, non-placeholder) cell fits; cached, as organizations and dates repeat."""
@@ -236,6 +247,8 @@ def cell_kinds(cell: str) -> frozenset[str]:
         found.add("object_type")
     if _legal_form().search(text):
         found.add("org_name")
+    if _is_contact(text):
+        found.add("contact")
     if len(_LETTER.findall(text[:64])) >= 3:
         found.add("text")
         long_text = has_digit or word_count >= words.long_text_min_words
@@ -294,8 +307,15 @@ class Reading:
 
 
 def header_stands(p: Profile, header_field: str) -> bool:
-    """The header's field stands when too few cells were sampled or enough of them fit it."""
-    return not p.enough or p.fit(header_field) >= rules().thresholds.fits
+    """The header's field stands when too few cells were sampled or enough of them fit it, and the
+    cells are not clearly of a kind `instead` turns the header's field into another (a «Наименование
+    заявителя» column of whole contact cells fits a name, yet it is the combined cell)."""
+    if not p.enough:
+        return True
+    instead = rules().instead.get(header_field)
+    if instead and any(kind in instead for kind in clear_kinds(p)):
+        return False
+    return p.fit(header_field) >= rules().thresholds.fits
 
 
 def clear_kinds(p: Profile) -> list[str]:

@@ -12,7 +12,9 @@ from openepb.normalize import (
     IGNORED,
     FileResult,
     RowResult,
+    abbreviations_of,
     field_for_header,
+    find_header,
     header_key,
     normalize_rows,
 )
@@ -140,6 +142,16 @@ HEADER_VARIANTS = [
     ("№", IGNORED),
     ("Примечание", None),
     ("Статус", None),
+    # a party's «реквизиты» are its details beside the name: a combined cell; a licence's are the licence
+    ("Наименование и реквизиты заказчика", "applicant_contact"),
+    ("Реквизиты эксплуатирующей организации", "applicant_contact"),
+    ("Наименование и реквизиты экспертной организации", "expert_org_contact"),
+    ("Реквизиты лицензии экспертной организации", "licence_number"),
+    # «Организация, проводившая экспертизу» over its sub-columns
+    ("Организация, проводившая экспертизу наименование", "expert_org_name"),
+    ("Организация, проводившая экспертизу ИНН", "expert_org_inn"),
+    ("Организация, проводившая экспертизу номер лицензии", "licence_number"),
+    ("Организация, проводившая экспертизу (наименование, адрес)", "expert_org_contact"),
 ]
 
 
@@ -150,9 +162,39 @@ def test_header_text_maps_to_field(text: str, expected: str | None) -> None:
 
 def test_header_key_normalizes_case_hyphenation_punctuation_and_number_sign() -> None:
     assert header_key("Наименование и адрес заяви-\nтеля, ФИО") == "наименование и адрес заявителя фио"
-    assert header_key("РЕГ. No") == "рег №"
+    assert header_key("РЕГ. No") == "рег. №"
     assert header_key("Объём  ёмкости") == "объем емкости"
     assert header_key("№п/п") == "№ п п"
+    assert header_key("№ п.п.") == "№ п п"
+
+
+ABBREVIATED_HEADERS = [
+    ("Наимен. заявителя", "applicant_name"),
+    ("Адр. заявителя", "applicant_address"),
+    ("Юрид. адрес заказчика", "applicant_address"),
+    ("Рег. ном. ОПО", "opo_reg_number"),
+    ("Наим. опасн. произв. объекта", "opo_name"),
+    ("Кл. опасн.", "hazard_class"),
+    ("ИНН экспл. орг.", "applicant_inn"),
+    ("Наименование экспертн. орг.", "expert_org_name"),
+    ("№ удостов. эксперта", "expert_certificate"),
+    ("Дата внес. в реестр", "date_registered"),
+    ("Дата искл. из реестра", "excluded_date"),  # «искл.» is the excluded stem «исключ» too
+    ("Срок дальн. безоп. эксплуатации", "operation_term"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ABBREVIATED_HEADERS)
+def test_a_word_cut_with_a_dot_stands_for_the_stems_it_begins(text: str, expected: str) -> None:
+    assert field_for_header(header_key(text)) == expected
+
+
+def test_only_a_dot_after_two_letters_or_more_marks_an_abbreviation() -> None:
+    assert header_key("Наим. ОПО") == "наим. опо"
+    assert abbreviations_of(header_key("Наим. ОПО, кл. опасн.")) == ("наим", "кл", "опасн")
+    assert field_for_header(header_key("Наим ОПО")) is None  # no dot: «наим» is a word of its own
+    assert abbreviations_of(header_key("Ф.И.О. эксперта")) == ()  # initials, not cut words
+    assert field_for_header(header_key("Ф.И.О. эксперта")) == "expert_certificate"
 
 
 # --- a whole sheet -------------------------------------------------------------------------------------
@@ -1307,3 +1349,180 @@ def test_a_first_page_too_short_to_be_evidence_leaves_the_choice_to_the_next_pag
         ("header_content_conflict", "page 2", "reg_number"),
         ("header_content_conflict", "page 2", "licence_number"),
     ]
+
+
+def test_a_parent_written_over_the_first_column_of_its_group_heads_the_whole_group() -> None:
+    """CSV keeps a merged parent in its first cell only: «Сведения о заказчике» | «» | «» over
+    «наименование | ИНН | адрес» is the customer's name, ИНН and address, and the expert
+    organization's ИНН after it is the expert organization's, never the customer's."""
+    rows = raw(
+        "",
+        [
+            [
+                "Рег. № заключения",
+                "Сведения о заказчике",
+                "",
+                "",
+                "Экспертная организация",
+                "",
+                "Дата внесения",
+                "",
+            ],
+            ["", "наименование", "ИНН", "адрес", "наименование", "ИНН", "", "Примечание"],
+            [
+                "02-ТУ-00011-2018",
+                "АО «Литейщик»",
+                "7707083893",
+                "г. Уфа",
+                "ООО «Надзор»",
+                "5503221735",
+                "10.01.2018",
+                "",
+            ],
+            [
+                "02-ТУ-00012-2018",
+                "ООО «Теплосеть»",
+                "7736050003",
+                "г. Орск",
+                "ООО «Надзор»",
+                "5503221735",
+                "11.01.2018",
+                "x",
+            ],
+            [
+                "02-ТУ-00013-2018",
+                "ПАО «Котлы»",
+                "7702070139",
+                "г. Бийск",
+                "ООО «Аудит»",
+                "7728168971",
+                "12.01.2018",
+                "",
+            ],
+        ],
+    )
+    result = normalize_rows(rows, FILE)
+    assert_accounted(rows, result)
+    assert result.headers[""] == {
+        "0": "reg_number",
+        "1": "applicant_name",
+        "2": "applicant_inn",
+        "3": "applicant_address",
+        "4": "expert_org_name",
+        "5": "expert_org_inn",
+        "6": "date_registered",
+    }
+    first = next(r.values for r in result.rows if r.kind == "data")
+    assert (first["applicant_inn"], first["expert_org_inn"], first["applicant_address"]) == (
+        "7707083893",
+        "5503221735",
+        "г. Уфа",
+    )
+    # «Дата внесения» has nothing below it: a column merged down, no parent of «Примечание»
+    assert [(p.code, p.value) for p in result.problems] == [("unknown_column", "Примечание")]
+
+
+def test_a_name_column_holding_whole_contact_cells_is_split_as_a_combined_cell() -> None:
+    cells = [
+        "ООО «Тепловик», 644000, г. Омск, ул. Лермонтова, д. 2, тел. (3812) 40-40-40",
+        "АО «Сибмаш»; 630000, г. Новосибирск, пр. Мира, 10; e-mail: mail@sibmash.ru",
+        "МУП «Водоканал», 634000, г. Томск, ул. Ленина, 1",
+    ]
+    rows = raw(
+        "",
+        [
+            ["Рег. № заключения", "Наименование заказчика", "Наименование экспертной организации"],
+            ["70-ТУ-00101-2019", cells[0], "ООО «Надзор»"],
+            ["70-ТУ-00102-2019", cells[1], "ООО «Надзор»"],
+            ["70-ТУ-00103-2019", cells[2], "ООО «Аудит»"],
+        ],
+    )
+    result = normalize_rows(rows, FILE)
+    assert result.headers[""] == {"0": "reg_number", "1": "applicant_contact", "2": "expert_org_name"}
+    values = [r.values for r in result.rows if r.kind == "data"]
+    assert [
+        (v["applicant_name"], v["applicant_address"], v["applicant_phone"], v["applicant_email"])
+        for v in values
+    ] == [
+        ("ООО «Тепловик»", "644000, г. Омск, ул. Лермонтова, д. 2", "(3812) 40-40-40", None),
+        ("АО «Сибмаш»", "630000, г. Новосибирск, пр. Мира, 10", None, "mail@sibmash.ru"),
+        ("МУП «Водоканал»", "634000, г. Томск, ул. Ленина, 1", None, None),
+    ]
+    assert [(p.code, p.field, p.value) for p in result.problems] == [
+        ("header_content_conflict", "applicant_contact", "Наименование заказчика")
+    ]
+
+
+PAGE_HEADER = [
+    "№",
+    "Рег. номер заключения",
+    "Дата внесения",
+    "Объект экспертизы",
+    "Заявитель",
+    "ИНН заявителя",
+]
+
+
+def test_a_data_row_whose_words_map_a_field_or_two_is_no_header_of_a_later_page() -> None:
+    """Page 2 opens with rejects: «б/н» beside an object described with «рег. №». With a date and
+    an ИНН in it the row is data, whatever its words map; without values it maps too few of the
+    page-1 header's fields to be that header again."""
+    boiler = "Котел паровой ДЕ-10, рег. № 4410"
+    rows = [
+        *raw(
+            "page 1",
+            [
+                PAGE_HEADER,
+                ["1", "63-ТУ-00201-2020", "14.02.2020", "Кран мостовой", "ООО «Заря»", "7707083893"],
+                ["2", "63-ТУ-00202-2020", "15.02.2020", "Кран козловой", "ООО «Заря»", "7707083893"],
+            ],
+        ),
+        *raw(
+            "page 2",
+            [
+                ["3", "б/н", "17.02.2020", boiler, "АО «Котлы»", "7736050003"],
+                ["4", "б/н", "", boiler, "АО «Котлы»", ""],
+                ["5", "63-ТУ-00205-2020", "18.02.2020", boiler, "АО «Котлы»", "7736050003"],
+            ],
+        ),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert_accounted(rows, result)
+    assert [(r.table, r.kind, r.reason) for r in result.rows] == [
+        ("page 1", "header", None),
+        ("page 1", "data", None),
+        ("page 1", "data", None),
+        ("page 2", "reject", "reg_number_invalid"),
+        ("page 2", "reject", "reg_number_invalid"),
+        ("page 2", "data", None),
+    ]
+    assert result.rows[-1].values["applicant_inn"] == "7736050003"
+    assert result.problems == []
+
+
+def test_a_page_repeating_the_header_reworded_still_starts_with_its_header() -> None:
+    reworded = ["№", "Регистрационный № ЗЭПБ", "Дата регистрации", "Объект", "Заявитель", "ИНН"]
+    rows = [
+        *raw(
+            "page 1",
+            [PAGE_HEADER, ["1", "63-ТУ-00201-2020", "14.02.2020", "Кран", "ООО «Заря»", "7707083893"]],
+        ),
+        *raw(
+            "page 2", [reworded, ["2", "63-ТУ-00202-2020", "15.02.2020", "Кран", "ООО «Заря»", "7707083893"]]
+        ),
+    ]
+    result = normalize_rows(rows, "x.pdf")
+    assert [(r.table, r.kind) for r in result.rows] == [
+        ("page 1", "header"),
+        ("page 1", "data"),
+        ("page 2", "header"),
+        ("page 2", "data"),
+    ]
+
+
+def test_a_block_holding_dates_or_inns_is_never_a_header() -> None:
+    data = ["б/н", "17.02.2020", "Котел паровой ДЕ-10, рег. № 4410", "АО «Котлы»", "7736050003"]
+    assert find_header(raw("page 7", [data, data])) is None
+    words_only = ["б/н", "", "Котел паровой ДЕ-10, рег. № 4410", "АО «Котлы»", ""]
+    header = find_header(raw("page 7", [words_only]))
+    assert header is not None and header.columns[2] == "reg_number"  # its words alone map the number

@@ -264,6 +264,102 @@ def test_pdf_wrap_at_a_kept_space_or_after_punctuation_is_a_word_boundary(tmp_pa
     ]
 
 
+def test_pdf_line_without_the_space_a_renderer_keeps_is_a_typed_break(tmp_path: Path) -> None:
+    """Where the renderer keeps the space it wrapped at (as LibreOffice does, seen on «Заводское »),
+    a line that lacks it though it would have fitted was not wrapped at a space: a break the author
+    typed inside a combined cell («ООО «Заря»» / «тел. …»), or a word split mid-word when the line
+    is one word. Without kept spaces anywhere the same lines read as a soft wrap."""
+    font = register_font()
+
+    def w(text: str) -> float:
+        return stringWidth(text, font, 8)
+
+    name_phone = (w("ООО «Заря» тел.") - 1.0, ["ООО «Заря»", "тел. 1-22"])
+    split = (w("Площадк ") + 0.5, ["Площадк", "а"])
+    assert w("ООО «Заря» ") < name_phone[0] and w("Площадка") > split[0]
+    kept = (w("Заводское ") + 0.3, ["Заводское ", "шоссе"])
+    rows = list(read_rows(write_lines_pdf(tmp_path / "kept.pdf", [kept, name_phone, split])))
+    assert rows == [RawRow("page 1", 1, ("Заводское шоссе", "ООО «Заря»\nтел. 1-22", "Площадка"))]
+    rows = list(read_rows(write_lines_pdf(tmp_path / "none-kept.pdf", [(40.0, ["Котел"]), name_phone])))
+    assert rows == [RawRow("page 1", 1, ("Котел", "ООО «Заря» тел. 1-22"))]
+
+
+def write_pages_pdf(path: Path, inner: list[float], pages: list[list[list[list[str]]]]) -> Path:
+    """Ruled tables of the same columns (inner widths) on several pages, each row as tall as its
+    tallest cell, every line drawn as given (trailing spaces included) — the way LibreOffice lays
+    out a row that breaks across a page: the rest of its cells at the top of the next page."""
+    font, size, pad, leading = register_font(), 8, 4.0, 10
+    page = canvas.Canvas(str(path), pagesize=A4)
+    for rows in pages:
+        page.setFont(font, size)
+        top = 800.0
+        for row in rows:
+            height = leading * max(len(lines) for lines in row) + 2 * pad
+            x = 40.0
+            for width, lines in zip(inner, row, strict=True):
+                page.rect(x, top - height, width + 2 * pad, height)
+                for i, line in enumerate(lines):
+                    page.drawString(x + pad, top - pad - size - i * leading, line)
+                x += width + 2 * pad
+            top -= height
+        page.showPage()
+    page.save()
+    return path
+
+
+def test_pdf_row_broken_across_a_page_is_joined_to_its_fragment(tmp_path: Path) -> None:
+    """Page 1 ends with a row whose object text runs to the bottom of its cell; page 2 opens with
+    the rest of that text alone in the same column: one row. Its number ended on page 1."""
+    font = register_font()
+    inner = [90.0, stringWidth("Сосуд работающий", font, 8) + 1.0]
+    header = [["Номер"], ["Объект"]]
+    first = [["63-ТУ-00301-2021"], ["Сосуд работающий ", "под давлением, ", "зав. № 17, рег. № "]]
+    rest = [[], ["4410-А"]]
+    after = [["63-ТУ-00302-2021"], ["Кран мостовой"]]
+    pdf = write_pages_pdf(tmp_path / "broken.pdf", inner, [[header, first], [rest, after]])
+    assert list(read_rows(pdf)) == [
+        RawRow("page 1", 1, ("Номер", "Объект")),
+        RawRow("page 1", 2, ("63-ТУ-00301-2021", "Сосуд работающий под давлением, зав. № 17, рег. № 4410-А")),
+        RawRow("page 2", 2, ("63-ТУ-00302-2021", "Кран мостовой")),
+    ]
+
+
+def test_pdf_broken_row_joins_across_a_break_typed_at_the_page_edge(tmp_path: Path) -> None:
+    """A combined cell whose author broke the line right at the page's edge still continues: the
+    row above plainly broke (its number cell ended with room to spare) and another cell goes on
+    softly."""
+    font = register_font()
+    inner = [90.0, max(stringWidth(t, font, 8) for t in ("ООО «Заря»,", "г. Тула, ул.")) + 1.0, 120.0]
+    first = [["63-ТУ-00301-2021"], ["ООО «Заря», ", "г. Тула, ул. "], ["ООО «Надзор»", "n@nadzor.ru"]]
+    rest = [[], ["Мира, д. 1"], ["ИНН 5503221735"]]
+    pdf = write_pages_pdf(tmp_path / "typed.pdf", inner, [[first], [rest]])
+    assert [row.cells for row in read_rows(pdf)] == [
+        (
+            "63-ТУ-00301-2021",
+            "ООО «Заря», г. Тула, ул. Мира, д. 1",
+            "ООО «Надзор»\nn@nadzor.ru\nИНН 5503221735",
+        )
+    ]
+
+
+def test_pdf_row_opening_a_page_after_a_complete_row_stays_a_row(tmp_path: Path) -> None:
+    """A row without a number at the top of page 2 is a row of its own when the line above it ended
+    with room for its first word (a typed end, not a wrap), or when it fills a column the row above
+    left empty."""
+    inner = [90.0, 160.0, 60.0]
+    complete = [["63-ТУ-00301-2021"], ["Кран мостовой"], ["ООО «Заря»"]]
+    no_number = [[], ["Сосуд под давлением"], ["ООО «Заря»"]]
+    fills_empty = [[], ["Котел"], ["АО «Котлы»"]]
+    short = [["63-ТУ-00302-2021"], ["Кран"], []]
+    pdf = write_pages_pdf(tmp_path / "pages.pdf", inner, [[complete], [no_number], [short], [fills_empty]])
+    assert [row.cells for row in read_rows(pdf)] == [
+        ("63-ТУ-00301-2021", "Кран мостовой", "ООО «Заря»"),
+        ("", "Сосуд под давлением", "ООО «Заря»"),
+        ("63-ТУ-00302-2021", "Кран", ""),
+        ("", "Котел", "АО «Котлы»"),
+    ]
+
+
 def test_csv_cp1251_semicolon_multiline_quoted_cell(tmp_path: Path) -> None:
     path = write_csv_cp1251(tmp_path / "register.csv")
     assert detect_format(path) == "csv"

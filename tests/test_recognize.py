@@ -71,6 +71,12 @@ CELL_KINDS = [
     ("Федеральное казенное предприятие «Завод»", {"org_name", "text", "long_text"}),
     ("ИП Сидоров С.С.", {"org_name", "text", "long_text"}),
     ("Заявление заявителя", {"text"}),
+    # a party's details in one cell: a name plus an address, phone or e-mail; a name with only its
+    # ИНН or licence, or a description with a comma, is no contact cell
+    ("ООО «Вектор», 603000, г. Нижний Новгород, ул. Минина, 5", {"contact", "org_name", "text", "long_text"}),
+    ("МУП «Горводоканал»; тел. 8 (3822) 51-00-00", {"contact", "org_name", "text", "long_text"}),
+    ("Котельная №2\nkotel@mail.ru", {"contact", "text", "long_text"}),
+    ("ООО «Вектор» (ИНН 7707083893)", {"org_name", "text", "long_text"}),
 ]
 
 
@@ -130,6 +136,25 @@ def test_free_text_under_an_object_type_header_is_the_objects_name() -> None:
     )
     assert content_reading(descriptions, "object_type", set()) == Reading("object_name", "long_text", 3, 3)
     assert content_reading(descriptions, None, set()) is None  # free text alone names no field
+
+
+def test_a_name_column_of_whole_contact_cells_is_the_partys_combined_cell() -> None:
+    """Every cell fits a name, yet each holds the address and phone too: the combined cell wins."""
+    cells = [
+        "АО «Омскнефть», 644000, г. Омск, ул. Лермонтова, 2",
+        "ООО «Тепловик», тел. (3812) 40-40-40",
+        "ПАО «Сибмаш»\n630000, г. Новосибирск\ne-mail: mail@sibmash.ru",
+    ]
+    contacts = profile(cells)
+    assert not header_stands(contacts, "applicant_name")
+    assert content_reading(contacts, "applicant_name", set()) == Reading("applicant_contact", "contact", 3, 3)
+    assert content_reading(contacts, "expert_org_name", set()) == Reading(
+        "expert_org_contact", "contact", 3, 3
+    )
+    names = profile(["АО «Омскнефть»", "ООО «Тепловик»", "ПАО «Сибмаш»"])
+    assert header_stands(names, "applicant_name")
+    assert header_stands(contacts, "applicant_contact")
+    assert header_stands(profile(cells[:2]), "applicant_name")  # two cells are no evidence
 
 
 def test_row_numbers_and_bare_digits_are_no_field() -> None:

@@ -19,7 +19,13 @@ one-word line can end mid-word. LibreOffice and Word also keep the space they wr
 line's last char: a line that ends with a space char ended at a word boundary and is never joined
 mid-word (a one-word line is common in a narrow column, and its geometry alone looks the same as a
 split word). A space char is given to the cell its left edge lies in, since a space hanging at the
-end of a full line may reach past the cell's right edge.
+end of a full line may reach past the cell's right edge. Where a table shows such kept spaces, their
+absence counts too: a line without one, though it would have fitted, is a typed break or a split
+word (``line_joint``). Where the space would not have fitted, a one-word line full to the edge reads
+as a split word: widths cannot tell it from a word that just filled the line («хранению» / «и»).
+
+A row that breaks across a page goes on at the top of the next page in the same columns; that
+fragment is joined to the row (``fragment_index``), so a record is one row whatever the page breaks.
 """
 
 from __future__ import annotations
@@ -58,21 +64,103 @@ WORD_START = frozenset("([«„")
 
 
 def read_pdf(path: Path) -> Iterator[RawRow]:
-    """Rows of every table of every page; ``pdf_no_text`` when no page has text at all."""
+    """Rows of every table of every page; ``pdf_no_text`` when no page has text at all.
+
+    The last row of a page is held back until the next page is read: when the row broke across
+    the page, its fragment at the top of the next page is joined to it (see ``fragment_index``).
+    """
     with open_pdf(path) as pdf:
         pages_with_text = 0
+        held: tuple[str, Grid] | None = None  # the previous page's last table, its last row unread
         for number, page in enumerate(pdf.pages, start=1):
             tables = page_tables(page)
             page.close()  # frees the page's parsed objects: long registers have hundreds of pages
             if tables is None:
+                if held is not None:
+                    yield last_row(*held)
+                    held = None
                 continue
             pages_with_text += 1
             for index, table in enumerate(tables, start=1):
                 name = f"page {number}" if len(tables) == 1 else f"page {number} table {index}"
-                for row_number, row in enumerate(table, start=1):
-                    yield RawRow(name, row_number, tuple(row))
+                skip = -1
+                if held is not None:
+                    fragment = fragment_index(held[1], table) if index == 1 else None
+                    yield last_row(*held) if fragment is None else joined_row(*held, table, fragment)
+                    skip = -1 if fragment is None else fragment
+                    held = None
+                rows = table.rows
+                end = len(rows) - 1 if index == len(tables) and rows else len(rows)
+                for row_number, row in enumerate(rows[:end], start=1):
+                    if row_number - 1 != skip:
+                        yield RawRow(name, row_number, tuple(row))
+                if end < len(rows) and end != skip:  # a fragment alone on its page is read already
+                    held = (name, table)
+        if held is not None:
+            yield last_row(*held)
     if not pages_with_text:
         raise ReadError("pdf_no_text", "в PDF нет текстового слоя (похоже на скан), таблицы не прочитать")
+
+
+def last_row(name: str, table: Grid) -> RawRow:
+    return RawRow(name, len(table.rows), tuple(table.rows[-1]))
+
+
+def fragment_index(previous: Grid, table: Grid) -> int | None:
+    """The row of ``table`` (the first table of a page) that continues the last row of ``previous``
+    (the last table of the page before), or None.
+
+    Word and LibreOffice let a tall row break across a page: the cells whose text did not fit go on
+    in the same columns at the top of the next page (below the header rows, when they repeat). Such
+    a fragment has text only in columns where the row above ran to the bottom of its cell (no room
+    was left for another line), and it leaves empty some column the row above has text in (that cell
+    ended on the first page). Its cells go on from the lines above them: every one softly (the
+    first word would not have fitted at the end of the line above), or — when the row above shows
+    cells that ended with room to spare, so that it plainly broke — at least one softly, the others
+    after a break the author typed at the page's edge. A row whose first words would have fitted
+    after complete one-line cells is a row of its own.
+    """
+    if len(previous.edges) != len(table.edges) or any(
+        abs(a - b) > EDGE_TOLERANCE for a, b in zip(previous.edges, table.edges, strict=True)
+    ):
+        return None
+    k = 0
+    while k < len(table.rows) and k < len(previous.rows) - 1 and table.rows[k] == previous.rows[k]:
+        k += 1
+    if k >= len(table.rows):
+        return None
+    below, above = table.rows[k], previous.rows[-1]
+    below_cells, above_cells = table.cells[k], previous.cells[-1]
+    filled = [i for i, text in enumerate(below) if text]
+    if not filled or len(below) != len(above):
+        return None
+    if not all(above[i] and above_cells[i] is not None and above_cells[i].full for i in filled):
+        return None
+    ended = [i for i, text in enumerate(above) if text and not below[i]]
+    if not ended:
+        return None
+    soft = [joint(above_cells[i], below_cells[i], previous.keeps_spaces) != "\n" for i in filled]
+    if all(soft):
+        return k
+    spare = any(above_cells[i] is not None and not above_cells[i].full for i in ended)
+    return k if spare and any(soft) else None
+
+
+def joined_row(name: str, previous: Grid, table: Grid, fragment: int) -> RawRow:
+    """The last row of ``previous`` with the fragment's cells joined to its cells."""
+    above, below = previous.rows[-1], table.rows[fragment]
+    cells = []
+    for i, text in enumerate(above):
+        if below[i]:
+            text += joint(previous.cells[-1][i], table.cells[fragment][i], previous.keeps_spaces) + below[i]
+        cells.append(text)
+    return RawRow(name, len(previous.rows), tuple(cells))
+
+
+def joint(above: CellLines | None, below: CellLines | None, keeps_spaces: bool) -> str:
+    if above is None or below is None or not above.lines or not below.lines:
+        return " "
+    return line_joint(above.lines[-1], below.lines[0], above.width, above.space, keeps_spaces)
 
 
 def open_pdf(path: Path) -> pdfplumber.PDF:
@@ -91,7 +179,7 @@ def pdf_error(error: BaseException) -> ReadError:
     return ReadError("file_corrupt", f"pdf: файл не читается ({type(cause).__name__}: {cause})")
 
 
-def page_tables(page: pdfplumber.page.Page) -> list[list[list[str]]] | None:
+def page_tables(page: pdfplumber.page.Page) -> list[Grid] | None:
     """Ruled tables of the page, or tables found by text alignment; None for a page without text."""
     try:
         chars = page.chars
@@ -103,24 +191,50 @@ def page_tables(page: pdfplumber.page.Page) -> list[list[list[str]]] | None:
         raise pdf_error(e) from e
 
 
-def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> list[list[str]]:
+@dataclass(frozen=True, slots=True)
+class CellLines:
+    """A cell's lines and the measures ``line_joint`` needs, kept to join a row broken across pages."""
+
+    lines: tuple[Line, ...]
+    width: float  # room for text across the cell
+    space: float  # width of a space
+    full: bool  # no room was left below the last line for another one
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A table's texts per grid position, with each position's cell lines and the column edges."""
+
+    rows: list[list[str]]
+    cells: list[list[CellLines | None]]
+    edges: tuple[float, ...]
+    keeps_spaces: bool  # the renderer keeps the space it wrapped at (see ``line_joint``)
+
+
+EDGE_TOLERANCE = 1.0  # pt: the same column edge on two pages
+
+
+def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> Grid:
     """The table's texts with every position a merged cell covers filled with that cell's text."""
     boxes = [row.cells for row in table.rows]
-    origin_text = {
-        box: cell_text(box, box_chars) for box, box_chars in chars_by_box(table.cells, chars).items()
-    }
+    origin = {box: cell_lines(box, box_chars) for box, box_chars in chars_by_box(table.cells, chars).items()}
+    keeps = any(line.trailing_space for cell in origin.values() if cell for line in cell.lines)
+    origin_text = {box: lines_text(cell, keeps) if cell else "" for box, cell in origin.items()}
     lefts = sorted({box[0] for box in table.cells}) + [table.bbox[2]]
     tops = sorted({box[1] for box in table.cells}) + [table.bbox[3]]
-    grid = []
+    grid, layout = [], []
     for r, row in enumerate(boxes):
-        cells = []
+        cells: list[str] = []
+        measures: list[CellLines | None] = []
         for c, box in enumerate(row):
             if box is None:
                 centre = ((lefts[c] + lefts[c + 1]) / 2, (tops[r] + tops[r + 1]) / 2)
                 box = covering_box(centre, origin_text)
             cells.append(origin_text.get(box, "").strip() if box else "")
+            measures.append(origin.get(box) if box else None)
         grid.append(cells)
-    return grid
+        layout.append(measures)
+    return Grid(grid, layout, tuple(lefts), keeps)
 
 
 def covering_box(point: tuple[float, float], boxes: Iterable[Box]) -> Box | None:
@@ -183,19 +297,32 @@ class Line:
 
 def cell_text(box: Box, chars: list[Char]) -> str:
     """The cell's text with soft wraps joined and typed line breaks kept as ``"\\n"``."""
+    cell = cell_lines(box, chars)
+    return lines_text(cell, any(line.trailing_space for line in cell.lines)) if cell else ""
+
+
+def cell_lines(box: Box, chars: list[Char]) -> CellLines | None:
+    """The cell's lines and measures; None for an empty cell. Rotated text is one line as
+    pdfplumber reads it, breaks as drawn."""
     if not chars:
-        return ""
+        return None
     if not all(char["upright"] for char in chars):
-        return extract_text(chars)  # rotated text: pdfplumber's own reading, breaks as drawn
+        text = extract_text(chars)
+        return CellLines((Line((Word(text, box[0], box[2], 0.0),)),), box[2] - box[0], 0.0, False)
     lines = text_lines(chars)
     if not lines:
-        return ""
+        return None
     padding = min(char["x0"] for char in chars) - box[0]
-    width = box[2] - box[0] - 2 * padding
-    space = space_width(chars)
+    size = statistics.median(char["size"] for char in chars)
+    full = box[3] - max(char["bottom"] for char in chars) < size
+    return CellLines(tuple(lines), box[2] - box[0] - 2 * padding, space_width(chars), full)
+
+
+def lines_text(cell: CellLines, keeps_spaces: bool) -> str:
+    lines = cell.lines
     parts = [lines[0].text]
     for above, below in zip(lines, lines[1:], strict=False):
-        parts += [line_joint(above, below, width, space), below.text]
+        parts += [line_joint(above, below, cell.width, cell.space, keeps_spaces), below.text]
     return "".join(parts)
 
 
@@ -240,8 +367,17 @@ def space_width(chars: list[Char]) -> float:
     return statistics.median(spaces) if spaces else SPACE_EM * statistics.median(c["size"] for c in chars)
 
 
-def line_joint(above: Line, below: Line, width: float, space: float) -> str:
-    """What stands between two lines of a cell: ``" "`` or ``""`` for a soft wrap, ``"\\n"`` for a typed break."""
+def line_joint(above: Line, below: Line, width: float, space: float, keeps_spaces: bool = False) -> str:
+    """What stands between two lines of a cell: ``" "`` or ``""`` for a soft wrap, ``"\\n"`` for a
+    typed break.
+
+    ``keeps_spaces``: the table's renderer keeps the space it wrapped at whenever that space fits on
+    the line (LibreOffice and Word do; reportlab does not). Then a line without that space, though a
+    space would have fitted after it, was not wrapped at a space: it is a word split mid-word (one
+    word, as full as a split leaves it) or else a break the author typed («ООО «Заря»» / «тел. …»,
+    where the next word would not have fitted either). Where the space would not have fitted, its
+    absence says nothing and the widths decide as without it.
+    """
     glued = above.text.endswith(JOIN_AFTER)
     needed = below.words[0].width + (0 if glued else space)
     if above.width + needed <= width + FIT_SLACK:
@@ -249,15 +385,17 @@ def line_joint(above: Line, below: Line, width: float, space: float) -> str:
     if above.trailing_space:
         return " "  # the renderer wrapped at a space and kept it: a word boundary, whatever the widths
     split = len(above.words) == 1 and word_split(above, below, width) and not word_boundary(above, below)
+    if keeps_spaces and not glued and above.width + space <= width + FIT_SLACK:
+        return "" if split else "\n"
     return "" if glued or split else " "
 
 
 def word_boundary(above: Line, below: Line) -> bool:
     """Text that says the wrap fell between two words, where widths alone cannot tell: a full line
     ending in punctuation, a next line opening with a bracket or quote, or a lower-case letter
-    followed by a capital (``Заявитель:`` / ``ИНН``, ``воздушный`` / ``В-6,3``)."""
+    followed by a capital or a digit (``Заявитель:`` / ``ИНН``, ``воздушный`` / ``В-6,3``, ``корпусами`` / ``12``)."""
     end, start = above.words[-1].text[-1], below.words[0].text[0]
-    return end in WORD_END or start in WORD_START or (end.islower() and start.isupper())
+    return end in WORD_END or start in WORD_START or (end.islower() and (start.isupper() or start.isdigit()))
 
 
 def word_split(above: Line, below: Line, width: float) -> bool:
