@@ -575,3 +575,24 @@ def test_expand_spans_places_cells_around_rowspans() -> None:
 )
 def test_sniff_delimiter(lines: list[str], delimiter: str | None) -> None:
     assert sniff_delimiter(lines) == delimiter
+
+
+def test_wraps_widths_cannot_decide_are_decided_by_the_documents_own_words() -> None:
+    """A one-word line full to the edge is a split word or a wrap at a dropped space; the file's other
+    cells decide: the joined word written whole elsewhere joins, two words written whole elsewhere stay
+    apart, a two-letter preposition not followed by punctuation opens a word; otherwise it joins."""
+    from openepb.readers.pdf import AMBIGUOUS_WRAP as W
+    from openepb.readers.pdf import resolve_ambiguous_wraps
+
+    rows = [
+        RawRow("page 1", 1, (f"ООО «Энергосбыт{W}комплект»", f"Липецкая{W}литейная компания")),
+        RawRow("page 1", 2, ("ООО «Энергосбыткомплект»", "Липецкая область, литейная")),
+        RawRow("page 1", 3, (f"техническое устройство{W}на площадке", f"Подъёмни{W}к", f"газоочистк{W}на,")),
+        RawRow("page 1", 4, ("без переносов",)),
+    ]
+    assert [row.cells for row in resolve_ambiguous_wraps(rows)] == [
+        ("ООО «Энергосбыткомплект»", "Липецкая литейная компания"),
+        ("ООО «Энергосбыткомплект»", "Липецкая область, литейная"),
+        ("техническое устройство на площадке", "Подъёмник", "газоочисткна,"),
+        ("без переносов",),
+    ]

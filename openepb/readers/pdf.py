@@ -21,8 +21,10 @@ mid-word (a one-word line is common in a narrow column, and its geometry alone l
 split word). A space char is given to the cell its left edge lies in, since a space hanging at the
 end of a full line may reach past the cell's right edge. Where a table shows such kept spaces, their
 absence counts too: a line without one, though it would have fitted, is a typed break or a split
-word (``line_joint``). Where the space would not have fitted, a one-word line full to the edge reads
-as a split word: widths cannot tell it from a word that just filled the line («хранению» / «и»).
+word (``line_joint``). Where the space would not have fitted, widths cannot tell a one-word line
+full to the edge from a word that just filled the line («устройство» / «на»): the document's own
+words decide once the whole file is read (``resolve_ambiguous_wraps``), and without evidence it reads
+as a split word.
 
 A row that breaks across a page goes on at the top of the next page in the same columns; that
 fragment is joined to the row (``fragment_index``), so a record is one row whatever the page breaks.
@@ -34,10 +36,12 @@ import bisect
 import statistics
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
+import yaml
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.table import Table as TableFinderTable
 from pdfplumber.utils import cluster_objects, extract_text
@@ -46,6 +50,7 @@ from pdfplumber.utils.text import LIGATURES
 
 from openepb.readers import RawRow, ReadError
 
+SCHEMA_DIR = Path(__file__).resolve().parent.parent.parent / "schema"
 Box = tuple[float, float, float, float]
 Char = dict[str, Any]
 TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
@@ -68,7 +73,13 @@ def read_pdf(path: Path) -> Iterator[RawRow]:
 
     The last row of a page is held back until the next page is read: when the row broke across
     the page, its fragment at the top of the next page is joined to it (see ``fragment_index``).
+    Soft wraps that widths cannot decide are decided by the document's own words at the end
+    (``resolve_ambiguous_wraps``), so the rows are yielded once the whole file is read.
     """
+    yield from resolve_ambiguous_wraps(list(_read_pdf_rows(path)))
+
+
+def _read_pdf_rows(path: Path) -> Iterator[RawRow]:
     with open_pdf(path) as pdf:
         pages_with_text = 0
         held: tuple[str, Grid] | None = None  # the previous page's last table, its last row unread
@@ -100,6 +111,66 @@ def read_pdf(path: Path) -> Iterator[RawRow]:
             yield last_row(*held)
     if not pages_with_text:
         raise ReadError("pdf_no_text", "в PDF нет текстового слоя (похоже на скан), таблицы не прочитать")
+
+
+#: Stands, until the whole document is read, where a one-word line full to the cell's edge meets the
+#: next line: a word split mid-word or a wrap at a space its renderer dropped (see ``line_joint``).
+AMBIGUOUS_WRAP = "\ue000"
+_EDGE_PUNCTUATION = "\"'«»„“”()[],.;:!?"
+
+
+def _word_key(text: str) -> str:
+    return text.strip(_EDGE_PUNCTUATION).lower()
+
+
+@cache
+def standalone_words() -> frozenset[str]:
+    """Prepositions and conjunctions (``schema/wrap_words.yaml``): a line opening with one follows a space."""
+    data = yaml.safe_load((SCHEMA_DIR / "wrap_words.yaml").read_text(encoding="utf-8"))
+    return frozenset(data["words"])
+
+
+def resolve_ambiguous_wraps(rows: list[RawRow]) -> list[RawRow]:
+    """Decide each ambiguous wrap by the words the document writes whole elsewhere.
+
+    The two pieces join into one word when that word occurs whole somewhere in the file
+    («Энергосбыт» + «комплект» where «Энергосбыткомплект» stands on one line elsewhere); they are two
+    words when both occur whole and their join does not («Липецкая» + «литейная»), or when the second
+    is a preposition or conjunction not followed by punctuation and their join does not occur
+    («хранению» + «и», but «газоочистк» + «и,»); otherwise the geometry's reading stands: a split word.
+    """
+    if not any(AMBIGUOUS_WRAP in cell for row in rows for cell in row.cells):
+        return rows
+    vocabulary: dict[str, int] = {}
+    for row in rows:
+        for cell in row.cells:
+            for token in cell.split():
+                if AMBIGUOUS_WRAP not in token:
+                    key = _word_key(token)
+                    vocabulary[key] = vocabulary.get(key, 0) + 1
+
+    def decide(token: str) -> str:
+        pieces = token.split(AMBIGUOUS_WRAP)
+        text = pieces[0]
+        for piece in pieces[1:]:
+            before, after = _word_key(text.rsplit(" ", 1)[-1]), _word_key(piece)
+            joined = vocabulary.get(before + after, 0)
+            # A preposition or conjunction is never followed by punctuation («газоочистк» + «и,» is one word).
+            preposition = after in standalone_words() and piece[-1:].isalpha()
+            apart = (vocabulary.get(before, 0) and vocabulary.get(after, 0)) or preposition
+            text += (" " if apart and not joined else "") + piece
+        return text
+
+    resolved = []
+    for row in rows:
+        if any(AMBIGUOUS_WRAP in cell for cell in row.cells):
+            cells = tuple(
+                " ".join(decide(t) for t in cell.split(" ")) if AMBIGUOUS_WRAP in cell else cell
+                for cell in row.cells
+            )
+            row = RawRow(row.table, row.row, cells)
+        resolved.append(row)
+    return resolved
 
 
 def last_row(name: str, table: Grid) -> RawRow:
@@ -387,7 +458,9 @@ def line_joint(above: Line, below: Line, width: float, space: float, keeps_space
     split = len(above.words) == 1 and word_split(above, below, width) and not word_boundary(above, below)
     if keeps_spaces and not glued and above.width + space <= width + FIT_SLACK:
         return "" if split else "\n"
-    return "" if glued or split else " "
+    if glued:
+        return ""
+    return AMBIGUOUS_WRAP if split else " "
 
 
 def word_boundary(above: Line, below: Line) -> bool:
