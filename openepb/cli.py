@@ -94,7 +94,11 @@ def run_build(args: argparse.Namespace) -> int:
 
         started = time.perf_counter()
         _log(args.quiet, f"demo: generating corpus (scale {args.demo_scale}, seed {args.seed}) …")
-        corpus = generate(out / "demo", scale=args.demo_scale, seed=args.seed)
+        try:
+            corpus = generate(out / "demo", scale=args.demo_scale, seed=args.seed)
+        except ModuleNotFoundError as err:  # the demo's writers are an optional extra
+            print(f"error: the demo corpus needs {err.name}: pip install 'openepb[demo]'", file=sys.stderr)
+            return 2
         _log(args.quiet, f"demo: corpus ready in {time.perf_counter() - started:.1f} s")
         input_dir = corpus.corpus_dir
     elif args.input:
