@@ -596,3 +596,56 @@ def test_wraps_widths_cannot_decide_are_decided_by_the_documents_own_words() -> 
         ("техническое устройство на площадке", "Подъёмник", "газоочисткна,"),
         ("без переносов",),
     ]
+
+
+def _zip_bomb(path: Path, inflated: int) -> Path:
+    """An xlsx-looking zip whose sheet inflates to ``inflated`` bytes of zeros (about 1000:1)."""
+    chunk = b"\0" * 2**20
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w") as member:
+            for _ in range(inflated // len(chunk)):
+                member.write(chunk)
+    return path
+
+
+def test_a_zip_bomb_is_refused_by_its_declared_sizes_before_inflating(tmp_path: Path) -> None:
+    from openepb.pipeline import SourceFile, process_file
+
+    bomb = _zip_bomb(tmp_path / "reestr.xlsx", 64 * 2**20)
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(ReadError) as caught:
+        detect_format(bomb)
+    assert caught.value.code == "archive_oversize"
+    assert "sheet1.xml" in caught.value.message
+    outcome = process_file(SourceFile("mos", bomb, "mos/reestr.xlsx"))
+    assert outcome.problem is not None and outcome.problem.code == "archive_oversize"
+    assert outcome.result is None
+
+
+@pytest.mark.parametrize(
+    ("sizes", "refused"),
+    [
+        ([(10 * 2**20, 2**20)], False),  # a register sheet compressed ten times
+        ([(15 * 2**20, 1000)], False),  # a small member may compress as much as it likes
+        ([(100 * 2**20, 2**20)], False),  # 100:1 is still a workbook
+        ([(100 * 2**20, 2**18)], True),  # 400:1 over 16 MB is not
+        ([(800 * 2**20, 80 * 2**20)], True),  # one member over 768 MB
+        ([(600 * 2**20, 60 * 2**20), (600 * 2**20, 60 * 2**20)], True),  # over 1 GB in all
+    ],
+)
+def test_inflated_size_limits(sizes: list[tuple[int, int]], refused: bool) -> None:
+    from openepb.readers.detect import check_inflated_sizes
+
+    members = []
+    for i, (inflated, compressed) in enumerate(sizes):
+        info = zipfile.ZipInfo(f"xl/worksheets/sheet{i}.xml")
+        info.file_size, info.compress_size = inflated, compressed
+        members.append(info)
+    if refused:
+        with pytest.raises(ReadError) as caught:
+            check_inflated_sizes(members)
+        assert caught.value.code == "archive_oversize"
+    else:
+        check_inflated_sizes(members)

@@ -48,6 +48,15 @@ DELIMITERS = (";", ",", "\t", "|")
 #: Share of C0 control characters (other than tab, CR, LF, FF) above which a text is binary junk.
 MAX_CONTROL_SHARE = 0.002
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+#: Limits on what an office document's zip may inflate to, checked on the declared sizes of the
+#: central directory before anything is inflated (Python's zipfile, and the readers after it, stop at a
+#: member's declared size). A register workbook of a million rows inflates to a few hundred MB.
+MAX_MEMBER_BYTES = 768 * 2**20
+MAX_TOTAL_BYTES = 1 * 2**30
+#: Compression ratio above which a large member is refused: XML of a register compresses 5–30 times,
+#: a zip bomb a thousand times and more.
+MAX_RATIO = 200
+RATIO_CHECKED_FROM = 16 * 2**20  # members that inflate to less are harmless whatever their ratio
 SPREADSHEET_XML = re.compile(r"<(?:\w+:)?workbook\b[^>]*urn:schemas-microsoft-com:office:spreadsheet", re.I)
 
 
@@ -76,6 +85,7 @@ def zip_format(path: Path) -> str:
     """xlsx or docx by the members of an OOXML zip."""
     try:
         with zipfile.ZipFile(path) as z:
+            check_inflated_sizes(z.infolist())
             names = set(z.namelist())
             for part, fmt in OOXML_PARTS.items():
                 if part in names:
@@ -91,6 +101,26 @@ def zip_format(path: Path) -> str:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as e:
         raise ReadError("file_corrupt", f"zip-архив повреждён или обрезан: {e}") from e
     raise ReadError("format_unknown", "zip-архив не является документом Excel или Word")
+
+
+def check_inflated_sizes(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose members would inflate past the limits, before inflating any."""
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        too_large = member.file_size > MAX_MEMBER_BYTES
+        if too_large or (member.file_size >= RATIO_CHECKED_FROM and ratio > MAX_RATIO):
+            raise ReadError(
+                "archive_oversize",
+                f"элемент архива {member.filename!r} распаковывается в {member.file_size / 2**20:.0f} МБ "
+                f"(сжат в {ratio:.0f} раз): файл не читается, похоже на zip-бомбу",
+            )
+    if total > MAX_TOTAL_BYTES:
+        raise ReadError(
+            "archive_oversize",
+            f"архив распаковывается в {total / 2**20:.0f} МБ, больше {MAX_TOTAL_BYTES // 2**20} МБ",
+        )
 
 
 def ole_format(path: Path) -> str:
