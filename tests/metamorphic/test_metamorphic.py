@@ -138,3 +138,47 @@ def test_the_scorer_can_fail(rendered: dict[str, Rendered], tmp_path: Path) -> N
     result = score(Rendered(item.variant, item.layout, broken))
     assert result.missing == ["38-ДЛ-42792-2015"]
     assert "expert_org_name" in result.wrong_fields()
+
+
+def test_a_whole_build_on_every_variant_publishes(rendered: dict[str, Rendered], tmp_path: Path) -> None:
+    """Done as a user would: every variant's file in a mirror of office folders, `build.py --input`.
+    The build finishes and publishes (exit 0, nothing held back): every true number is one record, the
+    other layouts' rows its duplicates, the planted rows the only rejects, and the XML export valid."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from collections import Counter
+
+    import duckdb
+
+    from openepb.config import load_sources
+    from openepb.validate import validate_file
+
+    offices = [o.code for o in load_sources().offices if o.current]
+    mirror = tmp_path / "mirror"
+    for i, item in enumerate(rendered.values()):
+        folder = mirror / offices[i % len(offices)]
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(item.path, folder / item.path.name)
+    out = tmp_path / "build"
+    done = subprocess.run(
+        [sys.executable, "build.py", "--input", str(mirror), "--out", str(out), "--site", str(tmp_path / "site"),
+         "--exports", str(tmp_path / "exports"), "--quiet"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    con = duckdb.connect(str(out / "openepb.duckdb"), read_only=True)
+    numbers = {n for (n,) in con.execute("SELECT reg_number FROM records").fetchall()}
+    duplicates = con.execute("SELECT count(*) FROM duplicates").fetchone()[0]
+    rejects = con.execute("SELECT reason, count(*) FROM rejects GROUP BY 1").fetchall()
+    con.close()
+    assert numbers == {r.reg_number for r in RECORDS}
+    assert duplicates == sum(len(item.layout.expected) for item in rendered.values()) - len(RECORDS)
+    planted: Counter[str] = Counter()
+    for item in rendered.values():
+        planted.update(item.layout.expected_rejects)
+    assert dict(rejects) == dict(planted)
+    assert validate_file(tmp_path / "exports" / "records.xml").exit_code == 0
+    package = json.loads((tmp_path / "exports" / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["openepb:xml_misfits"]["records_left_out_of_xml"] == 0
