@@ -271,7 +271,20 @@ def load_org_facts(
                FROM organizations WHERE role IN (SELECT unnest(?))""",
             [list(values)],
         ).fetchall()
-        for org_id, display, licence, status, issued, lname, inn, spellings, inns, evidence, pred, succ in rows:
+        for (
+            org_id,
+            display,
+            licence,
+            status,
+            issued,
+            lname,
+            inn,
+            spellings,
+            inns,
+            evidence,
+            pred,
+            succ,
+        ) in rows:
             fact = facts.get(org_id)
             if fact is None:
                 continue
