@@ -27,6 +27,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openepb.config import ROOT, SCHEMA_DIR
 from openepb.fileio import sha256_of, write_bytes_atomically
+from openepb.formats import get as get_format
+from openepb.resolve import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
 from openepb.validator_page import validator_context
 
 TEMPLATES_DIR = ROOT / "templates"
@@ -46,11 +48,15 @@ ROLES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "applicant": ("applicant_id", "applicant_name", ("applicant",)),
 }
 
+#: Role titles as the site shows them (plural: a list of such organizations).
+ROLE_TITLES: dict[str, str] = {"expert": "экспертные организации", "applicant": "заявители"}
+
 #: Pages: template → (output file, title, navigation label or None when not in the menu).
 PAGES: tuple[tuple[str, str, str, str | None], ...] = (
     ("pulse.html", "index.html", "Пульс экспертиз", "Пульс экспертиз"),
     ("orgs.html", "orgs.html", "Организации", "Организации"),
     ("org.html", "org.html", "Организация", None),
+    ("review.html", "review.html", "Объединение организаций", "Объединение"),
     ("top.html", "top.html", "ТОП-30 по годам", "ТОП-30 по годам"),
     ("downloads.html", "downloads.html", "Скачать данные", "Скачать"),
     ("validate.html", "validate.html", "Проверка файла реестра", "Проверить файл"),
@@ -109,12 +115,59 @@ SCHEMA_FILES: dict[str, tuple[str, str]] = {
 }
 
 
+#: Rows per page of the review tables: one JSON file per page, the first page also in the HTML.
+REVIEW_PAGE_ROWS = 50
+#: Spellings shown per organization in the review table (all of them are on its own page).
+REVIEW_SPELLINGS = 12
+#: Near-misses kept apart shown on an organization's page.
+NEAR_PER_ORG = 10
+
+#: How the resolver placed a spelling (code of ``openepb.resolve.RULES``) → what the site says.
+RULE_PHRASES: dict[str, str] = {
+    "licence": "по лицензии",
+    "licence_other_inn": "по лицензии, но с ИНН другой организации (выделено отдельно)",
+    "inn": "по ИНН",
+    "inn_branch": "по ИНН головной организации и слову «филиал» (филиал — отдельная организация)",
+    "inn_licence": "по ИНН лицензиата",
+    "inn_licence_name": "по ИНН; у ИНН несколько лицензий, выбрана лицензия с тем же названием",
+    "inn_successor": "по ИНН; у ИНН несколько лицензий, выбрана последняя",
+    "name_strong": "совпадает название, форма и признаки единственной организации с ИНН или лицензией",
+    "name_ambiguous": "название есть у нескольких организаций с ИНН или лицензией — оставлено отдельно",
+    "name": "совпадает название, форма и признаки",
+    "name_formless": "название без формы совпадает с единственной организацией",
+    "alias_merge": "ручное объединение (aliases.yaml)",
+    "alias_split": "ручное разделение (aliases.yaml)",
+}
+_RULE_CODES = {text: code for code, text in RULES.items()}
+
+#: Kinds of near-misses kept apart (``merge_candidates.kind``): code → (title, what it means).
+CANDIDATE_KINDS: dict[str, tuple[str, str]] = {
+    "ambiguous": (
+        "неоднозначное название",
+        "написание без ИНН и лицензии, такое же название есть у нескольких организаций с ИНН или лицензией",
+    ),
+    "same_name": ("одно название, разные ИНН или лицензии", "по правилам это разные организации"),
+    "legal_form": (
+        "разные формы",
+        "одно название и признаки, разные организационно-правовые формы (АО / ООО, МУП / ГУП)",
+    ),
+    "place": ("место указано у одной", "у одной стороны указан населённый пункт или регион, у другой нет"),
+    "renamed": ("переименование", "две организации, связанные как прежнее наименование и правопреемник"),
+    "descriptor": ("разный вид организации", "названия различаются только сокращением вида (НПФ, НТЦ, ИЦ…)"),
+    "similar": ("похожие названия", "похожие слова при одинаковых признаках и совместимой форме"),
+}
+#: Review views besides the kinds: merged organizations, and all near-misses.
+REVIEW_VIEWS: dict[str, str] = {"merged": "объединённые организации", "all": "все близкие пары"}
+
+
 @dataclass
 class RenderReport:
     site_dir: Path
     pages: list[str] = field(default_factory=list)
     detail_shards: dict[str, int] = field(default_factory=dict)
     organizations: dict[str, int] = field(default_factory=dict)
+    #: Review rows per role and view (``merged``, ``all``, each kind).
+    review: dict[str, dict[str, int]] = field(default_factory=dict)
     exports: int = 0
     files: int = 0
     bytes: int = 0
@@ -184,10 +237,20 @@ class OrgFacts:
     licence_name: str | None = None
     inn: str | None = None
     spellings: list[list[Any]] = field(default_factory=list)
+    inns: list[str] = field(default_factory=list)
+    #: ``[[spelling, records, INN, licence, how it was placed], …]`` (the resolver's evidence).
+    evidence: list[list[Any]] = field(default_factory=list)
+    predecessor: str | None = None
+    successor: str | None = None
+    #: Near-misses kept apart: ``[[other id, other name, kind, score], …]``.
+    near: list[list[Any]] = field(default_factory=list)
 
 
-def load_org_facts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, OrgFacts]:
-    """Organizations of a role that have records: the resolver's facts, or the record names alone."""
+def load_org_facts(
+    con: duckdb.DuckDBPyConnection, role: str, candidates: list[Candidate] | None = None
+) -> dict[str, OrgFacts]:
+    """Organizations of a role that have records: the resolver's facts, or the record names alone.
+    ``candidates`` (the role's near-misses, read from the store when not given) fill ``near``."""
     id_col, name_col, values = ROLES[role]
     spelled = con.execute(
         f"""SELECT {id_col}, {name_col}, count(*) AS n FROM records
@@ -204,11 +267,24 @@ def load_org_facts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, OrgFa
     if _has_table(con, "organizations"):
         rows = con.execute(
             """SELECT id, display_name, licence_number, licence_status, licence_date, licence_name, inn,
-                      spellings
+                      spellings, inns, evidence, predecessor_id, successor_id
                FROM organizations WHERE role IN (SELECT unnest(?))""",
             [list(values)],
         ).fetchall()
-        for org_id, display, licence, status, issued, lname, inn, spellings in rows:
+        for (
+            org_id,
+            display,
+            licence,
+            status,
+            issued,
+            lname,
+            inn,
+            spellings,
+            inns,
+            evidence,
+            pred,
+            succ,
+        ) in rows:
             fact = facts.get(org_id)
             if fact is None:
                 continue
@@ -217,7 +293,222 @@ def load_org_facts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, OrgFa
             fact.licence_date = _iso(issued) if isinstance(issued, date) else issued
             if spellings:
                 fact.spellings = [[s["name"], s["count"]] for s in json.loads(spellings)]
+            fact.inns = json.loads(inns) if inns else []
+            fact.evidence = evidence_rows(evidence)
+            fact.predecessor, fact.successor = pred, succ
+    if candidates is None:
+        candidates = load_candidates(con, role)
+    for candidate in candidates:
+        for this, other in ((candidate.a, candidate.b), (candidate.b, candidate.a)):
+            fact = facts.get(this.id)
+            if fact is not None and len(fact.near) < NEAR_PER_ORG:
+                fact.near.append([other.id, other.name, candidate.kind, _score(candidate.score)])
     return facts
+
+
+def rule_phrase(rule: str | None) -> str:
+    """The site's wording of how a spelling was placed; an unknown rule is shown as the resolver wrote it."""
+    if not rule:
+        return "—"
+    return RULE_PHRASES.get(_RULE_CODES.get(rule, rule), rule)
+
+
+def evidence_rows(evidence_json: str | None) -> list[list[Any]]:
+    """``organizations.evidence`` as ``[[spelling, records, INN, licence, how placed], …]``."""
+    if not evidence_json:
+        return []
+    return [
+        [e.get("name") or "", e.get("count") or 0, e.get("inn"), e.get("licence"), rule_phrase(e.get("rule"))]
+        for e in json.loads(evidence_json)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Merge review: merged organizations and near-misses kept apart
+
+
+@dataclass(frozen=True)
+class CandidateSide:
+    id: str
+    name: str
+    key: str
+    marks: tuple[str, ...]
+    inn: str
+    licence: str
+
+    def cell(self) -> list[Any]:
+        """``[id, name, INN, licence]`` as the review page shows one side of a pair."""
+        return [self.id, self.name, self.inn or None, self.licence or None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: str
+    score: float
+    reason: str
+    a: CandidateSide
+    b: CandidateSide
+
+
+def load_candidates(con: duckdb.DuckDBPyConnection, role: str) -> list[Candidate]:
+    """Near-misses of a role in the order of ``merge_candidates.csv``: best score first."""
+    if not _has_table(con, "merge_candidates"):
+        return []
+    values = list(ROLES[role][2])
+    rows = con.execute(
+        """SELECT kind, score, reason, id_a, name_a, key_a, marks_a, inn_a, licence_a,
+                  id_b, name_b, key_b, marks_b, inn_b, licence_b
+           FROM merge_candidates WHERE role IN (SELECT unnest(?))
+           ORDER BY score DESC, id_a, id_b, reason""",
+        [values],
+    ).fetchall()
+
+    def side(values: tuple) -> CandidateSide:
+        org_id, name, key, marks, inn, licence = values
+        split = tuple(m.strip() for m in (marks or "").split(";") if m.strip())
+        return CandidateSide(org_id, name or "", key or "", split, inn or "", licence or "")
+
+    return [Candidate(r[0] or "", float(r[1] or 0), r[2] or "", side(r[3:9]), side(r[9:15])) for r in rows]
+
+
+def _form_codes() -> frozenset[str]:
+    return frozenset(form.code for form in legal_forms())
+
+
+def _region_names() -> dict[str, str]:
+    return {code.title: code.value for code in get_format("Region").codes}
+
+
+def split_key(key: str, forms: frozenset[str]) -> tuple[str, str]:
+    """A normalized name (``МУП водоканал``) as (legal form, words): the form is the leading code."""
+    head, _, rest = key.partition(" ")
+    return (head, rest) if head in forms else ("", key)
+
+
+def mark_class(mark: str) -> str:
+    """Which kind of distinguishing token a mark is, as the review page names it."""
+    if mark.startswith(NUMBER_MARK):
+        return "номер"
+    if mark == BRANCH_MARK:
+        return "филиал"
+    if mark.startswith(REGION_MARK):
+        return "регион"
+    return "город" if mark.startswith("г. ") else "населённый пункт"
+
+
+def _mark_text(mark: str, regions: dict[str, str]) -> str:
+    if mark.startswith(REGION_MARK):
+        code = mark[len(REGION_MARK) :]
+        return f"{regions[code]} ({code})" if code in regions else mark
+    return mark
+
+
+def differences(a: CandidateSide, b: CandidateSide, forms: frozenset[str], regions: dict[str, str]) -> list:
+    """What tells the two sides apart: ``[[what, side a, side b], …]`` (form, words, each kind of
+    distinguishing token, ИНН, licence); ``—`` where a side has none."""
+    out: list[list[str]] = []
+    form_a, words_a = split_key(a.key, forms)
+    form_b, words_b = split_key(b.key, forms)
+    if form_a != form_b:
+        out.append(["форма", form_a or "—", form_b or "—"])
+    if words_a != words_b:
+        out.append(["наименование", words_a or "—", words_b or "—"])
+    classes = list(dict.fromkeys(mark_class(m) for m in (*a.marks, *b.marks)))
+    for label in classes:
+        mine = [_mark_text(m, regions) for m in a.marks if mark_class(m) == label]
+        theirs = [_mark_text(m, regions) for m in b.marks if mark_class(m) == label]
+        if mine != theirs:
+            out.append([label, "; ".join(mine) or "—", "; ".join(theirs) or "—"])
+    if a.inn != b.inn:
+        out.append(["ИНН", a.inn or "—", b.inn or "—"])
+    if a.licence != b.licence:
+        out.append(["лицензия", a.licence or "—", b.licence or "—"])
+    return out
+
+
+def _score(value: float) -> int | float:
+    """A similarity as JSON shows it: ``100``, ``93.5``."""
+    return int(value) if float(value).is_integer() else value
+
+
+def candidate_row(c: Candidate, forms: frozenset[str], regions: dict[str, str]) -> list[Any]:
+    """``[kind, score, side a, side b, reason, differences]``; a side is ``[id, name, INN, licence]``."""
+    return [c.kind, _score(c.score), c.a.cell(), c.b.cell(), c.reason, differences(c.a, c.b, forms, regions)]
+
+
+def merged_row(org_id: str, fact: OrgFacts, records: int) -> list[Any]:
+    """``[id, name, records, spellings, INNs, licence, evidence (first REVIEW_SPELLINGS)]``."""
+    return [
+        org_id,
+        fact.name,
+        records,
+        len(fact.spellings),
+        fact.inns,
+        fact.licence,
+        fact.evidence[:REVIEW_SPELLINGS],
+    ]
+
+
+def review_views(
+    facts: dict[str, OrgFacts], counts: dict[str, int], candidates: list[Candidate]
+) -> dict[str, list[list[Any]]]:
+    """The rows of every review view of one role: ``merged`` (organizations with more than one
+    spelling, busiest first), ``all`` near-misses and one view per kind that occurs."""
+    merged = [
+        merged_row(org_id, fact, counts.get(org_id, 0))
+        for org_id, fact in facts.items()
+        if len(fact.spellings) > 1
+    ]
+    merged.sort(key=lambda row: (-row[2], row[0]))
+    forms, regions = _form_codes(), _region_names()
+    pairs = [candidate_row(c, forms, regions) for c in candidates]
+    views: dict[str, list[list[Any]]] = {"merged": merged, "all": pairs}
+    for kind in [*CANDIDATE_KINDS, *sorted({row[0] for row in pairs} - set(CANDIDATE_KINDS))]:
+        rows = [row for row in pairs if row[0] == kind]
+        if rows:
+            views[kind] = rows
+    return views
+
+
+def review_context(index: dict[str, Any], views: dict[str, dict[str, list]], exports: bool) -> dict:
+    """What ``review.html`` renders at build time: counts per role and view, and the default view
+    (the first role's merged organizations, page 1) so the page reads without JavaScript."""
+    role = next(iter(ROLES))
+    return {
+        "index": index,
+        "roles": {r: ROLE_TITLES[r] for r in ROLES},
+        "default_role": role,
+        "default_view": "merged",
+        "rows": views.get(role, {}).get("merged", [])[:REVIEW_PAGE_ROWS],
+        "pages": index["roles"].get(role, {}).get("merged", {}).get("pages", 1),
+        "exports": exports,
+    }
+
+
+def write_review(site_data: Path, views: dict[str, dict[str, list[list[Any]]]]) -> dict[str, Any]:
+    """Write ``review/{role}/{view}/{page}.json`` (pages from 1, ``REVIEW_PAGE_ROWS`` rows each) and
+    ``review/index.json``; return the index (rows and pages per role and view)."""
+    folder = site_data / "review"
+    if folder.exists():
+        shutil.rmtree(folder)
+    index: dict[str, Any] = {
+        "page_rows": REVIEW_PAGE_ROWS,
+        "role_titles": ROLE_TITLES,
+        "views": REVIEW_VIEWS,
+        "kinds": {k: list(v) for k, v in CANDIDATE_KINDS.items()},
+        "roles": {},
+    }
+    for role, by_view in views.items():
+        counts = {}
+        for view, rows in by_view.items():
+            pages = max(1, -(-len(rows) // REVIEW_PAGE_ROWS))
+            for page in range(pages):
+                chunk = rows[page * REVIEW_PAGE_ROWS : (page + 1) * REVIEW_PAGE_ROWS]
+                write_json(folder / role / view / f"{page + 1}.json", chunk)
+            counts[view] = {"rows": len(rows), "pages": pages}
+        index["roles"][role] = counts
+    write_json(folder / "index.json", index)
+    return index
 
 
 def load_latest(con: duckdb.DuckDBPyConnection, role: str, per_org: int) -> dict[str, list[tuple]]:
@@ -245,8 +536,11 @@ def detail_shard(ids: list[str], facts: dict[str, OrgFacts], latest: dict[str, l
     """One detail shard: its own table of source files, and one entry per organization.
 
     Entry: ``[id, name, licence, licence_status, licence_date, licence_name, inn, spellings,
-    latest]``; spellings ``[[name, count], …]``; latest ``[[reg_number, date, object, office,
-    file index, table, row, excluded date, verdict], …]`` (verdict: ``conclusion_result`` or null).
+    latest, resolution]``; spellings ``[[name, count], …]``; latest ``[[reg_number, date, object,
+    office, file index, table, row, excluded date, verdict], …]`` (verdict: ``conclusion_result`` or
+    null); resolution ``{inns, evidence, predecessor, successor, near}``: every INN, the evidence
+    ``[[spelling, records, INN, licence, how placed], …]``, the linked organizations ``[id, name]``
+    (or null) and the near-misses kept apart ``[[id, name, kind, score], …]``.
     """
     files: dict[str, int] = {}
     entries = []
@@ -267,14 +561,37 @@ def detail_shard(ids: list[str], facts: dict[str, OrgFacts], latest: dict[str, l
                 fact.inn,
                 fact.spellings,
                 rows,
+                {
+                    "inns": fact.inns,
+                    "evidence": fact.evidence,
+                    "predecessor": _link(fact.predecessor, facts),
+                    "successor": _link(fact.successor, facts),
+                    "near": fact.near,
+                },
             ]
         )
     return {"files": list(files), "orgs": entries}
 
 
+def _link(org_id: str | None, facts: dict[str, OrgFacts]) -> list[str] | None:
+    """A linked organization as ``[id, name]`` (its id alone when it has no records)."""
+    if not org_id:
+        return None
+    fact = facts.get(org_id)
+    return [org_id, fact.name if fact else org_id]
+
+
 def _entry_cost(org_id: str, fact: OrgFacts, latest: list[tuple]) -> list[Any]:
     """A stand-in of an entry's JSON size for cutting shards (files are counted inline)."""
-    return [org_id, fact.name, fact.spellings, [[str(v) for v in row] for row in latest]]
+    return [
+        org_id,
+        fact.name,
+        fact.spellings,
+        fact.evidence,
+        fact.inns,
+        fact.near,
+        [[str(v) for v in row] for row in latest],
+    ]
 
 
 def write_details(site_data: Path, role: str, facts: dict[str, OrgFacts], latest: dict) -> list[str]:
@@ -562,11 +879,15 @@ def render_site(
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         roles: dict[str, Any] = {}
+        views: dict[str, dict[str, list[list[Any]]]] = {}
         for role in ROLES:
-            facts = load_org_facts(con, role)
+            candidates = load_candidates(con, role)
+            facts = load_org_facts(con, role, candidates)
             latest = load_latest(con, role, LATEST_PER_ORG)
             first_ids = write_details(site_data, role, facts, latest)
-            write_json(site_data / "search" / f"{role}.json", search_entries(facts, record_counts(con, role)))
+            counts = record_counts(con, role)
+            write_json(site_data / "search" / f"{role}.json", search_entries(facts, counts))
+            views[role] = review_views(facts, counts, candidates)
             roles[role] = {"count": len(facts), "first_ids": first_ids}
             report.detail_shards[role] = len(first_ids)
             report.organizations[role] = len(facts)
@@ -585,6 +906,8 @@ def render_site(
         figures = about_figures(con)
     finally:
         con.close()
+    review = write_review(site_data, views)
+    report.review = {role: {v: c["rows"] for v, c in by.items()} for role, by in review["roles"].items()}
     write_json(
         site_data / "index.json",
         {"format": SITE_FORMAT, "latest": LATEST_PER_ORG, "roles": roles, "exports": has_exports},
@@ -599,6 +922,7 @@ def render_site(
         "has_exports": has_exports,
         "figures": figures,
         "top_n": manifest.get("top_n", 30),
+        "review": review_context(review, views, has_exports),
     }
     context.update(validator_context())
     report.pages = render_pages(site_dir, context)

@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
+from openepb import render
 from openepb.rank import build_rankings
 from openepb.render import (
+    CANDIDATE_KINDS,
     LATEST_PER_ORG,
     PAGES,
+    RULE_PHRASES,
     format_number,
     format_size,
     list_downloads,
@@ -22,7 +25,7 @@ from openepb.render import (
     sha256_of,
     shards_by_size,
 )
-from openepb.resolve import ORGANIZATION_COLUMNS, _create_table
+from openepb.resolve import CANDIDATE_COLUMNS, ORGANIZATION_COLUMNS, RULES, _create_table
 from openepb.store import StoreWriter
 
 XSS = "<script>alert(1)</script>"
@@ -56,6 +59,87 @@ def organization(org_id: str, role: str, name: str, **extra: Any) -> dict[str, A
     row.update(id=org_id, role=role, display_name=name, records=0, spellings="[]", offices="[]")
     row.update(extra)
     return row
+
+
+def candidate(role: str, id_a: str, name_a: str, id_b: str, name_b: str, **extra: Any) -> dict[str, Any]:
+    row = dict.fromkeys(c for c, _ in CANDIDATE_COLUMNS)
+    row.update(role=role, id_a=id_a, name_a=name_a, id_b=id_b, name_b=name_b, score=100.0)
+    row.update(extra)
+    return row
+
+
+def evidence(*entries: tuple[str, int, str | None, str | None, str]) -> str:
+    """The resolver's evidence JSON: (spelling, records, INN, licence, rule code of RULES)."""
+    return json.dumps(
+        [
+            {"name": n, "count": c, "inn": i, "licence": lic, "key": "", "marks": [], "rule": RULES.get(r, r)}
+            for n, c, i, lic, r in entries
+        ],
+        ensure_ascii=False,
+    )
+
+
+#: Near-misses of the small store (rows of ``merge_candidates``); a-9 has no records.
+CANDIDATES = [
+    candidate(
+        "applicant",
+        "a-0",
+        "АО «Заявитель a-0»",
+        "a-1",
+        "ООО «Заявитель a-1»",
+        kind="legal_form",
+        reason="одно название, разные организационно-правовые формы: АО / ООО",
+        key_a="АО заявитель",
+        key_b="ООО заявитель",
+        marks_a="г. пермь",
+        marks_b="г. пермь",
+    ),
+    candidate(
+        "applicant",
+        "a-1",
+        "ООО «Заявитель a-1»",
+        "a-9",
+        "ООО «Заявитал»",
+        score=93.5,
+        kind="similar",
+        reason="похожие названия",
+        key_a="ООО заявитель",
+        key_b="ООО заявитал",
+        marks_a="",
+        marks_b="",
+        inn_a="7707083893",
+        inn_b="",
+    ),
+    candidate(
+        "applicant",
+        "a-0",
+        "АО «Заявитель a-0»",
+        "a-9",
+        "АО «Заявитель» г. Тамбов № 2 (Пермский край)",
+        kind="place",
+        reason="названия различаются только указанием места: г. тамбов",
+        key_a="АО заявитель",
+        key_b="АО заявитель",
+        marks_a="",
+        marks_b="г. тамбов; регион 59; № 2",
+        inn_a="5503221735",
+    ),
+    candidate(
+        "expert",
+        "e-1",
+        "ООО «Альфа»",
+        "e-2",
+        XSS,
+        kind="same_name",
+        reason="одно название, разные лицензии",
+        key_a="ООО альфа",
+        key_b="ООО альфа",
+        marks_a="",
+        marks_b="филиал",
+        licence_a="ДЭ-00-000001",
+        licence_b="ДЭ-00-000002",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +177,26 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 licence_status="действует",
                 licence_date=date(2010, 5, 4),
                 spellings=spellings,
+                inns='["5503221735"]',
+                successor_id="e-2",
+                evidence=evidence(
+                    ("ООО «Альфа»", 10, "5503221735", "ДЭ-00-000001", "licence"),
+                    ("ООО Альфа", 2, None, None, "name_strong"),
+                ),
             ),
-            organization("e-2", "expert", XSS, licence_number="ДЭ-00-000002"),
+            organization(
+                "e-2",
+                "expert",
+                XSS,
+                licence_number="ДЭ-00-000002",
+                spellings=json.dumps([{"name": XSS, "count": 1}]),
+                inns="[]",
+                predecessor_id="e-1",
+                evidence=evidence((XSS, 1, None, "ДЭ-00-000002", "alias_merge")),
+            ),
         ],
     )
+    _create_table(store.con, "merge_candidates", CANDIDATE_COLUMNS, CANDIDATES)
     store.close()
     exports = root / "exports"
     (exports / "offices").mkdir(parents=True)
@@ -106,7 +206,9 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (exports / "SHA256SUMS").write_text(f"{digest}  records.csv\n", encoding="utf-8")
     site = root / "site"
     build_rankings(db, site / "data" / "rank", quiet=True)
-    render_site(db, site / "data" / "rank", site, exports_dir=exports, quiet=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "REVIEW_PAGE_ROWS", 2)
+        render_site(db, site / "data" / "rank", site, exports_dir=exports, quiet=True)
     return site
 
 
@@ -236,3 +338,172 @@ def test_exports_too_large_for_the_site_stay_out_and_link_elsewhere(tmp_path: Pa
     }
     nowhere = list_downloads(source, "exports", rows, published=published)
     assert {d.name: d.path for d in nowhere}["records.xml"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Merge review: evidence on the organization page, review.html and its paged data
+
+LICENCE_RULE = "по лицензии"
+NAME_RULE = "совпадает название, форма и признаки единственной организации с ИНН или лицензией"
+
+
+def test_detail_entry_carries_the_resolution(small_site: Path) -> None:
+    shard = read_json(small_site / "data" / "site" / "org" / "expert" / "0.json")
+    first, second = shard["orgs"]
+    assert first[9] == {
+        "inns": ["5503221735"],
+        "evidence": [
+            ["ООО «Альфа»", 10, "5503221735", "ДЭ-00-000001", LICENCE_RULE],
+            ["ООО Альфа", 2, None, None, NAME_RULE],
+        ],
+        "predecessor": None,
+        "successor": ["e-2", XSS],
+        "near": [["e-2", XSS, "same_name", 100]],
+    }
+    assert second[9] == {
+        "inns": [],
+        "evidence": [[XSS, 1, None, "ДЭ-00-000002", "ручное объединение (aliases.yaml)"]],
+        "predecessor": ["e-1", "ООО «Альфа»"],
+        "successor": None,
+        "near": [["e-1", "ООО «Альфа»", "same_name", 100]],
+    }
+    applicants = read_json(small_site / "data" / "site" / "org" / "applicant" / "0.json")["orgs"]
+    near = {entry[0]: entry[9]["near"] for entry in applicants}
+    # a-9 has no records, so no page of its own; its pairs show on the pages of a-0 and a-1.
+    assert near == {
+        "a-0": [
+            ["a-1", "ООО «Заявитель a-1»", "legal_form", 100],
+            ["a-9", "АО «Заявитель» г. Тамбов № 2 (Пермский край)", "place", 100],
+        ],
+        "a-1": [["a-0", "АО «Заявитель a-0»", "legal_form", 100], ["a-9", "ООО «Заявитал»", "similar", 93.5]],
+    }
+    assert applicants[0][9]["evidence"] == [] and applicants[0][9]["predecessor"] is None
+
+
+def test_review_index_counts_rows_and_pages(small_site: Path) -> None:
+    index = read_json(small_site / "data" / "site" / "review" / "index.json")
+    assert index["page_rows"] == 2
+    assert index["roles"] == {
+        "expert": {
+            "merged": {"rows": 1, "pages": 1},
+            "all": {"rows": 1, "pages": 1},
+            "same_name": {"rows": 1, "pages": 1},
+        },
+        "applicant": {
+            "merged": {"rows": 0, "pages": 1},
+            "all": {"rows": 3, "pages": 2},
+            "legal_form": {"rows": 1, "pages": 1},
+            "place": {"rows": 1, "pages": 1},
+            "similar": {"rows": 1, "pages": 1},
+        },
+    }
+    assert list(index["roles"]["applicant"]) == ["merged", "all", "legal_form", "place", "similar"]
+    assert index["kinds"]["legal_form"][0] == "разные формы"
+    assert index["role_titles"] == {"expert": "экспертные организации", "applicant": "заявители"}
+
+
+def test_review_pages_hold_merged_organizations_and_pairs_with_differences(small_site: Path) -> None:
+    folder = small_site / "data" / "site" / "review"
+    assert read_json(folder / "expert" / "merged" / "1.json") == [
+        [
+            "e-1",
+            "ООО «Альфа»",
+            12,
+            2,
+            ["5503221735"],
+            "ДЭ-00-000001",
+            [
+                ["ООО «Альфа»", 10, "5503221735", "ДЭ-00-000001", LICENCE_RULE],
+                ["ООО Альфа", 2, None, None, NAME_RULE],
+            ],
+        ]
+    ]
+    legal = [
+        "legal_form",
+        100,
+        ["a-0", "АО «Заявитель a-0»", None, None],
+        ["a-1", "ООО «Заявитель a-1»", None, None],
+        "одно название, разные организационно-правовые формы: АО / ООО",
+        [["форма", "АО", "ООО"]],
+    ]
+    place = [
+        "place",
+        100,
+        ["a-0", "АО «Заявитель a-0»", "5503221735", None],
+        ["a-9", "АО «Заявитель» г. Тамбов № 2 (Пермский край)", None, None],
+        "названия различаются только указанием места: г. тамбов",
+        [
+            ["город", "—", "г. тамбов"],
+            ["регион", "—", "Пермский край (59)"],
+            ["номер", "—", "№ 2"],
+            ["ИНН", "5503221735", "—"],
+        ],
+    ]
+    similar = [
+        "similar",
+        93.5,
+        ["a-1", "ООО «Заявитель a-1»", "7707083893", None],
+        ["a-9", "ООО «Заявитал»", None, None],
+        "похожие названия",
+        [["наименование", "заявитель", "заявитал"], ["ИНН", "7707083893", "—"]],
+    ]
+    assert read_json(folder / "applicant" / "all" / "1.json") == [legal, place]
+    assert read_json(folder / "applicant" / "all" / "2.json") == [similar]
+    assert not (folder / "applicant" / "all" / "3.json").exists()
+    assert read_json(folder / "applicant" / "place" / "1.json") == [place]
+    assert read_json(folder / "applicant" / "merged" / "1.json") == []
+    assert read_json(folder / "expert" / "same_name" / "1.json") == [
+        [
+            "same_name",
+            100,
+            ["e-1", "ООО «Альфа»", None, "ДЭ-00-000001"],
+            ["e-2", XSS, None, "ДЭ-00-000002"],
+            "одно название, разные лицензии",
+            [["филиал", "—", "филиал"], ["лицензия", "ДЭ-00-000001", "ДЭ-00-000002"]],
+        ]
+    ]
+    assert sorted(p.name for p in (folder / "applicant").iterdir()) == [
+        "all",
+        "legal_form",
+        "merged",
+        "place",
+        "similar",
+    ]
+
+
+def test_review_page_shows_the_first_page_without_javascript(small_site: Path) -> None:
+    html = (small_site / "review.html").read_text(encoding="utf-8")
+    assert "<h1>Объединение организаций</h1>" in html
+    assert '<a href="org.html?role=expert&amp;id=e-1">ООО «Альфа»</a>' in html
+    assert html.count('<tr>\n        <th scope="row">') == 1  # one merged organization
+    assert (
+        f'<span class="rule">{LICENCE_RULE}</span>' in html
+        and f'<span class="rule">{NAME_RULE}</span>' in html
+    )
+    assert "<caption>Экспертные организации: объединённые организации, страница 1 из 1</caption>" in html
+    # counts per role and view link to the view's permalink
+    assert '<a href="review.html?role=applicant&amp;kind=all">3</a>' in html
+    assert '<a href="review.html?role=expert&amp;kind=same_name">1</a>' in html
+    assert 'href="exports/merge_candidates.csv"' in html
+    for section in ("merge:", "keep_apart:", "renamed:"):
+        assert section in html
+    for out in ("index.html", "org.html", "review.html"):
+        page = (small_site / out).read_text(encoding="utf-8")
+        assert '<a href="review.html"' in page, out
+    assert '<a href="review.html" aria-current="page">' in html
+
+
+def test_every_rule_and_kind_has_russian_wording() -> None:
+    assert set(RULE_PHRASES) == set(RULES)
+    assert render.rule_phrase(RULES["inn"]) == "по ИНН"
+    assert render.rule_phrase("правило новой версии") == "правило новой версии"
+    assert render.rule_phrase(None) == "—"
+    assert set(CANDIDATE_KINDS) == {
+        "ambiguous",
+        "same_name",
+        "legal_form",
+        "place",
+        "renamed",
+        "descriptor",
+        "similar",
+    }

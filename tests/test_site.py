@@ -18,7 +18,7 @@ from openepb.config import ROOT
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-PAGES = ("index.html", "orgs.html", "top.html", "downloads.html", "about.html")
+PAGES = ("index.html", "orgs.html", "top.html", "review.html", "downloads.html", "about.html")
 XSS = "<script>alert(1)</script>"
 
 if not Path(CHROMIUM).exists():
@@ -354,3 +354,160 @@ def test_keyboard_reaches_and_drives_the_filters(site: Site, tab: Tab) -> None:
     page.keyboard.press("Enter")
     wait_for_combo(page, "/all/all.json")
     assert "?" not in page.url
+
+
+# ---------------------------------------------------------------------------------------------
+# Merge review (review.html) and the organization page's evidence
+
+REVIEW_ROWS = 50
+
+
+def merged_ids(database: Path, role: str) -> list[str]:
+    """Organizations of a role gathering more than one spelling, busiest first (the review order)."""
+    id_col = "expert_org_id" if role == "expert" else "applicant_id"
+    rows = query(
+        database,
+        f"""SELECT o.id FROM organizations o JOIN (SELECT {id_col} AS id, count(*) AS n FROM records
+                 WHERE {id_col} IS NOT NULL GROUP BY 1) r USING (id)
+            WHERE o.role = ? AND json_array_length(o.spellings) > 1 ORDER BY r.n DESC, o.id""",
+        [role],
+    )
+    return [r[0] for r in rows]
+
+
+def row_ids(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        "#review-table tbody tr th code.org-id", "cs => cs.map(c => c.textContent)"
+    )
+
+
+def table_text(page: Any) -> list[str]:
+    """Every cell of the review table, spaces aside (markup whitespace differs between the HTML the
+    build writes and the table the script draws)."""
+    cells = page.eval_on_selector_all(
+        "#review-table caption, #review-table th, #review-table td", "cs => cs.map(c => c.textContent)"
+    )
+    return ["".join(cell.split()) for cell in cells]
+
+
+def test_review_page_pages_filters_by_kind_and_permalinks(site: Site, tab: Tab) -> None:
+    merged = merged_ids(site.database, "expert")
+    assert len(merged) > REVIEW_ROWS, "the demo has more merged expert organizations than one page"
+    pages = -(-len(merged) // REVIEW_ROWS)
+    page = tab.open(site.url + "review.html")
+    assert page.evaluate("document.body.dataset.ready") == "expert/merged/1"
+    assert row_ids(page) == merged[:REVIEW_ROWS]
+    assert page.text_content(".pager-at") == f"Страница 1 из {pages}"
+    page.click("#review-pager a[rel=next]")
+    page.wait_for_function("() => document.body.dataset.ready === 'expert/merged/2'")
+    assert page.url.endswith("review.html?page=2")
+    assert row_ids(page) == merged[REVIEW_ROWS : 2 * REVIEW_ROWS]
+    assert page.evaluate("document.activeElement.id") == "review-title"
+    # by kind: the applicants' most frequent kind of near-miss
+    kind, count = query(
+        site.database,
+        "SELECT kind, count(*) FROM merge_candidates WHERE role = 'applicant' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+    )[0]
+    page.select_option("#r-role", "applicant")
+    page.wait_for_function("() => (document.body.dataset.ready || '').startsWith('applicant/')")
+    offered = page.eval_on_selector_all("#r-kind option", "os => os.map(o => o.value)")
+    kinds = [
+        k
+        for (k,) in query(
+            site.database, "SELECT DISTINCT kind FROM merge_candidates WHERE role = 'applicant'"
+        )
+    ]
+    assert sorted(offered) == sorted(["merged", "all", *kinds])
+    page.select_option("#r-kind", kind)
+    page.wait_for_function("k => document.body.dataset.ready === 'applicant/' + k + '/1'", arg=kind)
+    assert page.url.endswith(f"review.html?role=applicant&kind={kind}")
+    shown = page.eval_on_selector_all("#review-table tbody tr", "rs => rs.map(r => r.dataset.kind)")
+    assert shown == [kind] * min(count, REVIEW_ROWS)
+    first = query(
+        site.database,
+        """SELECT id_a, id_b FROM merge_candidates WHERE role = 'applicant' AND kind = ?
+           ORDER BY score DESC, id_a, id_b, reason LIMIT 1""",
+        [kind],
+    )[0]
+    assert row_ids(page)[:2] == list(first)
+    permalink, text = page.url, table_text(page)
+    other = Tab(page.context.browser)
+    try:
+        again = other.open(permalink)
+        assert again.evaluate("document.body.dataset.ready") == f"applicant/{kind}/1"
+        assert again.input_value("#r-role") == "applicant" and again.input_value("#r-kind") == kind
+        assert table_text(again) == text
+        deep = other.open(f"{site.url}review.html?page={pages}")
+        assert row_ids(deep) == merged[(pages - 1) * REVIEW_ROWS :]
+        assert other.errors == []
+    finally:
+        other.close()
+    page.go_back()
+    page.wait_for_function("() => document.body.dataset.ready === 'applicant/merged/1'")
+    assert page.input_value("#r-kind") == "merged"
+    assert tab.errors == []
+
+
+def test_review_default_view_reads_the_same_without_javascript(site: Site, browser: Any) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        plain = context.new_page()
+        plain.goto(site.url + "review.html")
+        assert plain.is_hidden("#review-form")
+        static_text = table_text(plain)
+        static_ids = row_ids(plain)
+    finally:
+        context.close()
+    tab = Tab(browser)
+    try:
+        page = tab.open(site.url + "review.html")
+        assert static_ids == merged_ids(site.database, "expert")[:REVIEW_ROWS]
+        assert table_text(page) == static_text
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("view", ["review.html", "review.html?role=applicant&kind=all"])
+def test_review_page_does_not_scroll_sideways_on_a_phone(site: Site, browser: Any, view: str) -> None:
+    tab = Tab(browser, 390)
+    try:
+        page = tab.open(site.url + view)
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        boxes = page.evaluate(
+            "[...document.querySelectorAll('main .table-wrap, main pre')].map(b => b.scrollWidth - b.clientWidth)"
+        )
+        assert boxes and max(boxes) <= 0, boxes
+        assert page.evaluate("document.querySelectorAll('#review-table tbody tr').length") > 0
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_org_page_shows_spellings_inns_and_evidence(site: Site, tab: Tab) -> None:
+    org_id, inns, evidence = query(
+        site.database,
+        """SELECT id, inns, evidence FROM organizations WHERE role = 'expert'
+           ORDER BY json_array_length(evidence) DESC, id LIMIT 1""",
+    )[0]
+    evidence = json.loads(evidence)
+    page = tab.open(f"{site.url}org.html?role=expert&id={org_id}")
+    rows = page.locator("#org-evidence tbody tr")
+    assert rows.count() == len(evidence)
+    first = rows.first.locator("th, td").all_text_contents()
+    assert first[0] == evidence[0]["name"]
+    assert int("".join(ch for ch in first[1] if ch.isdigit())) == evidence[0]["count"]
+    assert first[4] in {"по лицензии", "по ИНН", "по ИНН лицензиата"} or first[4].startswith("совпадает")
+    assert ", ".join(json.loads(inns)) in page.text_content("#org-keys")
+    assert page.get_attribute("#org-review", "href") == "review.html?role=expert"
+    linked = query(
+        site.database,
+        "SELECT id, successor_id FROM organizations WHERE successor_id IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    if linked:
+        before, after = linked[0]
+        role = "expert" if before.startswith("e-") else "applicant"
+        page = tab.open(f"{site.url}org.html?role={role}&id={before}")
+        assert page.get_attribute("#org-keys a.link-successor", "href").endswith(f"id={after}")
+        page = tab.open(f"{site.url}org.html?role={role}&id={after}")
+        assert page.get_attribute("#org-keys a.link-predecessor", "href").endswith(f"id={before}")
+    assert tab.errors == []

@@ -795,7 +795,49 @@
     $("org-names").replaceChildren(...spellings.map(([spelling, n]) => h("li", {},
       h("span", {}, spelling), h("span", { class: "muted" }, ` — ${fmt(n)}`))));
     renderLatest(m, role, id, latest, siteIndex);
+    renderResolution(role, id, detail[9]);
   }
+
+  /** Which spellings and INNs the id gathers, the evidence per spelling, renames and near-misses. */
+  function renderResolution(role, id, res) {
+    const keys = $("org-keys");
+    const box = $("org-evidence");
+    const near = $("org-near");
+    $("org-review").setAttribute("href", `review.html?${new URLSearchParams({ role })}`);
+    keys.replaceChildren();
+    if (!res) {
+      box.replaceChildren(h("p", { class: "empty" }, "Сведений об объединении в этой сборке нет."));
+      near.replaceChildren();
+      return;
+    }
+    fact(keys, "ИНН в записях", res.inns.length ? res.inns.join(", ") : "не указан");
+    const spellings = new Set(res.evidence.map((e) => e[0]));
+    fact(keys, "Написаний", fmt(spellings.size));
+    if (res.predecessor) fact(keys, "Прежнее наименование", h("a", { href: orgHref(role, res.predecessor[0]), class: "link-predecessor" }, res.predecessor[1]));
+    if (res.successor) fact(keys, "Правопреемник", h("a", { href: orgHref(role, res.successor[0]), class: "link-successor" }, res.successor[1]));
+    box.replaceChildren(res.evidence.length ? h("div", { class: "table-wrap" }, h("table", { class: "data review-table evidence-table" },
+      h("caption", {}, "Написания и основания, по которым они отнесены к организации"),
+      h("thead", {}, h("tr", {}, ["Написание", "Записей", "ИНН", "Лицензия", "Основание"]
+        .map((x, i) => h("th", { scope: "col", class: i === 1 ? "num" : null }, x)))),
+      h("tbody", {}, res.evidence.map(([spelling, n, inn, licence, rule]) => h("tr", {},
+        h("th", { scope: "row", class: "spelling" }, spelling || "—"),
+        h("td", { class: "num", "data-label": "Записей" }, fmt(n)),
+        h("td", { "data-label": "ИНН" }, inn || "—"),
+        h("td", { "data-label": "Лицензия" }, licence || "—"),
+        h("td", { "data-label": "Основание", class: "rule" }, rule)))))) : h("p", { class: "empty" }, "Написаний нет."));
+    if (!res.near.length) {
+      near.replaceChildren();
+      return;
+    }
+    const show = (index) => near.replaceChildren(h("h3", {}, "Похожие организации, оставленные отдельно"),
+      h("ul", { class: "near" }, res.near.map(([other, name, kind, score]) => h("li", {},
+        h("a", { href: orgHref(role, other) }, name),
+        h("span", { class: "muted" }, ` — ${viewTitle(index, kind)}, сходство ${scoreText(score)}`)))),
+      h("p", { class: "hint" }, h("a", { href: `review.html?${new URLSearchParams({ role, kind: "all" })}` }, "Все близкие пары")));
+    getJSON(`${SITE}review/index.json`).then(show, () => show({ views: {}, kinds: {} }));
+  }
+
+  const scoreText = (score) => String(score).replace(".", ",");
 
   function renderLatest(m, role, id, latest, siteIndex) {
     const box = $("org-latest");
@@ -872,7 +914,7 @@
       [detail, rankEntry] = await Promise.all([
         findEntry((k) => `${SITE}org/${role}/${k}.json`, siteIndex.roles[role].first_ids, id, (data, key) => {
           const entry = data.orgs.find((e) => e[0] === key);
-          return entry ? [...entry.slice(0, 8), { files: data.files, rows: entry[8] }] : null;
+          return entry ? [...entry.slice(0, 8), { files: data.files, rows: entry[8] }, entry[9] || null] : null;
         }),
         findEntry((k) => `${RANK}${v}/o/${role}/${k}.json`, m.variants[v].orgs[role].first_ids, id,
           (data, key) => data.find((e) => e[0] === key) || null),
@@ -911,6 +953,181 @@
       clearTimeout(resizeTimer);
       resizeTimer = setTimeout(() => last && run(last), 150);
     });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Merge review: ?role=applicant&kind=similar&page=2 (defaults left out: expert, merged, 1)
+
+  const REVIEW_DEFAULT = { role: "expert", kind: "merged", page: 1 };
+
+  function reviewState(index, search) {
+    const q = new URLSearchParams(search);
+    const st = { ...REVIEW_DEFAULT };
+    if (index.roles[q.get("role")]) st.role = q.get("role");
+    const views = index.roles[st.role] || {};
+    if (views[q.get("kind")]) st.kind = q.get("kind");
+    const pages = (views[st.kind] || { pages: 1 }).pages;
+    const page = Number(q.get("page"));
+    if (Number.isInteger(page) && page >= 1 && page <= pages) st.page = page;
+    return st;
+  }
+
+  function reviewQuery(st) {
+    const q = new URLSearchParams();
+    if (st.role !== REVIEW_DEFAULT.role) q.set("role", st.role);
+    if (st.kind !== REVIEW_DEFAULT.kind) q.set("kind", st.kind);
+    if (st.page !== 1) q.set("page", st.page);
+    const text = q.toString();
+    return `review.html${text ? `?${text}` : ""}`;
+  }
+
+  function viewTitle(index, kind) {
+    return index.views[kind] || (index.kinds[kind] ? index.kinds[kind][0] : kind);
+  }
+
+  const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+  function orgKeys(inn, licence) {
+    if (!inn && !licence) return null;
+    const parts = [inn ? `ИНН ${inn}` : null, licence ? `лицензия ${licence}` : null].filter(Boolean);
+    return h("span", { class: "org-keys" }, parts.join(" · "));
+  }
+
+  function mergedTable(role, rows, caption) {
+    return h("table", { class: "data review-table", id: "review-table" },
+      h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Организация"), h("th", { scope: "col", class: "num" }, "Записей"),
+        h("th", { scope: "col" }, "Написания и основания"))),
+      h("tbody", {}, rows.map(([id, name, records, spellings, inns, licence, evidence]) => h("tr", {},
+        h("th", { scope: "row" }, h("a", { href: orgHref(role, id) }, name), orgKeys(inns.join(", "), licence),
+          h("code", { class: "org-id" }, id)),
+        h("td", { class: "num", "data-label": "Записей" }, fmt(records)),
+        h("td", { "data-label": "Написания и основания" },
+          h("ul", { class: "evidence" }, evidence.map(([spelling, n, inn, lic, rule]) => h("li", {},
+            h("span", { class: "spelling" }, spelling), " ",
+            h("span", { class: "muted" }, `— ${fmt(n)}${inn ? ` · ИНН ${inn}` : ""}${lic ? ` · ${lic}` : ""}`), " ",
+            h("span", { class: "rule" }, rule)))),
+          spellings > evidence.length ? h("p", { class: "more" },
+            h("a", { href: orgHref(role, id) }, `все написания (${fmt(spellings)}) — на странице организации`)) : null)))));
+  }
+
+  function pairSide(role, [id, name, inn, licence]) {
+    return h("span", { class: "pair-side" }, h("a", { href: orgHref(role, id) }, name), orgKeys(inn, licence),
+      h("code", { class: "org-id" }, id));
+  }
+
+  function pairsTable(index, role, rows, caption) {
+    return h("table", { class: "data review-table", id: "review-table" },
+      h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, ["Организации", "Вид", "Что различается", "Сходство"]
+        .map((x, i) => h("th", { scope: "col", class: i === 3 ? "num" : null }, x)))),
+      h("tbody", {}, rows.map(([kind, score, a, b, reason, diffs]) => h("tr", { "data-kind": kind },
+        h("th", { scope: "row" }, pairSide(role, a), h("span", { class: "pair-sep", "aria-label": "и" }, "≠"), pairSide(role, b)),
+        h("td", { "data-label": "Вид" }, viewTitle(index, kind)),
+        h("td", { "data-label": "Что различается" },
+          diffs.length ? h("ul", { class: "diffs" }, diffs.map(([what, x, y]) => h("li", {},
+            h("strong", {}, `${what}:`), ` ${x} ≠ ${y}`))) : h("span", { class: "muted" }, "ничего, кроме написания"),
+          h("p", { class: "hint" }, reason)),
+        h("td", { class: "num", "data-label": "Сходство" }, scoreText(score))))));
+  }
+
+  function pagerLink(st, page, label, rel) {
+    return h("a", { href: reviewQuery({ ...st, page }), rel, "data-page": page }, label);
+  }
+
+  async function reviewPage() {
+    let index;
+    try {
+      index = await getJSON(`${SITE}review/index.json`);
+    } catch (err) {
+      setStatus("review-status", `Не удалось загрузить данные: ${err.message}`, true);
+      return;
+    }
+    const roleSelect = $("r-role");
+    const kindSelect = $("r-kind");
+    const view = $("review-view");
+    $("review-form").hidden = false;
+    let st = reviewState(index, location.search);
+    let ticket = 0;
+
+    function fillKinds() {
+      const views = index.roles[st.role] || {};
+      const options = Object.keys(index.views).map((v) => option(v, `${index.views[v]} (${fmt((views[v] || { rows: 0 }).rows)})`, v === st.kind));
+      for (const kind of Object.keys(views)) {
+        if (index.views[kind]) continue;
+        options.push(option(kind, `— ${viewTitle(index, kind)} (${fmt(views[kind].rows)})`, kind === st.kind));
+      }
+      kindSelect.replaceChildren(...options);
+      roleSelect.value = st.role;
+    }
+
+    async function render() {
+      const mine = ++ticket;
+      fillKinds();
+      const info = (index.roles[st.role] || {})[st.kind] || { rows: 0, pages: 1 };
+      const what = `${capital(index.role_titles[st.role] || st.role)}: ${viewTitle(index, st.kind)}`;
+      $("review-summary").textContent = `${capital(index.role_titles[st.role] || st.role)} · ${viewTitle(index, st.kind)}${info.pages > 1 ? ` · страница ${st.page} из ${info.pages}` : ""}`;
+      let rows = [];
+      if (info.rows) {
+        setStatus("review-status", "Загрузка данных…");
+        try {
+          rows = await getJSON(`${SITE}review/${st.role}/${st.kind}/${st.page}.json`);
+        } catch (err) {
+          if (mine === ticket) setStatus("review-status", `Не удалось загрузить данные: ${err.message}`, true);
+          return;
+        }
+        if (mine !== ticket) return;
+      }
+      setStatus("review-status", "");
+      $("review-title").textContent = what;
+      const note = st.kind === "merged"
+        ? "Организации, собранные из нескольких написаний, — больше всего записей сверху. У каждого написания — число записей и основание, по которому оно отнесено к организации."
+        : st.kind === "all" ? "Пары организаций, оставленные раздельно, — самые похожие сверху. Ничего из этого не объединено."
+          : `${capital(index.kinds[st.kind] ? index.kinds[st.kind][1] : st.kind)}. Ничего из этого не объединено.`;
+      $("review-note").textContent = note;
+      const caption = `${what}, страница ${st.page} из ${info.pages}`;
+      const box = $("review-table-box");
+      if (!rows.length) {
+        box.replaceChildren(h("p", { class: "empty", id: "review-empty" }, st.kind === "merged"
+          ? "Организаций с несколькими написаниями нет." : "Близких пар этого вида нет."));
+      } else box.replaceChildren(st.kind === "merged" ? mergedTable(st.role, rows, caption) : pairsTable(index, st.role, rows, caption));
+      const pager = $("review-pager");
+      pager.hidden = info.pages < 2;
+      pager.replaceChildren(
+        st.page > 1 ? pagerLink(st, 1, "« Первая", null) : null,
+        st.page > 1 ? pagerLink(st, st.page - 1, "← Предыдущая", "prev") : null,
+        h("span", { class: "pager-at", "aria-current": "page" }, `Страница ${st.page} из ${info.pages}`),
+        st.page < info.pages ? pagerLink(st, st.page + 1, "Следующая →", "next") : null,
+        st.page < info.pages ? pagerLink(st, info.pages, "Последняя »", null) : null);
+      view.dataset.role = st.role;
+      view.dataset.kind = st.kind;
+      view.dataset.page = st.page;
+      BODY.dataset.ready = `${st.role}/${st.kind}/${st.page}`;
+    }
+
+    function go(next, focus) {
+      st = next;
+      history.pushState(null, "", `${reviewQuery(st)}${location.hash}`);
+      render().then(() => focus && focus.focus());
+    }
+
+    roleSelect.addEventListener("change", () => {
+      const role = roleSelect.value;
+      const views = index.roles[role] || {};
+      go({ role, kind: views[st.kind] ? st.kind : REVIEW_DEFAULT.kind, page: 1 }, roleSelect);
+    });
+    kindSelect.addEventListener("change", () => go({ ...st, kind: kindSelect.value, page: 1 }, kindSelect));
+    $("review-pager").addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-page]");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      go({ ...st, page: Number(link.dataset.page) }, $("review-title"));
+    });
+    window.addEventListener("popstate", () => {
+      st = reviewState(index, location.search);
+      render();
+    });
+    render();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1003,8 +1220,9 @@
     },
     "org.html": orgPage,
     "top.html": topPage,
+    "review.html": reviewPage,
   };
   const start = PAGES[BODY.dataset.page];
   if (start) start();
-  window.openepb = { normalizeName, levenshtein, parseState, stateQuery };
+  window.openepb = { normalizeName, levenshtein, parseState, stateQuery, reviewState, reviewQuery };
 })();
