@@ -12,6 +12,8 @@ only *suggests* merges for review, it never merges. The rules are in docs/resolu
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import hashlib
 import itertools
 import json
@@ -1283,6 +1285,22 @@ def _write_ids(con: duckdb.DuckDBPyConnection, role: str, clusters: dict[str, Cl
     )
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while the resolver builds its objects, on again after.
+
+    A million spellings make millions of small objects (nodes, parsed names, clusters) that hold
+    no reference cycles, so reference counting frees them; the collector would only walk them again
+    and again as they pile up — about a third of the resolver's time on 200 000 spellings."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def resolve_database(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -1291,6 +1309,13 @@ def resolve_database(
 ) -> ResolveReport:
     """Give every record's expert organization and applicant an id; write ``organizations`` and
     ``merge_candidates``. ``aliases_path`` defaults to ``sources/aliases.yaml``."""
+    with _gc_paused():
+        return _resolve_database(con, aliases_path, licences)
+
+
+def _resolve_database(
+    con: duckdb.DuckDBPyConnection, aliases_path: Path | None, licences: list[LicenceEntry] | None
+) -> ResolveReport:
     started = time.perf_counter()
     aliases = load_aliases(aliases_path if aliases_path is not None else DEFAULT_ALIASES)
     register = {e.number: e for e in licences or () if e.number}
