@@ -12,6 +12,8 @@ only *suggests* merges for review, it never merges. The rules are in docs/resolu
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import hashlib
 import itertools
 import json
@@ -99,6 +101,9 @@ class _MarkTables:
     token_phrases: dict[tuple[str, ...], str]  # branch and region phrases → their mark
     regions: dict[tuple[str, ...], str]  # region words (any listed case) → region code
     max_phrase: int
+    #: tokens a settlement marker can start with: a name without any has no settlement (a set
+    #: check instead of running the settlement expression on every name)
+    settlement_starts: frozenset[str]
 
 
 def _fold(text: str) -> str:
@@ -119,10 +124,14 @@ def _mark_tables() -> _MarkTables:
     data = yaml.safe_load(NAME_MARKS_FILE.read_text(encoding="utf-8"))
     kinds: dict[str, str] = {}
     alternatives: list[str] = []
+    starts: set[str] = set()
     for entry in data["settlements"]:
         for word in entry["words"]:
             marker = " ".join(_fold(str(word)).replace(".", " ").split())
             kinds[marker] = str(entry["kind"])
+            parts = marker.split(" ")
+            # the parts may be written together («рп»), so the first token is any joined prefix
+            starts.update(_TOKEN.findall("".join(parts[: i + 1]))[0] for i in range(len(parts)))
             body = r"\.?\s*".join(re.escape(part) for part in marker.split(" "))
             tail = r"\s*\.\s*" if entry.get("dot") else r"(?:\s*\.\s*|\s+)"
             alternatives.append(f"(?:{body}){tail}")
@@ -152,7 +161,9 @@ def _mark_tables() -> _MarkTables:
     longest = max(map(len, [*regions, *branches]))
     endings = tuple(sorted((str(e) for e in data["adjective_endings"]), key=len, reverse=True))
     token_phrases = {k: REGION_MARK + v for k, v in regions.items()} | branches
-    return _MarkTables(settlement, kinds, endings, branches, token_phrases, regions, longest)
+    return _MarkTables(
+        settlement, kinds, endings, branches, token_phrases, regions, longest, frozenset(starts)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -210,7 +221,7 @@ class NameParts:
         self.words = words  # the name proper, lower case, without form and tokens
         self.marks = marks  # sorted: ``г. пермь``, ``№ 2``, ``филиал``, ``регион 59``
         self.key = "".join(words)
-        self.loose = self.key + "".join("/" + m for m in marks) if marks else self.key
+        self.loose = f"{self.key}/{'/'.join(marks)}" if marks else self.key
         self.ident = f"{form}:{self.loose}" if words or marks or form else ""
 
     def __eq__(self, other: object) -> bool:
@@ -268,6 +279,8 @@ def _phrases(
 ) -> list[str]:
     """Tokens without the listed phrases (longest first); each phrase found adds a mark."""
     starts = _phrase_starts(table)
+    if starts.keys().isdisjoint(tokens):  # most names: no phrase at all (one set operation in C)
+        return tokens
     out: list[str] = []
     i = 0
     n = len(tokens)
@@ -304,32 +317,32 @@ def parse_name(name: str | None) -> NameParts:
         name = name.replace("№", " № ")
     text = name if unicodedata.is_normalized("NFKC", name) else unicodedata.normalize("NFKC", name)
     text = _fold(_fix_lookalikes(text.upper()))
-    if _HAS_DIGIT.search(text):
+    if ("n" in text or "№" in text) and _HAS_DIGIT.search(text):  # the sign is «№», «N», «No»
         text = _NUMBER_SIGN.sub(" ", text)
     marks: list[str] = []
-    text = tables.settlement.sub(lambda m: _settlement(m, tables, marks), text)
     tokens = _TOKEN.findall(text)
+    if not tables.settlement_starts.isdisjoint(tokens):
+        text = tables.settlement.sub(lambda m: _settlement(m, tables, marks), text)
+        tokens = _TOKEN.findall(text)
     found: list[str] = []
     tokens = _phrases(tokens, forms.phrases, found, "")
     # «000» (zeros for ООО) is a legal form, not a number
-    kept = []
-    for token in tokens:
-        code = forms.shorts.get(token)
-        if code is None:
-            kept.append(token)
-        else:
-            found.append(code)
+    shorts = forms.shorts
+    if shorts.keys().isdisjoint(tokens):
+        kept = tokens
+    else:
+        found += [shorts[t] for t in tokens if t in shorts]
+        kept = [t for t in tokens if t not in shorts]
     tokens = _phrases(kept, tables.token_phrases, marks, "")
-    words = []
-    for token in tokens:
-        if token.isdigit():
-            marks.append(NUMBER_MARK + str(int(token)))
-        else:
-            words.append(token)
+    if _HAS_DIGIT.search(text):
+        words = [t for t in tokens if not t.isdigit()]
+        marks += [NUMBER_MARK + str(int(t)) for t in tokens if t.isdigit()]
+    else:
+        words = tokens
     form = found[0] if found else ""
     if not words and not marks and found and len(found) > 1:
         words = [f.lower() for f in found[1:]]  # «ООО АО» — nothing but forms
-    return NameParts(form, tuple(words), tuple(sorted(set(marks))))
+    return NameParts(form, tuple(words), tuple(sorted(set(marks))) if marks else ())
 
 
 def name_key(name: str | None) -> str:
@@ -357,7 +370,8 @@ _ID = re.compile(r"^[ea]-[a-z2-7]{10}$")
 def stable_id(role: str, anchor: str) -> str:
     """``e-``/``a-`` + 10 characters of base32(sha1(anchor)): the same anchor always gives the same id."""
     digest = hashlib.sha1(anchor.encode("utf-8")).digest()
-    return ROLE_PREFIX[role] + base64.b32encode(digest).decode("ascii").lower()[:10]
+    # base32 encodes 5-byte groups on their own: the first 10 characters come from 10 bytes
+    return ROLE_PREFIX[role] + base64.b32encode(digest[:10]).decode("ascii").lower()[:10]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1156,16 +1170,33 @@ def read_nodes(con: duckdb.DuckDBPyConnection, role: str) -> list[Node]:
     ]
 
 
-def _evidence(node: Node) -> dict[str, object]:
-    return {
-        "name": node.name,
-        "count": node.count,
-        "inn": node.inn or None,
-        "licence": node.licence or None,
-        "key": node.parts.text,
-        "marks": list(node.parts.marks),
-        "rule": RULES.get(node.rule, node.rule),
-    }
+# JSON text as ``json.dumps(value, ensure_ascii=False)`` writes it, built from the encoder's own
+# string escaping: an organizations table has one evidence list per organization, and a general
+# ``json.dumps`` call per value is a quarter of the resolver's time on a million spellings.
+_STR = json.encoder.encode_basestring
+
+
+@lru_cache(maxsize=1 << 16)
+def _json_strings(values: tuple[str, ...]) -> str:
+    """``["a", "b"]`` (offices, marks and INNs repeat across organizations: encoded once)."""
+    return "[" + ", ".join(map(_STR, values)) + "]"
+
+
+def _json_optional(value: str) -> str:
+    return _STR(value) if value else "null"
+
+
+def _evidence(node: Node) -> str:
+    """One spelling's evidence as a JSON object: name, records, INN, licence, key, marks, rule."""
+    return (
+        f'{{"name": {_STR(node.name)}, "count": {node.count}, "inn": {_json_optional(node.inn)}, '
+        f'"licence": {_json_optional(node.licence)}, "key": {_STR(node.parts.text)}, '
+        f'"marks": {_json_strings(node.parts.marks)}, "rule": {_STR(RULES.get(node.rule, node.rule))}}}'
+    )
+
+
+def _spellings_json(ordered: list[tuple[str, int]]) -> str:
+    return "[" + ", ".join(f'{{"name": {_STR(k)}, "count": {v}}}' for k, v in ordered) + "]"
 
 
 def organization_rows(
@@ -1200,14 +1231,14 @@ def organization_rows(
             "licence_name": entry.legal_name if entry else None,
             "inn": inn,
             "records": cluster.summary.records,
-            "spellings": json.dumps([{"name": k, "count": v} for k, v in ordered], ensure_ascii=False),
-            "offices": json.dumps(offices, ensure_ascii=False),
+            "spellings": _spellings_json(ordered),
+            "offices": _json_strings(tuple(offices)),
             "name_key": main.parts.text,
-            "marks": json.dumps(list(main.parts.marks), ensure_ascii=False),
-            "inns": json.dumps(sorted(inns), ensure_ascii=False),
+            "marks": _json_strings(main.parts.marks),
+            "inns": _json_strings(tuple(sorted(inns))),
             "predecessor_id": predecessor.get(cid),
             "successor_id": successor.get(cid),
-            "evidence": json.dumps([_evidence(n) for n in evidence], ensure_ascii=False),
+            "evidence": "[" + ", ".join(map(_evidence, evidence)) + "]",
         }
 
 
@@ -1254,6 +1285,22 @@ def _write_ids(con: duckdb.DuckDBPyConnection, role: str, clusters: dict[str, Cl
     )
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while the resolver builds its objects, on again after.
+
+    A million spellings make millions of small objects (nodes, parsed names, clusters) that hold
+    no reference cycles, so reference counting frees them; the collector would only walk them again
+    and again as they pile up — about a third of the resolver's time on 200 000 spellings."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def resolve_database(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -1262,6 +1309,13 @@ def resolve_database(
 ) -> ResolveReport:
     """Give every record's expert organization and applicant an id; write ``organizations`` and
     ``merge_candidates``. ``aliases_path`` defaults to ``sources/aliases.yaml``."""
+    with _gc_paused():
+        return _resolve_database(con, aliases_path, licences)
+
+
+def _resolve_database(
+    con: duckdb.DuckDBPyConnection, aliases_path: Path | None, licences: list[LicenceEntry] | None
+) -> ResolveReport:
     started = time.perf_counter()
     aliases = load_aliases(aliases_path if aliases_path is not None else DEFAULT_ALIASES)
     register = {e.number: e for e in licences or () if e.number}

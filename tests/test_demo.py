@@ -584,3 +584,19 @@ def test_published_spellings_are_in_truth_where_they_differ(truth):
         assert r["reg_number_published"] != r["reg_number"]
         assert parse_reg(r["reg_number_published"]) == r["reg_number"], r["reg_number_published"]
     assert {r["office_code"] for r in spelled} >= {"mos", "cntr", "ural", "nvol", "vdon", "privol"}
+
+
+def test_planted_entity_spellings_are_published(built, truth):
+    """What broke entity resolution is in the files: operators with the ИНН inside the name and an
+    empty ИНН cell, branches, utilities with the city inside or after the quotes or without form."""
+    inside = []
+    for path in sorted((built.corpus_dir / "privol").rglob("*.xlsx")):
+        for row in sheet_values(path):
+            if len(row) > 9 and isinstance(row[8], str) and re.fullmatch(r".+ \(ИНН \d{10}\)", row[8]):
+                inside.append(row)
+    assert inside and all(row[9] is None for row in inside)
+    names = {r["applicant_name"] for r in truth["records"]}
+    assert any(re.fullmatch(r"Филиал ПАО «Россети Центр» — «\w+»", n) for n in names)
+    assert any(re.fullmatch(r"(МУП|ГУП|МП) «Водоканал» г\. [\w ]+", n) for n in names)
+    assert any(re.fullmatch(r"(МУП|ГУП|МП) «Водоканал г\. [\w ]+»", n) for n in names)
+    assert any(re.fullmatch(r"Водоканал г\. [\w ]+", n) for n in names)

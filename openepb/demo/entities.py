@@ -1,14 +1,18 @@
 """The demo world's people and organizations: expert organizations, applicants, heads, addresses.
 
 Everything is drawn from one seeded random generator, so a seed always gives the same world. The
-planted organizations reproduce what the 2018 paper describes (rising leaders, a safety-case leader)
-and the near-homonyms a resolver must keep apart.
+planted organizations reproduce what the 2018 paper describes (rising leaders, a safety-case leader),
+the near-homonyms a resolver must keep apart, and what broke entity resolution on real files
+(docs/resolution.md): same-named utilities of many cities, legal-form twins, numbered units,
+branches under their parent's ИНН, a rename ЗАО → АО with a re-issued licence, common words shared
+by unrelated organizations.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date
 
 LEGAL_FORMS: dict[str, str] = {
@@ -20,6 +24,8 @@ LEGAL_FORMS: dict[str, str] = {
     "МУП": "Муниципальное унитарное предприятие",
     "ФГУП": "Федеральное государственное унитарное предприятие",
     "АНО": "Автономная некоммерческая организация",
+    "ГУП": "Государственное унитарное предприятие",
+    "МП": "Муниципальное предприятие",
 }
 EXPERT_FORMS = ("ООО", "ООО", "ООО", "ООО", "ЗАО", "АО", "АНО", "ОАО")
 APPLICANT_FORMS = ("ООО", "ООО", "ООО", "АО", "АО", "ПАО", "ЗАО", "ОАО", "МУП", "ФГУП")
@@ -193,7 +199,14 @@ LATIN_SLUG = {
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """An organization as it really is; offices publish spellings of it."""
+    """An organization as it really is; offices publish spellings of it.
+
+    The optional fields are the distinguishing parts of a name that real files write in many ways:
+    ``place`` (the settlement, after the quoted name or inside the quotes), ``branch`` (a branch of
+    the organization named by ``form`` and ``core``: «Филиал ПАО «X» — «Y»»), ``variants`` (other
+    spellings of the core: «ДРСУ-2» for «ДРСУ № 2») and ``bare`` (the share of spellings without
+    legal form and quotes: «Водоканал г. Пермь»).
+    """
 
     key: str
     form: str  # short legal form, ООО
@@ -203,10 +216,33 @@ class Party:
     head: str
     phone: str
     email: str
+    place: str = ""  # г. Пермь
+    place_inside: bool = False  # «Водоканал г. Пермь» rather than «Водоканал» г. Пермь
+    branch: str = ""  # Липецкэнерго
+    variants: tuple[str, ...] = ()
+    bare: float = 0.0
 
     @property
     def long_form(self) -> str:
         return LEGAL_FORMS[self.form]
+
+    def contact_name(self, core: str = "") -> str:
+        """The name in a crammed contact cell: one pair of quotes holding everything after the form,
+        so the cell's name part keeps the settlement and the branch."""
+        core = core or self.core
+        inner = " ".join(p for p in (core, self.place) if p)
+        if self.branch:
+            return f"Филиал {self.form} «{inner} — {self.branch}»"
+        if self.place or self.variants:
+            return f"{self.form} «{inner}»"
+        return _safe_contact_name(self.form, core)
+
+
+def _safe_contact_name(short_form: str, core: str) -> str:
+    """One pair of quotes at most (the same rule as ``mess.safe_contact_name``)."""
+    if "«" in core or '"' in core:
+        return f"{short_form} {core}"
+    return f"{short_form} «{core}»"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +250,7 @@ class ExpertOrg(Party):
     licence: str = ""
     licence_issued: date = date(2010, 1, 1)
     experts: tuple[tuple[str, str], ...] = ()  # (name, certificate) of its experts
+    licence_ended: bool = False  # the register says «прекращена» (a licence re-issued on a rename)
 
 
 #: planted expert organizations: key → (form, core). Ranks per year are set in the generator.
@@ -233,7 +270,12 @@ PLANTED_EXPERTS: dict[str, tuple[str, str]] = {
     "E-NGEXP": ("ООО", "Нефтегазэксперт"),
     "E-NHEXP": ("ООО", "Нефтехимэксперт"),
     "E-SCRIPT": ("ООО", "<script>alert(1)</script>"),
+    "E-RENOLD": ("ЗАО", "Техдиагностика"),
+    "E-RENNEW": ("АО", "Техдиагностика"),
 }
+#: renames: successor → (predecessor, day the licence was re-issued). One legal entity (one ИНН),
+#: two licences: two organizations, linked as predecessor and successor.
+RENAMED_EXPERTS: dict[str, tuple[str, date]] = {"E-RENNEW": ("E-RENOLD", date(2016, 2, 1))}
 #: pairs that look alike and must stay two organizations
 NEAR_HOMONYMS: tuple[tuple[str, str], ...] = (
     ("E-PROMEXP", "E-PROMEXPZ"),
@@ -244,10 +286,89 @@ NEAR_HOMONYMS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: same-named utilities: each name in a dozen cities, one organization per (name, city)
+UTILITY_NAMES = ("Водоканал", "Теплосеть", "Жилкомсервис", "Спецавтохозяйство", "Теплоэнерго")
+UTILITY_TOWNS = (
+    "Пермь",
+    "Москва",
+    "Владивосток",
+    "Тамбов",
+    "Нижний Новгород",
+    "Набережные Челны",
+    "Тула",
+    "Липецк",
+    "Самара",
+    "Чита",
+    "Ухта",
+    "Воронеж",
+    "Рязань",
+    "Старый Оскол",
+)
+UTILITY_FORMS = ("МУП", "МУП", "ГУП", "МП")
+UTILITY_CITIES = 12  # cities per utility name
+BARE_SHARE = 0.2  # spellings without legal form of the utilities that have them
+
+
+@dataclass(frozen=True, slots=True)
+class PlantedApplicant:
+    """An applicant planted for entity resolution; ``inn_of``: the key whose ИНН it shares (a
+    branch shares its parent's)."""
+
+    key: str
+    form: str
+    core: str
+    place: str = ""
+    place_inside: bool = False
+    branch: str = ""
+    variants: tuple[str, ...] = ()
+    bare: float = 0.0
+    inn_of: str = ""
+
+
+def planted_applicant_specs() -> tuple[PlantedApplicant, ...]:
+    """What broke entity resolution on real files, as applicants: utilities of many cities (and one
+    without a city), legal-form twins with their own ИНН, numbered units, a parent and two branches
+    under its ИНН, common words shared by unrelated organizations."""
+    specs = [
+        PlantedApplicant(
+            f"A-U-{slug(name)}-{slug(town)}",
+            UTILITY_FORMS[(i + j) % len(UTILITY_FORMS)],
+            name,
+            place=f"г. {town}",
+            place_inside=(i + j) % 3 == 0,
+            bare=BARE_SHARE if (i + 2 * j) % 5 == 0 else 0.0,
+        )
+        for i, name in enumerate(UTILITY_NAMES)
+        for j, town in enumerate(
+            UTILITY_TOWNS[(3 * i + k) % len(UTILITY_TOWNS)] for k in range(UTILITY_CITIES)
+        )
+    ]
+    specs += [
+        PlantedApplicant("A-U-vodokanal", "МУП", "Водоканал"),
+        PlantedApplicant("A-TWIN-agroenergo-ao", "АО", "Агроэнерго"),
+        PlantedApplicant("A-TWIN-agroenergo-ooo", "ООО", "АГРОЭНЕРГО"),
+        PlantedApplicant("A-TWIN-neftemash-pao", "ПАО", "Нефтемаш"),
+        PlantedApplicant("A-TWIN-neftemash-ooo", "ООО", "Нефтемаш"),
+        PlantedApplicant("A-NUM-drsu-2", "АО", "ДРСУ № 2", variants=("ДРСУ-2", "ДРСУ №2")),
+        PlantedApplicant("A-NUM-drsu-3", "АО", "ДРСУ № 3", variants=("ДРСУ-3",)),
+        PlantedApplicant("A-NUM-shahta-7", "ООО", "Шахта № 7", variants=("Шахта 7", "Шахта-7")),
+        PlantedApplicant("A-NUM-shahta-9", "ООО", "Шахта № 9"),
+        PlantedApplicant("A-BR-rosseti", "ПАО", "Россети Центр"),
+        PlantedApplicant("A-BR-rosseti-lipetsk", "ПАО", "Россети Центр", branch="Липецкэнерго", inn_of="A-BR-rosseti"),
+        PlantedApplicant("A-BR-rosseti-kursk", "ПАО", "Россети Центр", branch="Курскэнерго", inn_of="A-BR-rosseti"),
+        PlantedApplicant("A-COMMON-energoservis", "ООО", "Энергосервис"),
+        PlantedApplicant("A-COMMON-energoservis-plus", "ООО", "Энергосервис Плюс"),
+        PlantedApplicant("A-COMMON-energoservis-yug", "АО", "Энергосервис-Юг"),
+        PlantedApplicant("A-COMMON-teploset-servis", "ООО", "Теплосеть-Сервис"),
+    ]  # fmt: skip
+    return tuple(specs)
+
+
 @dataclass(frozen=True, slots=True)
 class World:
     experts: tuple[ExpertOrg, ...]
     applicants: tuple[Party, ...]
+    planted_applicants: tuple[Party, ...] = ()
 
     def expert(self, key: str) -> ExpertOrg:
         return next(org for org in self.experts if org.key == key)
@@ -315,7 +436,7 @@ def make_experts(rng: random.Random, count: int = 200) -> tuple[ExpertOrg, ...]:
         taken.add(core.lower())
         names.append((f"E{len(names):04d}", rng.choice(EXPERT_FORMS), core))
     licences = rng.sample(range(1000, 20000), len(names))
-    experts = []
+    experts: list[ExpertOrg] = []
     for (key, form, core), number in zip(names, licences, strict=True):
         tax, addr, head, tel, email = _party_contacts(rng, core)
         issued = date(rng.randrange(2005, 2014), rng.randrange(1, 13), rng.randrange(1, 29))
@@ -327,24 +448,65 @@ def make_experts(rng: random.Random, count: int = 200) -> tuple[ExpertOrg, ...]:
             for _ in range(rng.randrange(3, 12))
         )
         experts.append(
-            ExpertOrg(key, form, core, tax, addr, head, tel, email, f"ДЭ-00-{number:06d}", issued, team)
+            ExpertOrg(
+                key,
+                form,
+                core,
+                tax,
+                addr,
+                head,
+                tel,
+                email,
+                licence=f"ДЭ-00-{number:06d}",
+                licence_issued=issued,
+                experts=team,
+            )  # fmt: skip
         )
-    return tuple(experts)
+    return tuple(_renamed(experts))
 
 
-def make_applicants(rng: random.Random, count: int) -> tuple[Party, ...]:
-    """Applicants with unique names (a stem, a tail and, when needed, a town)."""
+def _renamed(experts: list[ExpertOrg]) -> list[ExpertOrg]:
+    """A successor of RENAMED_EXPERTS is its predecessor under a new form and a re-issued licence:
+    the same ИНН, address, head and experts; the predecessor's licence has ended."""
+    by_key = {org.key: org for org in experts}
+    ended = {before for before, _ in RENAMED_EXPERTS.values()}
+    out = []
+    for org in experts:
+        if org.key in RENAMED_EXPERTS:
+            before, issued = RENAMED_EXPERTS[org.key]
+            old = by_key[before]
+            org = replace(
+                org, inn=old.inn, address=old.address, head=old.head, phone=old.phone, email=old.email,
+                experts=old.experts, licence_issued=issued,
+            )  # fmt: skip
+        elif org.key in ended:
+            org = replace(org, licence_ended=True)
+        out.append(org)
+    return out
+
+
+def name_key(core: str) -> str:
+    """Letters and digits of a name, lower case: generated names never repeat a planted one
+    however spaced or cased («Агро Энерго» would be «АГРОЭНЕРГО»)."""
+    return re.sub(r"[\W_]+", "", core.lower())
+
+
+def make_applicants(
+    rng: random.Random, count: int, reserved: frozenset[str] = frozenset()
+) -> tuple[Party, ...]:
+    """Applicants with unique names (a stem, a tail and, when needed, a town), none of them a
+    ``reserved`` (planted) name."""
     applicants: list[Party] = []
-    taken: set[str] = set()
+    taken: set[str] = set(reserved)
     while len(applicants) < count:
         core = rng.choice(APPLICANT_STEMS) + rng.choice(APPLICANT_TAILS)
-        if core in taken or rng.random() < 0.6:
+        if name_key(core) in taken or rng.random() < 0.6:
             core = f"{core} {rng.choice(TOWNS)[0]}"
-        if core in taken:
+        if name_key(core) in taken:
             core = f"{core}-{rng.randrange(2, 99)}"
-        if core in taken:
+        if name_key(core) in taken:
             continue
-        taken.add(core)
+        taken.add(name_key(core))
         tax, addr, head, tel, email = _party_contacts(rng, core)
         applicants.append(
             Party(f"A{len(applicants):05d}", rng.choice(APPLICANT_FORMS), core, tax, addr, head, tel, email)
@@ -352,6 +514,23 @@ def make_applicants(rng: random.Random, count: int) -> tuple[Party, ...]:
     return tuple(applicants)
 
 
+def make_planted_applicants(rng: random.Random) -> tuple[Party, ...]:
+    """The applicants of :func:`planted_applicant_specs`, each with its own ИНН unless it shares one."""
+    made: dict[str, Party] = {}
+    for spec in planted_applicant_specs():
+        tax, addr, head, tel, email = _party_contacts(rng, spec.core)
+        if spec.inn_of:
+            tax = made[spec.inn_of].inn
+        made[spec.key] = Party(
+            spec.key, spec.form, spec.core, tax, addr, head, tel, email,
+            spec.place, spec.place_inside, spec.branch, spec.variants, spec.bare,
+        )  # fmt: skip
+    return tuple(made.values())
+
+
 def make_world(seed: int, applicants: int) -> World:
     rng = random.Random(f"world-{seed}")
-    return World(make_experts(rng), make_applicants(rng, applicants))
+    planted = make_planted_applicants(random.Random(f"planted-{seed}"))
+    reserved = frozenset(name_key(" ".join((p.core, p.place, p.branch))) for p in planted)
+    reserved |= {name_key(p.core) for p in planted}
+    return World(make_experts(rng), make_applicants(rng, applicants, reserved), planted)

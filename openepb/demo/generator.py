@@ -82,6 +82,13 @@ TARGET_RANKS: dict[str, dict[int, int]] = {
     "E-TEHINNOV": {2014: 90, 2015: 80, 2016: 70, 2017: 30, 2018: 28},
 }
 FIXED_COUNTS: dict[str, dict[int, int]] = {"E-SCRIPT": {2015: 1, 2016: 2, 2017: 1}}
+#: planted ranks of a renamed expert organization (ЗАО → АО, the licence re-issued in 2016): the
+#: predecessor works until the rename year, the successor from it; only in the years listed. Both
+#: work in 2016, so a resolver that merged them would move them in that year's TOP.
+RENAME_RANKS: dict[str, dict[int, int]] = {
+    "E-RENOLD": {2014: 12, 2015: 12, 2016: 29},
+    "E-RENNEW": {2016: 14, 2017: 12, 2018: 12, 2022: 11, 2023: 11, 2024: 10, 2025: 10, 2026: 10},
+}
 #: share of safety cases (ОБ) among an organization's conclusions; the rest follow TYPE_WEIGHTS
 SAFETY_CASE_SHARE: dict[str, dict[int, float]] = {
     "E-NTCPB": {2014: 0.35, 2015: 0.35, 2016: 0.35, 2017: 0.04, 2018: 0.04},
@@ -89,6 +96,9 @@ SAFETY_CASE_SHARE: dict[str, dict[int, float]] = {
 }
 DEFAULT_SAFETY_CASE_SHARE = 0.01
 MIN_HOMONYM_COUNT = 2
+#: share of runs of conclusions whose applicant is a planted one (entities.planted_applicant_specs);
+#: planted applicants are shared by every office, so each is seen with and without its ИНН
+PLANTED_APPLICANT_SHARE = 0.1
 TYPE_WEIGHTS = {"ТУ": 0.56, "ЗС": 0.2, "ТП": 0.08, "ИД": 0.07, "ДП": 0.05, "ДК": 0.02, "ДЛ": 0.02}
 EXCLUSION_SHARE = 0.015
 EXCLUSION_REASONS = (
@@ -307,16 +317,16 @@ def plan_quotas(scale: float) -> dict[tuple[str, int], int]:
 def yearly_order(experts: tuple[ExpertOrg, ...], year: int, seed: int) -> list[str]:
     """Expert organizations by falling volume in a year: a base order kept from year to year, a
     little reshuffled, with the planted organizations put at their target ranks."""
-    planted = set(TARGET_RANKS) | set(FIXED_COUNTS)
+    planted = set(TARGET_RANKS) | set(FIXED_COUNTS) | set(RENAME_RANKS)
     order = [org.key for org in experts if org.key not in planted]
     random.Random(f"base-{seed}").shuffle(order)
     rng = random.Random(f"rank-{seed}-{year}")
     for i in range(len(order) - 1):
         if rng.random() < 0.3:
             order[i], order[i + 1] = order[i + 1], order[i]
-    for key, rank in sorted(
-        ((k, target_rank(r, year)) for k, r in TARGET_RANKS.items()), key=lambda kr: kr[1]
-    ):
+    ranks = [(k, target_rank(r, year)) for k, r in TARGET_RANKS.items()]
+    ranks += [(k, r[year]) for k, r in RENAME_RANKS.items() if year in r]
+    for key, rank in sorted(ranks, key=lambda kr: kr[1]):
         order.insert(rank - 1, key)
     return order
 
@@ -521,6 +531,7 @@ def office_conclusions(
     applicants = [
         a for i, a in enumerate(world.applicants) if i % len(LAYOUTS) == _office_index(code)
     ] or list(world.applicants)
+    planted = list(world.planted_applicants)
     item = layout(code)
     serials = NationalSerials(_office_index(code), len(LAYOUTS), random.Random(f"serials-{seed}-{code}"))
     opos: dict[str, list[Opo]] = {}
@@ -551,7 +562,8 @@ def office_conclusions(
             elif number > MAX_SEQUENCE:
                 raise ValueError(f"{code} {year}: more than {MAX_SEQUENCE} conclusions; lower the scale")
             if run_left == 0:
-                applicant, run_left = rng.choice(applicants), rng.choice((1, 1, 1, 2, 2, 3, 4))
+                pool = planted if planted and rng.random() < PLANTED_APPLICANT_SHARE else applicants
+                applicant, run_left = rng.choice(pool), rng.choice((1, 1, 1, 2, 2, 3, 4))
             run_left -= 1
             org = world.experts[org_index]
             experts = tuple(rng.sample(org.experts, rng.choice((1, 1, 2))))
@@ -586,6 +598,23 @@ def _office_index(code: str) -> int:
 
 # --------------------------------------------------------------------------------------------------
 # Rendering one conclusion in an office's spelling
+
+
+def party_name(party: Party, core: str, style: str, rng: random.Random) -> str:
+    """An applicant's name in an office's spelling, with its settlement and branch where it has them
+    (``МУП «Водоканал» г. Пермь``, ``МУП «Водоканал г. Пермь»``, ``Филиал ПАО «X» — «Y»``); a share
+    ``bare`` of the spellings has neither legal form nor quotes (``Водоканал г. Пермь``)."""
+    upper = mess.ORG_STYLES[style][3] == "upper"
+    if party.bare and rng.random() < party.bare:
+        text = " ".join(p for p in (core, party.place) if p)
+        return text.upper() if upper else text
+    inside = party.place and party.place_inside
+    text = mess.org_name(party.form, party.long_form, f"{core} {party.place}" if inside else core, style)
+    after = party.place if party.place and not inside else ""
+    after += f" — «{party.branch}»" if party.branch else ""
+    text = f"Филиал {text}" if party.branch else text
+    text = f"{text} {after.strip()}" if after else text
+    return text.upper() if upper else text
 
 
 class Renderer:
@@ -673,14 +702,24 @@ class Renderer:
         truth: dict[str, str],
         problems: list[tuple[str, str]],
     ) -> None:
-        a, values = c.applicant, self.values
-        cells["applicant_name"] = mess.org_name(a.form, a.long_form, a.core, self.item.applicant_style)
+        a, values, item = c.applicant, self.values, self.item
+        core = self.rng.choice((a.core, *a.variants)) if a.variants else a.core
+        name = party_name(a, core, item.applicant_style, self.rng)
+        cells["applicant_name"] = name
         cells["applicant_inn"] = a.inn
         cells["applicant_address"] = a.address
         if "applicant_name" in values:
-            truth["applicant_name"] = mess.canonical_text(str(cells["applicant_name"]))
-        if "applicant_inn" in values:
-            if self.rng.random() < self.item.bad_inn:  # a typo: the pipeline must drop it and say so
+            truth["applicant_name"] = mess.canonical_text(name)
+        if (
+            "applicant_name" in values
+            and item.applicant_inn_in_name
+            and self.rng.random() < item.applicant_inn_in_name
+        ):  # ООО "Ромашка" (ИНН 5503221735), the ИНН cell left empty
+            cells["applicant_name"] = f"{name} (ИНН {a.inn})"
+            cells["applicant_inn"] = None
+            truth["applicant_inn"] = a.inn
+        elif "applicant_inn" in values:
+            if self.rng.random() < item.bad_inn:  # a typo: the pipeline must drop it and say so
                 cells["applicant_inn"] = mistyped_inn(a.inn)
                 problems.append(("inn_checksum_invalid", "applicant_inn"))
             else:
@@ -688,7 +727,7 @@ class Renderer:
         if "applicant_address" in values:
             truth["applicant_address"] = a.address
         if "applicant_contact" in values:
-            cell, parts = mess.contact_cell(self._parts(a), self.rng.choice(self.item.contact_shapes))
+            cell, parts = mess.contact_cell(self._parts(a, core), self.rng.choice(item.contact_shapes))
             cells["applicant_contact"] = cell
             for part, text in parts.items():
                 truth[f"applicant_{part}"] = text
@@ -729,9 +768,9 @@ class Renderer:
             truth["exclusion_reason"] = c.reason
 
     @staticmethod
-    def _parts(party: Party) -> dict[str, str]:
+    def _parts(party: Party, core: str = "") -> dict[str, str]:
         return {
-            "name": mess.safe_contact_name(party.form, party.core),
+            "name": party.contact_name(core),
             "address": party.address,
             "head": party.head,
             "phone": party.phone,
@@ -1311,7 +1350,7 @@ def write_demo_licence_register(world: World, corpus_dir: Path, seed: int) -> No
     entries = [
         LicenceEntry(
             number=org.licence,
-            status="прекращена" if rng.random() < ENDED_LICENCE_SHARE else "действующая",
+            status="прекращена" if rng.random() < ENDED_LICENCE_SHARE or org.licence_ended else "действующая",
             date_issued=org.licence_issued,
             legal_name=f"{org.long_form} «{org.core}»",
             inn=org.inn,

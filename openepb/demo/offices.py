@@ -118,6 +118,7 @@ class OfficeLayout:
     term_styles: tuple[str, ...] = ("until",)
     expert_inn_in_name: float = 0.0  # share of expert name cells written «ООО "X" (ИНН 5503221735)»
     bad_inn: float = 0.0  # share of operator ИНН cells with a typo in the control digit
+    applicant_inn_in_name: float = 0.0  # share of operator name cells with the ИНН inside, ИНН cell empty
 
     def columns_for(self, year: int) -> tuple[Column, ...]:
         """The columns of the files covering ``year`` (an office's layout may change over the years)."""
@@ -511,6 +512,7 @@ LAYOUTS: tuple[OfficeLayout, ...] = (
         expert_inn_in_name=0.05,
         licence_style="numero_date",
         bad_inn=0.003,
+        applicant_inn_in_name=0.03,
     ),
 )
 
