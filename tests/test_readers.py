@@ -578,23 +578,29 @@ def test_sniff_delimiter(lines: list[str], delimiter: str | None) -> None:
 
 
 def test_wraps_widths_cannot_decide_are_decided_by_the_documents_own_words() -> None:
-    """A one-word line full to the edge is a split word or a wrap at a dropped space; the file's other
-    cells decide: the joined word written whole elsewhere joins, two words written whole elsewhere stay
-    apart, a two-letter preposition not followed by punctuation opens a word; otherwise it joins."""
+    """A one-word line full to the edge is a split word or a wrap at a dropped space. The join written
+    whole elsewhere in the file, or listed in the dictionary, joins; two pieces written whole elsewhere,
+    or both listed while their join is not, stay apart; without evidence it joins (a split word)."""
     from openepb.readers.pdf import AMBIGUOUS_WRAP as W
     from openepb.readers.pdf import resolve_ambiguous_wraps
 
     rows = [
-        RawRow("page 1", 1, (f"ООО «Энергосбыт{W}комплект»", f"Липецкая{W}литейная компания")),
-        RawRow("page 1", 2, ("ООО «Энергосбыткомплект»", "Липецкая область, литейная")),
-        RawRow("page 1", 3, (f"техническое устройство{W}на площадке", f"Подъёмни{W}к", f"газоочистк{W}на,")),
-        RawRow("page 1", 4, ("без переносов",)),
+        RawRow("page 1", 1, (f"ООО «Энергосбыт{W}комплект»", f"Сибтех{W}монтаж")),
+        RawRow("page 1", 2, ("ООО «Энергосбыткомплект»", "Контур Плюс")),
+        RawRow("page 1", 3, (f"техническое устройство{W}на площадке", f"Подъёмни{W}к", f"газоочистк{W}и,")),
+        RawRow(
+            "page 1",
+            4,
+            (f"по хранению{W}и перевалке", f"ООО «Липецкая{W}литейная компания»", f"Альфа{W}Контур"),
+        ),
+        RawRow("page 1", 5, ("Альфа-Строй",)),
     ]
     assert [row.cells for row in resolve_ambiguous_wraps(rows)] == [
-        ("ООО «Энергосбыткомплект»", "Липецкая литейная компания"),
-        ("ООО «Энергосбыткомплект»", "Липецкая область, литейная"),
-        ("техническое устройство на площадке", "Подъёмник", "газоочисткна,"),
-        ("без переносов",),
+        ("ООО «Энергосбыткомплект»", "Сибтехмонтаж"),
+        ("ООО «Энергосбыткомплект»", "Контур Плюс"),
+        ("техническое устройство на площадке", "Подъёмник", "газоочистки,"),
+        ("по хранению и перевалке", "ООО «Липецкая литейная компания»", "Альфа Контур"),
+        ("Альфа-Строй",),
     ]
 
 

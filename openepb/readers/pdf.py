@@ -23,8 +23,8 @@ end of a full line may reach past the cell's right edge. Where a table shows suc
 absence counts too: a line without one, though it would have fitted, is a typed break or a split
 word (``line_joint``). Where the space would not have fitted, widths cannot tell a one-word line
 full to the edge from a word that just filled the line («устройство» / «на»): the document's own
-words decide once the whole file is read (``resolve_ambiguous_wraps``), and without evidence it reads
-as a split word.
+words and a dictionary of Russian word forms decide once the whole file is read (``best_reading``),
+and without evidence it reads as a split word.
 
 A row that breaks across a page goes on at the top of the next page in the same columns; that
 fragment is joined to the row (``fragment_index``), so a record is one row whatever the page breaks.
@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
-import yaml
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.table import Table as TableFinderTable
 from pdfplumber.utils import cluster_objects, extract_text
@@ -50,7 +49,6 @@ from pdfplumber.utils.text import LIGATURES
 
 from openepb.readers import RawRow, ReadError
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent.parent / "schema"
 Box = tuple[float, float, float, float]
 Char = dict[str, Any]
 TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
@@ -124,51 +122,72 @@ def _word_key(text: str) -> str:
 
 
 @cache
-def standalone_words() -> frozenset[str]:
-    """Prepositions and conjunctions (``schema/wrap_words.yaml``): a line opening with one follows a space."""
-    data = yaml.safe_load((SCHEMA_DIR / "wrap_words.yaml").read_text(encoding="utf-8"))
-    return frozenset(data["words"])
+def _morphology() -> object:
+    """The OpenCorpora dictionary of Russian word forms (pymorphy3), loaded on the first ambiguous wrap."""
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+def is_russian_word(text: str) -> bool:
+    """A word form the dictionary lists (no guessing from endings); Latin and digits are never one."""
+    return bool(text) and text.isalpha() and _morphology().word_is_known(text)  # type: ignore[attr-defined]
+
+
+#: Most ambiguous wraps in one token whose readings are all compared (2**N readings).
+MAX_WRAPS_COMPARED = 10
+
+
+def best_reading(pieces: list[str], known: Callable[[str], bool]) -> str:
+    """The pieces of a token between ambiguous wraps, each wrap read as a split word or a space.
+
+    The reading with the fewest words neither the document nor the dictionary knows wins; of those,
+    the one with the fewest words (the geometry's reading: a split word). So «Обоснова» + «ние» joins,
+    «опасного» + «производ» + «ственного» + «объекта» reads «опасного производственного объекта», and
+    «Энергосбыт» + «комплект» joins when the document writes «Энергосбыткомплект» whole elsewhere.
+    """
+    wraps = len(pieces) - 1
+    if wraps > MAX_WRAPS_COMPARED:
+        return "".join(pieces)
+    best: tuple[int, int, str] | None = None
+    for mask in range(2**wraps):
+        text = pieces[0]
+        for i, piece in enumerate(pieces[1:]):
+            text += (" " if mask >> i & 1 else "") + piece
+        words = [_word_key(word) for word in text.split()]
+        unknown = sum(1 for word in words if word and not known(word))
+        candidate = (unknown, len(words), text)
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
+    assert best is not None
+    return best[2]
 
 
 def resolve_ambiguous_wraps(rows: list[RawRow]) -> list[RawRow]:
-    """Decide each ambiguous wrap by the words the document writes whole elsewhere.
-
-    The two pieces join into one word when that word occurs whole somewhere in the file
-    («Энергосбыт» + «комплект» where «Энергосбыткомплект» stands on one line elsewhere); they are two
-    words when both occur whole and their join does not («Липецкая» + «литейная»), or when the second
-    is a preposition or conjunction not followed by punctuation and their join does not occur
-    («хранению» + «и», but «газоочистк» + «и,»); otherwise the geometry's reading stands: a split word.
-    """
+    """Decide each ambiguous wrap once the whole document is read (see ``best_reading``)."""
     if not any(AMBIGUOUS_WRAP in cell for row in rows for cell in row.cells):
         return rows
-    vocabulary: dict[str, int] = {}
+    vocabulary: set[str] = set()
     for row in rows:
         for cell in row.cells:
-            for token in cell.split():
-                if AMBIGUOUS_WRAP not in token:
-                    key = _word_key(token)
-                    vocabulary[key] = vocabulary.get(key, 0) + 1
+            vocabulary.update(_word_key(t) for t in cell.split() if AMBIGUOUS_WRAP not in t)
 
-    def decide(token: str) -> str:
-        pieces = token.split(AMBIGUOUS_WRAP)
-        text = pieces[0]
-        for piece in pieces[1:]:
-            before, after = _word_key(text.rsplit(" ", 1)[-1]), _word_key(piece)
-            joined = vocabulary.get(before + after, 0)
-            # A preposition or conjunction is never followed by punctuation («газоочистк» + «и,» is one word).
-            preposition = after in standalone_words() and piece[-1:].isalpha()
-            apart = (vocabulary.get(before, 0) and vocabulary.get(after, 0)) or preposition
-            text += (" " if apart and not joined else "") + piece
-        return text
+    @cache
+    def known(word: str) -> bool:
+        return word in vocabulary or is_russian_word(word)
+
+    def decide(cell: str) -> str:
+        return " ".join(
+            best_reading(token.split(AMBIGUOUS_WRAP), known) if AMBIGUOUS_WRAP in token else token
+            for token in cell.split(" ")
+        )
 
     resolved = []
     for row in rows:
         if any(AMBIGUOUS_WRAP in cell for cell in row.cells):
-            cells = tuple(
-                " ".join(decide(t) for t in cell.split(" ")) if AMBIGUOUS_WRAP in cell else cell
-                for cell in row.cells
+            row = RawRow(
+                row.table, row.row, tuple(decide(c) if AMBIGUOUS_WRAP in c else c for c in row.cells)
             )
-            row = RawRow(row.table, row.row, cells)
         resolved.append(row)
     return resolved
 
@@ -457,7 +476,7 @@ def line_joint(above: Line, below: Line, width: float, space: float, keeps_space
         return " "  # the renderer wrapped at a space and kept it: a word boundary, whatever the widths
     split = len(above.words) == 1 and word_split(above, below, width) and not word_boundary(above, below)
     if keeps_spaces and not glued and above.width + space <= width + FIT_SLACK:
-        return "" if split else "\n"
+        return AMBIGUOUS_WRAP if split else "\n"
     if glued:
         return ""
     return AMBIGUOUS_WRAP if split else " "
