@@ -304,7 +304,11 @@ def _unlisted_fields() -> tuple[tuple[str, frozenset[str], str], ...]:
     """(field, reviewed codes, warning) of the fields whose code list is open, in field order."""
     listed = listed_codes()
     return tuple(
-        (name, listed[name], formats.get(field_type(name).name).unlisted_reason or "код не из справочника")
+        (
+            name,
+            listed[name],
+            formats.get(field_type(name).name).unlisted_reason or problems.spec("object_type_unlisted").title,
+        )
         for name in FIELD_NAMES
         if name in listed
     )

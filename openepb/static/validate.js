@@ -238,7 +238,7 @@
           code = chars(good.reg_number).slice(3, 5).join("");
         }
         if (code && fits(field.type, code) && !spec.codes.includes(code)) {
-          const reason = fill(spec.unlisted_reason, { code });
+          const reason = fill(spec.unlisted_reason || rules.problems.object_type_unlisted.title, { code });
           found.push(issue("object_type_unlisted", row, where, good[where], line, { reason }));
         }
       }
@@ -340,8 +340,8 @@
     // The browser's parser words its errors differently from libxml2's; like the CLI (whose libxml2
     // reports an undefined entity or a control character as a plain syntax error) only encoding
     // problems get their own code.
-    const code = detail.includes("UTF-8") || /encoding/i.test(detail) ? "xml_bad_characters" : "xml_malformed";
-    return new Unreadable(code, {}, where);
+    if (detail.includes("UTF-8") || /encoding/i.test(detail)) return new Unreadable("xml_bad_characters", {}, where);
+    return new Unreadable("xml_malformed", {}, where);
   }
 
   /** Line of the end of every start tag, in document order (libxml2 gives an element that line). */
