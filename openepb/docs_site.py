@@ -323,13 +323,78 @@ def _code_list_table(format_name: str, value_title: str, title_title: str) -> st
     )
 
 
+#: Stages of schema/problems.yaml as the code-list page names them.
+PROBLEM_STAGE_TITLES = {
+    "build": "Сборка: чтение и нормализация файлов управлений",
+    "validate": "Проверка файла: openepb-validate и страница «Проверить файл»",
+    "harvest": "Сбор файлов с сайтов управлений",
+}
+POSITION_TITLES = {
+    "file": "файл",
+    "table": "таблица",
+    "row": "строка таблицы или номер записи",
+    "line": "строка файла",
+    "field": "поле",
+    "value": "значение",
+    "url": "адрес страницы или файла",
+}
+
+
+def _html_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _message_cell(spec: Any) -> str:
+    """The message template when it says more than the title; placeholders as code."""
+    if spec.message == spec.title:
+        return "—"
+    from openepb.problems import PLACEHOLDER
+
+    return PLACEHOLDER.sub(lambda m: f"`{{{m.group(1)}}}`", _html_text(spec.message))
+
+
+def problems_section() -> str:
+    """The whole catalogue of problem codes, by stage and level, with messages and positions."""
+    from openepb.problems import levels, stage_codes
+
+    parts = [
+        "\n## Коды проблем {#problems}\n\n",
+        "Все коды, которыми сборка, сбор файлов и проверка файла сообщают о проблеме "
+        "(`schema/problems.yaml`): причины в `rejects.csv` (столбец `reason`), таблица `problems` "
+        "базы, статусы файлов, сбои сбора в `freshness.json` и журнале загрузок, замечания "
+        "`openepb-validate` (поле `code` отчёта `--format json`). В сообщении `{имя}` — значение, "
+        "подставляемое в текст; `{reason}` — пояснение формата поля из `schema/formats.yaml`.\n",
+    ]
+    for stage, stage_title in PROBLEM_STAGE_TITLES.items():
+        parts.append(f"\n### {stage_title} {{#problems-{stage}}}\n")
+        codes = stage_codes(stage)
+        for level in (lv for lv in levels() if lv.stage == stage):
+            chosen = [spec for spec in codes.values() if spec.level == level.level]
+            parts.append(
+                f"\n#### {level.title.capitalize()} (`{level.level}`) {{#problems-{stage}-{level.level}}}\n\n"
+            )
+            parts.append(f"{level.doc.capitalize()}.\n\n")
+            parts.append(
+                table(
+                    ("код", "смысл", "сообщение", "где"),
+                    (
+                        (
+                            f"`{spec.code}`",
+                            _html_text(spec.title),
+                            _message_cell(spec),
+                            ", ".join(POSITION_TITLES[p] for p in spec.position),
+                        )
+                        for spec in chosen
+                    ),
+                )
+            )
+    return "".join(parts)
+
+
 def codes_page() -> str:
     """Object types, regions, verdicts, districts, offices with their number prefixes, problem codes."""
-    from openepb.problems import problem_codes
-
     sources = load_sources()
     districts = {d.code: d for d in sources.districts}
-    level_titles = {"file": "файл не прочитан", "reject": "строка отвергнута", "warning": "предупреждение"}
     parts = [
         "# Справочники\n\n",
         generated_note(
@@ -384,15 +449,7 @@ def codes_page() -> str:
                 for o in sources.offices
             ),
         ),
-        "\n## Коды проблем {#problems}\n\n",
-        "Причины в `rejects.csv` (столбец `reason`) и замечания сборки.\n\n",
-        table(
-            ("код", "уровень", "смысл"),
-            (
-                (f"`{code}`", level_titles.get(spec["level"], spec["level"]), spec["title"])
-                for code, spec in problem_codes().items()
-            ),
-        ),
+        problems_section(),
     ]
     return "".join(parts)
 

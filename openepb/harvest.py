@@ -26,9 +26,9 @@ from urllib.parse import urljoin
 
 import requests
 
-from openepb import readers
+from openepb import problems, readers
 from openepb.config import Office, Sources
-from openepb.harvest_fetch import REASONS, Fetcher, FetchError, FetchPolicy, make_session
+from openepb.harvest_fetch import Fetcher, FetchError, FetchPolicy, fault_message, make_session
 from openepb.harvest_links import (
     FILE_EXTENSIONS,
     UnsafeName,
@@ -62,13 +62,15 @@ def _now() -> str:
 @dataclass(frozen=True)
 class Fault:
     url: str
-    reason: str  # a code of openepb.harvest_fetch.REASONS
+    reason: str  # a harvest code of schema/problems.yaml
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        problems.spec(self.reason, "harvest")
 
     @property
     def message(self) -> str:
-        text = REASONS.get(self.reason, self.reason)
-        return f"{text} ({self.detail})" if self.detail else text
+        return fault_message(self.reason, self.detail)
 
 
 @dataclass
@@ -115,7 +117,7 @@ class HarvestReport:
         if self.offline or not self.offices:
             return False
         return all(
-            o.page_failed and o.faults and all(f.reason == "forbidden" for f in o.faults)
+            o.page_failed and o.faults and all(f.reason == "harvest_forbidden" for f in o.faults)
             for o in self.offices.values()
         )
 
@@ -281,7 +283,7 @@ class OfficeHarvester:
         if self.result.page_failed:
             return previous
         if not found_any and any(e.kind == "file" for e in previous):
-            self._fault(self.office.register_urls[0], "empty_page", f"было файлов: {len(previous)}")
+            self._fault(self.office.register_urls[0], "harvest_empty_page", f"было файлов: {len(previous)}")
             return previous
         return self._with_last_good(previous)
 
@@ -316,8 +318,10 @@ class OfficeHarvester:
             self._log(url, kind, text, error=err)
             return None
         if fetched.not_modified and not known:
-            self._fault(url, "http_error", "HTTP 304 на безусловный запрос")
-            self._log(url, kind, text, status=304, error=FetchError("http_error", url, "HTTP 304", 304))
+            self._fault(url, "harvest_http_error", "HTTP 304 на безусловный запрос")
+            self._log(
+                url, kind, text, status=304, error=FetchError("harvest_http_error", url, "HTTP 304", 304)
+            )
             return None
         if fetched.not_modified and known:
             entry = FileEntry(**{**known, "kind": kind, "link_text": text or known.get("link_text", "")})
@@ -345,10 +349,10 @@ class OfficeHarvester:
         try:
             rel = mirror_path(url, self.office.base_url, filename=name, page=kind == "page")
         except UnsafeName as err:
-            raise FetchError("unsafe_name", url, repr(str(err))) from err
+            raise FetchError("harvest_unsafe_name", url, repr(str(err))) from err
         fmt = _detect(fetched.path)
         if kind == "file" and fmt == "html" and _looks_like_error_page(fetched.path, url, name):
-            raise FetchError("html_error_page", url, fetched.headers.get("Content-Type", ""))
+            raise FetchError("harvest_html_error_page", url, fetched.headers.get("Content-Type", ""))
         self.cache.store(fetched.path, fetched.sha256)
         return FileEntry(
             url=url,
@@ -520,7 +524,7 @@ def _from_cache(office: Office, cache: Cache) -> tuple[OfficeHarvest, list[FileE
     saved = cache.state["offices"].get(office.code, {})
     result = OfficeHarvest(office.code, status="cached", last_good=saved.get("last_good"))
     if not files:
-        result.faults.append(Fault(office.register_urls[0], "not_in_cache"))
+        result.faults.append(Fault(office.register_urls[0], "harvest_not_in_cache"))
     result.files = len(files)
     result.bytes = sum(e.size for e in files)
     return result, files

@@ -1,5 +1,6 @@
 """HTTP for the harvester: one polite GET with timeouts, retries, a rate limit, a size cap and
-conditional requests, whose every failure is a :class:`FetchError` with a stable reason code.
+conditional requests, whose every failure is a :class:`FetchError` with a stable code of the
+catalogue (``schema/problems.yaml``, stage ``harvest``).
 
 The offices' sites are slow, flaky and sometimes hostile; the build must never hang on one of them
 nor take a broken answer for data.
@@ -20,30 +21,26 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-#: Reason codes of a failed fetch → Russian explanation (shown in the report and freshness data).
-REASONS: dict[str, str] = {
-    "dns": "имя сайта не найдено (DNS)",
-    "connect": "нет соединения с сайтом",
-    "timeout": "сайт не ответил вовремя",
-    "http_error": "сайт ответил ошибкой HTTP",
-    "forbidden": "доступ запрещён (HTTP 403)",
-    "redirect_loop": "бесконечная переадресация",
-    "truncated": "ответ оборван: получено меньше байтов, чем объявлено",
-    "oversize": "файл больше допустимого размера",
-    "html_error_page": "вместо файла реестра получена HTML-страница без таблицы",
-    "unsafe_name": "недопустимое имя файла (выход за пределы папки)",
-    "empty_page": "страница реестра больше не ссылается ни на один файл и не содержит таблиц",
-    "not_in_cache": "нет сохранённой копии (режим --offline)",
-}
+from openepb import problems
+
 #: Statuses worth asking again: the server may recover within the backoff.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: Faults worth asking again whatever the status: the network or the server may recover.
+RETRY_CODES = frozenset({"harvest_timeout", "harvest_connect", "harvest_truncated", "harvest_dns"})
 USER_AGENT = "openepb-harvester/0.1 (open register of industrial safety expertise conclusions)"
 
 
+def fault_message(code: str, detail: str = "") -> str:
+    """The Russian title of a harvest fault, with its detail (status, sizes, host) in brackets."""
+    text = problems.spec(code, "harvest").title
+    return f"{text} ({detail})" if detail else text
+
+
 class FetchError(Exception):
-    """A fetch that failed for good (after retries), with a reason code of :data:`REASONS`."""
+    """A fetch that failed for good (after retries); ``reason`` is a harvest code of the catalogue."""
 
     def __init__(self, reason: str, url: str, detail: str = "", status: int | None = None) -> None:
+        problems.spec(reason, "harvest")
         self.reason = reason
         self.url = url
         self.detail = detail
@@ -52,8 +49,7 @@ class FetchError(Exception):
 
     @property
     def message(self) -> str:
-        text = REASONS.get(self.reason, self.reason)
-        return f"{text} ({self.detail})" if self.detail else text
+        return fault_message(self.reason, self.detail)
 
 
 @dataclass(frozen=True)
@@ -160,12 +156,12 @@ class Fetcher:
             response = self.session.get(url, headers=headers, timeout=timeout, stream=True)
         except requests.TooManyRedirects as err:
             raise FetchError(
-                "redirect_loop", url, f"более {self.policy.max_redirects} переадресаций"
+                "harvest_redirect_loop", url, f"более {self.policy.max_redirects} переадресаций"
             ) from err
         except requests.RequestException as err:
             raise _classify(err, url) from err
         except (ValueError, OSError) as err:  # a malformed URL or header must not stop the run
-            raise FetchError("http_error", url, f"{type(err).__name__}: {err}"[:200]) from err
+            raise FetchError("harvest_http_error", url, f"{type(err).__name__}: {err}"[:200]) from err
         with response:
             return self._take_response(url, response)
 
@@ -174,10 +170,12 @@ class Fetcher:
         if response.status_code == 304:
             return Fetched(url, response.url, 304, head, not_modified=True)
         if response.status_code >= 400:
-            reason = "forbidden" if response.status_code == 403 else "http_error"
+            reason = "harvest_forbidden" if response.status_code == 403 else "harvest_http_error"
             raise FetchError(reason, url, f"HTTP {response.status_code}", status=response.status_code)
         if response.status_code != 200:
-            raise FetchError("http_error", url, f"HTTP {response.status_code}", status=response.status_code)
+            raise FetchError(
+                "harvest_http_error", url, f"HTTP {response.status_code}", status=response.status_code
+            )
         path, sha, size = self._save_body(url, response)
         return Fetched(url, response.url, 200, head, False, path, sha, size)
 
@@ -185,7 +183,7 @@ class Fetcher:
         cap = self.policy.max_bytes
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > cap:
-            raise FetchError("oversize", url, f"{declared} байт > {cap}")
+            raise FetchError("harvest_oversize", url, f"{declared} байт > {cap}")
         digest, size = hashlib.sha256(), 0
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
@@ -195,12 +193,12 @@ class Fetcher:
                 for chunk in response.iter_content(chunk_size=1 << 16):
                     size += len(chunk)
                     if size > cap:
-                        raise FetchError("oversize", url, f"> {cap} байт")
+                        raise FetchError("harvest_oversize", url, f"> {cap} байт")
                     digest.update(chunk)
                     out.write(chunk)
             encoded = response.headers.get("Content-Encoding", "identity") != "identity"
             if declared and declared.isdigit() and not encoded and size < int(declared):
-                raise FetchError("truncated", url, f"{size} из {declared} байт")
+                raise FetchError("harvest_truncated", url, f"{size} из {declared} байт")
         except requests.RequestException as err:
             path.unlink(missing_ok=True)
             raise _classify(err, url) from err
@@ -211,17 +209,17 @@ class Fetcher:
 
 
 def _worth_retrying(err: FetchError) -> bool:
-    if err.reason in ("timeout", "connect", "truncated", "dns"):
+    if err.reason in RETRY_CODES:
         return True
-    return err.reason == "http_error" and err.status in RETRY_STATUSES
+    return err.reason == "harvest_http_error" and err.status in RETRY_STATUSES
 
 
 def _classify(err: requests.RequestException, url: str) -> FetchError:
     """A requests/urllib3 exception → a reason code a person understands."""
     if isinstance(err, requests.Timeout):
-        return FetchError("timeout", url, type(err).__name__)
+        return FetchError("harvest_timeout", url, type(err).__name__)
     if isinstance(err, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
-        return FetchError("truncated", url, str(err)[:200])
+        return FetchError("harvest_truncated", url, str(err)[:200])
     chain: list[BaseException] = []
     current: BaseException | None = err
     while current is not None and len(chain) < 10:
@@ -230,12 +228,12 @@ def _classify(err: requests.RequestException, url: str) -> FetchError:
     if any(isinstance(e, urllib3.exceptions.NameResolutionError) for e in chain) or any(
         "Name or service not known" in str(e) or "getaddrinfo failed" in str(e) for e in chain
     ):
-        return FetchError("dns", url, urlsplit(url).hostname or "")
+        return FetchError("harvest_dns", url, urlsplit(url).hostname or "")
     if any(isinstance(e, urllib3.exceptions.ProtocolError) for e in chain):
-        return FetchError("truncated", url, str(err)[:200])
+        return FetchError("harvest_truncated", url, str(err)[:200])
     if isinstance(err, requests.ConnectionError):
-        return FetchError("connect", url, str(err)[:200])
-    return FetchError("http_error", url, f"{type(err).__name__}: {err}"[:200])
+        return FetchError("harvest_connect", url, str(err)[:200])
+    return FetchError("harvest_http_error", url, f"{type(err).__name__}: {err}"[:200])
 
 
 def _first_arg_exception(err: BaseException) -> BaseException | None:

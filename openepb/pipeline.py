@@ -34,7 +34,7 @@ from openepb.fileio import sha256_and_size
 from openepb.licences import read_licence_register
 from openepb.mirror import ARCHIVE_FOLDER, ASSET_SUFFIXES, FEDERAL_FOLDER, LICENCE_REGISTER_PATH
 from openepb.normalize import FileResult, normalize_rows
-from openepb.problems import Problem, problem_codes
+from openepb.problems import Problem
 from openepb.resolve import ResolveReport, resolve_database
 from openepb.store import FILE_KINDS, StoreWriter
 
@@ -143,7 +143,7 @@ def _without_data_cells(result: FileResult) -> FileResult:
 def _problem_row(p: Problem) -> dict[str, Any]:
     return {
         "code": p.code,
-        "level": problem_codes()[p.code]["level"],
+        "level": p.level,
         "source_file": p.file,
         "source_table": p.table,
         "source_row": p.row,

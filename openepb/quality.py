@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 import yaml
 
+from openepb import problems
 from openepb.config import SCHEMA_DIR
 from openepb.contract import SOURCE_FIELDS
-from openepb.problems import problem_codes
 
 #: An office whose newest registration date is more than this many days older than the reference
 #: date has stopped publishing (stale); more than LATE_DAYS, it publishes late.
@@ -66,6 +66,17 @@ DATA_STATUS_TITLES = {
     "new": "новые данные",
     "previous": "данные прошлой сборки",
     "none": "не опубликовано",
+}
+#: Statuses of the files table that are no problem code (the others are codes of schema/problems.yaml).
+FILE_STATUS_TITLES = {
+    "ok": "прочитан",
+    "page": "HTML-страница без таблицы реестра (страница со ссылками)",
+}
+#: The harvest's status of an office (freshness.json), as the pages say it.
+HARVEST_TITLES = {
+    "ok": "собрано с сайта",
+    "stale": "сайт не ответил: последние полученные файлы",
+    "cached": "из сохранённых копий (сборка без сети)",
 }
 REJECT_EXAMPLES = 3
 NOT_HARVESTED = "не собиралось с сайта"
@@ -114,6 +125,13 @@ class OfficeQuality:
     @property
     def harvest_note(self) -> str:
         return self.harvest_status or NOT_HARVESTED
+
+    @property
+    def harvest_title(self) -> str:
+        """The harvest status in words, for the pages (quality.csv keeps the status itself)."""
+        if self.harvest_status is None:
+            return NOT_HARVESTED
+        return HARVEST_TITLES.get(self.harvest_status, self.harvest_status)
 
     @property
     def held_back(self) -> bool:
@@ -471,6 +489,11 @@ def office_page(code: str) -> str:
     return f"quality-{code}.html"
 
 
+def code_title(code: str) -> str:
+    """The Russian title of a file status, reject reason or warning code printed on the pages."""
+    return FILE_STATUS_TITLES.get(code) or problems.title(code)
+
+
 def render_quality_pages(
     offices: list[OfficeQuality], site_dir: Path, reference: date | None, nav: list[tuple[str, str]] | None
 ) -> list[str]:
@@ -492,7 +515,7 @@ def render_quality_pages(
         "offices": offices,
         "fill_fields": FILL_FIELDS,
         "fill_titles": FILL_TITLES,
-        "problem_titles": {code: spec["title"] for code, spec in problem_codes().items()},
+        "code_title": code_title,
         "publication_titles": PUBLICATION_TITLES,
         "office_page": office_page,
         "stale_days": STALE_DAYS,

@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree
 
-from openepb import formats
+from openepb import formats, problems
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.schema import (
     NAMESPACE,
@@ -56,11 +56,14 @@ DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem: where (row of the table or number of the record, field) and why, in Russian.
+    """One problem: its code of ``schema/problems.yaml``, where (row of the table or number of the
+    record, line, field) and why, in Russian.
 
-    ``level`` is ``error`` (the file is invalid) or ``warning`` (shown; the file stays valid).
+    ``level`` is ``error`` (the file is invalid) or ``warning`` (shown; the file stays valid), as
+    the catalogue says for the code. Make one with :func:`issue`.
     """
 
+    code: str
     row: int | None
     field: str | None
     value: str | None
@@ -79,7 +82,21 @@ class Issue:
             where.append(f"поле {self.field}" + (f" ({title})" if title else ""))
         value = f" — значение «{self.value}»" if self.value is not None else ""
         mark = "предупреждение: " if self.level == WARNING else ""
-        return f"{mark}{', '.join(where) or 'документ'}: {self.reason}{value}"
+        return f"{mark}{', '.join(where) or 'документ'}: {self.reason}{value} [{self.code}]"
+
+
+def issue(
+    code: str,
+    row: int | None,
+    field: str | None,
+    value: str | None,
+    line: int | None = None,
+    /,
+    **params: object,
+) -> Issue:
+    """An issue of a catalogue code: its level and its message (the template filled with ``params``)."""
+    entry = problems.spec(code, "validate")
+    return Issue(code, row, field, value, entry.text(params), line or None, entry.level)
 
 
 @dataclass
@@ -89,15 +106,16 @@ class ValidationReport:
     status: str = "valid"  # valid | invalid | unreadable
     records: int = 0
     issues: list[Issue] = field(default_factory=list)
-    message: str | None = None
+    message: str | None = None  # why an unreadable file was not checked
+    code: str | None = None  # the catalogue code of that reason
 
     @property
     def errors(self) -> list[Issue]:
-        return [issue for issue in self.issues if issue.level == ERROR]
+        return [i for i in self.issues if i.level == ERROR]
 
     @property
     def warnings(self) -> list[Issue]:
-        return [issue for issue in self.issues if issue.level == WARNING]
+        return [i for i in self.issues if i.level == WARNING]
 
     @property
     def exit_code(self) -> int:
@@ -110,7 +128,13 @@ class ValidationReport:
 
 
 class Unreadable(Exception):
-    """The file cannot be checked at all; the message is safe to show (no file content)."""
+    """The file cannot be checked at all: a catalogue code and a message safe to show (no file
+    content), with the line and column of a parse error when there is one."""
+
+    def __init__(self, code: str, /, *, line: int | None = None, column: int | None = None, **params: object):
+        self.code = code
+        where = f" (строка {line}, позиция {column})" if line else ""
+        super().__init__(problems.spec(code, "validate").text(params) + where)
 
 
 def _tag(name: str) -> str:
@@ -153,24 +177,22 @@ def _translate(entry: Any, record: etree._Element, row: int | None) -> Issue:
     if "This element is not expected" in message:
         wanted = _expected_field(message)
         if wanted in REQUIRED_FIELDS and (name not in FIELDS_BY_NAME or _after(name, wanted)):
-            return Issue(row, wanted, None, "обязательное поле отсутствует", line)
+            return issue("field_missing", row, wanted, None, line)
         if name in FIELDS_BY_NAME:
-            return Issue(
-                row, name, None, "поле повторяется или стоит не на своём месте (порядок — как в схеме)", line
-            )
-        return Issue(row, name, None, "неизвестный элемент: такого поля нет в схеме", line)
+            return issue("field_order", row, name, None, line)
+        return issue("unknown_element", row, name, None, line)
     if "Missing child element" in message:
         wanted = _expected_field(message)
-        return Issue(row, wanted, None, "обязательное поле отсутствует", line)
+        return issue("field_missing", row, wanted, None, line)
     if "attribute" in message and "is not allowed" in message:
-        return Issue(row, None, None, "недопустимый атрибут у элемента записи", line)
+        return issue("attribute_not_allowed", row, None, None, line)
     if "Character content" in message:
-        return Issue(row, None, None, "текст вне полей записи", line)
+        return issue("text_outside_fields", row, None, None, line)
     if name in FIELDS_BY_NAME:
         child = record.find(_tag(name))
         value = _shown(child.text) if child is not None else None
-        return Issue(row, name, value, _field_reason(name), line)
-    return Issue(row, name, None, "не соответствует схеме", line)
+        return issue("value_pattern", row, name, value, line, reason=_field_reason(name))
+    return issue("record_invalid", row, name, None, line)
 
 
 def _expected_field(message: str) -> str | None:
@@ -191,11 +213,11 @@ def _xsd_issues(record: etree._Element, row: int | None) -> list[Issue]:
     issues: list[Issue] = []
     seen: set[tuple[str | None, str]] = set()
     for entry in schema.error_log:
-        issue = _translate(entry, record, row)
-        key = (issue.field, issue.reason)
+        found = _translate(entry, record, row)
+        key = (found.field, found.reason)
         if key not in seen:  # libxml2 may report one bad value twice (facet, then type)
             seen.add(key)
-            issues.append(issue)
+            issues.append(found)
     return issues
 
 
@@ -227,29 +249,32 @@ class RecordChecks:
         issues = []
         first = self.seen.get(number)
         if first is not None:
-            issues.append(
-                Issue(
-                    row, "reg_number", number, f"номер уже встречался в файле (запись/строка {first})", line
-                )
-            )
+            issues.append(issue("duplicate_number", row, "reg_number", number, line, first=first))
         else:
             self.seen[number] = row or 0
         object_type, year = number[3:5], number[-4:]
         registered = good.get("date_registered")
         if registered and registered[:4] != year:
-            reason = f"год даты внесения ({registered[:4]}) не совпадает с годом в номере ({year})"
-            issues.append(Issue(row, "date_registered", registered, reason, line))
+            issues.append(
+                issue(
+                    "year_mismatch",
+                    row,
+                    "date_registered",
+                    registered,
+                    line,
+                    registered=registered[:4],
+                    year=year,
+                )
+            )
         declared = good.get("object_type")
         if declared and declared != object_type:
-            reason = f"код объекта не совпадает с кодом в номере ({object_type})"
-            issues.append(Issue(row, "object_type", declared, reason, line))
+            issues.append(issue("object_code_mismatch", row, "object_type", declared, line, code=object_type))
         return issues
 
     def _document_office(self, good: dict[str, str], row: int | None, line: int | None) -> Issue | None:
         office = good.get("office_code")
         if self.document_office and office and office != self.document_office:
-            reason = f"запись другого органа: в заголовке документа указан {self.document_office}"
-            return Issue(row, "office_code", office, reason, line)
+            return issue("other_office", row, "office_code", office, line, office=self.document_office)
         return None
 
 
@@ -266,7 +291,7 @@ def _checksum_fields() -> tuple[tuple[str, str, str], ...]:
 def _checksum_issues(good: dict[str, str], row: int | None, line: int | None) -> list[Issue]:
     """A value that fits its pattern but whose control digits are wrong (a mistyped ИНН)."""
     return [
-        Issue(row, name, value, reason, line)
+        issue("inn_checksum", row, name, value, line, reason=reason)
         for name, kind, reason in _checksum_fields()
         if (value := good.get(name))
         and value_fits(name, value)
@@ -279,7 +304,11 @@ def _unlisted_fields() -> tuple[tuple[str, frozenset[str], str], ...]:
     """(field, reviewed codes, warning) of the fields whose code list is open, in field order."""
     listed = listed_codes()
     return tuple(
-        (name, listed[name], formats.get(field_type(name).name).unlisted_reason or "код не из справочника")
+        (
+            name,
+            listed[name],
+            formats.get(field_type(name).name).unlisted_reason or problems.spec("object_type_unlisted").title,
+        )
         for name in FIELD_NAMES
         if name in listed
     )
@@ -294,15 +323,15 @@ def _unlisted_issues(good: dict[str, str], row: int | None, line: int | None) ->
         if not code and name == "object_type" and good.get("reg_number"):
             where, code = "reg_number", good["reg_number"][3:5]
         if code and value_fits(name, code) and code not in codes:
-            text = reason.format(code=code)
-            issues.append(Issue(row, where, good[where], text, line, WARNING))
+            text = problems.fill(reason, {"code": code})  # unlisted_reason names the {code}
+            issues.append(issue("object_type_unlisted", row, where, good[where], line, reason=text))
     return issues
 
 
 def _excluded_after_registered(good: dict[str, str], row: int | None, line: int | None) -> Issue | None:
     registered, excluded = good.get("date_registered"), good.get("excluded_date")
     if registered and excluded and excluded < registered:
-        return Issue(row, "excluded_date", excluded, "дата исключения раньше даты внесения в реестр", line)
+        return issue("excluded_before_registered", row, "excluded_date", excluded, line)
     return None
 
 
@@ -325,25 +354,26 @@ def _check_prolog(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(PROLOG_BYTES)
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or b"\x00" in head[:4]:
-        raise Unreadable("кодировка документа должна быть UTF-8")
+        raise Unreadable("encoding_not_utf8")
     declared = DECLARED_ENCODING.search(head[:200])
     if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
-        raise Unreadable("кодировка документа должна быть UTF-8 (в объявлении указана другая)")
+        raise Unreadable("encoding_declared_other")
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise Unreadable("документ содержит объявление DTD (<!DOCTYPE>/<!ENTITY>) — это не допускается")
+        raise Unreadable("dtd_forbidden")
 
 
-def _syntax_message(error: etree.XMLSyntaxError) -> str:
-    """A Russian message for a parse failure; libxml2's own text may quote the file, so it is not shown."""
+def _syntax_error(error: etree.XMLSyntaxError) -> Unreadable:
+    """A parse failure by its class; libxml2's own text may quote the file, so it is not shown."""
     text = str(error.msg or "")
-    where = f" (строка {error.lineno}, позиция {error.offset})" if error.lineno else ""
     if "UTF-8" in text or "encoding" in text.lower() or "Char 0x" in text:
-        return f"файл не в кодировке UTF-8 или содержит недопустимые символы{where}"
-    if "ntity" in text:
-        return f"ссылки на сущности (&имя;) не допускаются{where}"
-    if "huge" in text.lower() or "depth" in text.lower():
-        return f"документ превышает допустимые пределы вложенности или размера узла{where}"
-    return f"файл не является правильно построенным XML{where}"
+        code = "xml_bad_characters"
+    elif "ntity" in text:
+        code = "xml_entity"
+    elif "huge" in text.lower() or "depth" in text.lower():
+        code = "xml_limits"
+    else:
+        code = "xml_malformed"
+    return Unreadable(code, line=error.lineno, column=error.offset)
 
 
 def _iter_xml_records(path: Path, report: ValidationReport) -> Iterator[tuple[etree._Element, int]]:
@@ -365,12 +395,9 @@ def _iter_xml_records(path: Path, report: ValidationReport) -> Iterator[tuple[et
         if root is None:
             root = element
             if element.getroottree().docinfo.internalDTD is not None:
-                raise Unreadable("документ содержит объявление DTD — это не допускается")
+                raise Unreadable("dtd_forbidden")
             if element.tag != _tag(ROOT_ELEMENT):
-                raise Unreadable(
-                    f"корневой элемент — не {ROOT_ELEMENT} в пространстве имён {NAMESPACE}: "
-                    "это не документ реестра в единой схеме"
-                )
+                raise Unreadable("not_register_document", root=ROOT_ELEMENT, namespace=NAMESPACE)
             continue
         if event != "end" or element.getparent() is not root:
             continue
@@ -388,7 +415,7 @@ def _iter_xml_records(path: Path, report: ValidationReport) -> Iterator[tuple[et
 def _header_issues(root: etree._Element, misplaced: list[etree._Element]) -> list[Issue]:
     """The register element without its records, against the full schema."""
     issues = [
-        Issue(None, etree.QName(el).localname, None, "элемент заголовка после записей", el.sourceline)
+        issue("header_after_records", None, etree.QName(el).localname, None, el.sourceline)
         for el in misplaced
         if isinstance(el.tag, str)
     ]
@@ -397,21 +424,18 @@ def _header_issues(root: etree._Element, misplaced: list[etree._Element]) -> lis
         for entry in schema.error_log:
             found = ELEMENT_IN_MESSAGE.search(entry.message)
             name = found.group(1) if found else None
-            reason = _header_reason(entry.message)
-            issues.append(
-                Issue(None, None if name == ROOT_ELEMENT else name, None, reason, entry.line or None)
-            )
+            issues.append(_header_issue(entry.message, None if name == ROOT_ELEMENT else name, entry.line))
     return issues
 
 
-def _header_reason(message: str) -> str:
+def _header_issue(message: str, name: str | None, line: int | None) -> Issue:
     if "version" in message:
-        return f"у элемента {ROOT_ELEMENT} нет атрибута version с версией схемы или версия другая"
+        return issue("header_version", None, name, None, line, root=ROOT_ELEMENT)
     if "Missing child" in message or "Expected is" in message:
         expected = EXPECTED_IN_MESSAGE.search(message)
         names = EXPECTED_NAME.findall(expected.group(1)) if expected else []
-        return f"заголовок документа не соответствует схеме: ожидается элемент {names[0] if names else '?'}"
-    return "заголовок документа не соответствует схеме"
+        return issue("header_expected", None, name, None, line, element=names[0] if names else "?")
+    return issue("header_invalid", None, name, None, line)
 
 
 def _validate_xml(path: Path, report: ValidationReport) -> None:
@@ -424,7 +448,7 @@ def _validate_xml(path: Path, report: ValidationReport) -> None:
                 checks.document_office = office.text if office is not None else ""
             report.issues += _check_record(record, number, checks)
     except etree.XMLSyntaxError as error:
-        raise Unreadable(_syntax_message(error)) from None
+        raise _syntax_error(error) from None
 
 
 # --- xlsx / csv in the template layout ------------------------------------------------------------
@@ -473,7 +497,7 @@ def _read_xlsx(path: Path) -> list[list[str | None]]:
         name = DATA_SHEET if DATA_SHEET in workbook.sheet_names else workbook.sheet_names[0]
         rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as error:  # calamine raises its own error types for broken workbooks
-        raise Unreadable(f"файл xlsx не читается ({type(error).__name__})") from None
+        raise Unreadable("xlsx_unreadable", error=type(error).__name__) from None
     return [[_cell_text(value) for value in row] for row in rows]
 
 
@@ -484,7 +508,7 @@ def _decode_csv(data: bytes) -> str:
         try:
             return data.decode("cp1251")
         except UnicodeDecodeError:
-            raise Unreadable("CSV не в кодировке UTF-8 или Windows-1251") from None
+            raise Unreadable("csv_encoding") from None
 
 
 def _read_csv(path: Path) -> list[list[str | None]]:
@@ -513,14 +537,7 @@ def _row_record(values: dict[str, str], row: int) -> etree._Element:
 def _validate_table(rows: list[list[str | None]], report: ValidationReport) -> None:
     header_index = _find_header(rows)
     if header_index is None:
-        report.issues.append(
-            Issue(
-                None,
-                None,
-                None,
-                "не найдена строка заголовка шаблона (нет столбца с регистрационным номером)",
-            )
-        )
+        report.issues.append(issue("template_header_missing", None, None, None))
         return
     lookup = _header_lookup()
     columns: dict[int, str] = {}
@@ -529,7 +546,7 @@ def _validate_table(rows: list[list[str | None]], report: ValidationReport) -> N
             continue
         name = lookup.get(_normalized_header(cell))
         if name is None:
-            report.issues.append(Issue(header_index + 1, cell, None, "столбец не из шаблона"))
+            report.issues.append(issue("template_unknown_column", header_index + 1, cell, None))
         else:
             columns[col] = name
     checks = RecordChecks()
@@ -564,12 +581,10 @@ def validate_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Validati
     report = ValidationReport(str(path), "?")
     try:
         if not path.is_file():
-            raise Unreadable("файл не найден")
+            raise Unreadable("file_not_found")
         size = path.stat().st_size
         if size > max_bytes:
-            raise Unreadable(
-                f"файл больше допустимого размера ({size / 2**20:.0f} МБ > {max_bytes / 2**20:.0f} МБ)"
-            )
+            raise Unreadable("file_too_large", size=f"{size / 2**20:.0f}", limit=f"{max_bytes / 2**20:.0f}")
         report.format = _detect_format(path)
         if report.format == "xml":
             _validate_xml(path, report)
@@ -577,21 +592,23 @@ def validate_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Validati
             rows = _read_xlsx(path) if report.format == "xlsx" else _read_csv(path)
             _validate_table(rows, report)
     except Unreadable as error:
-        report.status, report.message = "unreadable", str(error)
-        report.issues = []
-        return report
+        return _unreadable(report, error)
     except (OSError, MemoryError) as error:
-        report.status, report.message = "unreadable", f"файл не читается ({type(error).__name__})"
-        report.issues = []
-        return report
+        return _unreadable(report, Unreadable("file_unreadable", error=type(error).__name__))
     report.status = "invalid" if report.errors else "valid"
+    return report
+
+
+def _unreadable(report: ValidationReport, error: Unreadable) -> ValidationReport:
+    report.status, report.message, report.code = "unreadable", str(error), error.code
+    report.issues = []
     return report
 
 
 def format_report(report: ValidationReport) -> str:
     unit = "запись" if report.format == "xml" else "строка"
     if report.status == "unreadable":
-        return f"{report.path}: НЕ ПРОВЕРЕН — {report.message}"
+        return f"{report.path}: НЕ ПРОВЕРЕН — {report.message} [{report.code}]"
     head = f"{report.path}: {'ОШИБОК НЕТ' if report.status == 'valid' else 'ЕСТЬ ОШИБКИ'}"
     warnings = f", предупреждений: {len(report.warnings)}" if report.warnings else ""
     head += f" (записей: {report.records}, ошибок: {len(report.errors)}{warnings})"

@@ -3,10 +3,11 @@
 The page checks an office's file with ``static/validate.js`` entirely in the browser; nothing is sent
 anywhere. Everything the checks depend on — the record's element order, each field's simple type
 (pattern, code list and whether it is strict, control digits, reasons shown), the accepted schema
-versions, the header elements, the template's column titles — is read here from ``openepb.schema``
-(which reads ``schema/formats.yaml``), ``openepb.formats`` and ``openepb.template`` and embedded in
-the page as JSON, so the browser and ``openepb.validate`` share one truth, no pattern is copied
-into the script by hand, and the page needs no request after it loads.
+versions, the header elements, the template's column titles, the problem codes with their levels
+and message templates — is read here from ``openepb.schema`` (which reads ``schema/formats.yaml``),
+``openepb.formats``, ``openepb.template`` and ``openepb.problems`` (``schema/problems.yaml``) and
+embedded in the page as JSON, so the browser and ``openepb.validate`` share one truth, no pattern
+or message is copied into the script by hand, and the page needs no request after it loads.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from openepb import formats, validate
+from openepb import formats, problems, validate
 from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.schema import (
     ACCEPTED_VERSIONS,
@@ -35,7 +36,7 @@ from openepb.template import DATA_SHEET, TEMPLATE_FIELDS
 PAGE = "validate.html"
 TITLE = "Проверка файла реестра"
 NAV_LABEL = "Проверить файл"
-RULES_FORMAT = 2
+RULES_FORMAT = 3
 
 
 def _simple_type(name: str) -> dict[str, Any]:
@@ -76,6 +77,18 @@ def _fields() -> list[dict[str, Any]]:
     ]
 
 
+def _problems() -> dict[str, dict[str, str]]:
+    """The validators' codes of ``schema/problems.yaml``: level, title and message template."""
+    return {
+        code: {"level": spec.level, "title": spec.title, "message": spec.message}
+        for code, spec in problems.stage_codes("validate").items()
+    }
+
+
+def _levels() -> dict[str, str]:
+    return {level.level: level.title for level in problems.levels() if level.stage == "validate"}
+
+
 def _header_types() -> set[str]:
     return {type_name for _, type_name, _, _ in HEADER_ELEMENTS if not type_name.startswith("xs:")}
 
@@ -98,6 +111,8 @@ def validator_rules() -> dict[str, Any]:
             for name, type_name, _, min_occurs in HEADER_ELEMENTS
         ],
         "checksums": _checksums(),
+        "problems": _problems(),
+        "levels": _levels(),
         "template": {
             "sheet": DATA_SHEET,
             "fields": list(TEMPLATE_FIELDS),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from lxml import etree
 
 from openepb import docs_site, formats
@@ -242,7 +243,33 @@ def test_codes_page_lists_every_office_with_prefixes_district_and_object_type() 
     for district in sources.districts:
         assert f"| `{district.code}` | {district.short} | {district.name} |" in page
     assert "| `ТУ` | Технические устройства, применяемые на опасном производственном объекте |" in page
-    assert "| `reg_number_invalid` | строка отвергнута |" in page
+
+
+def test_codes_page_lists_the_whole_problem_catalogue_by_stage_and_level() -> None:
+    """Every code of schema/problems.yaml (read here from the file) under each of its stages, in the
+    section of its level, with its Russian title; and nothing else in those sections."""
+    page = codes_page()
+    data = yaml.safe_load((ROOT / "schema" / "problems.yaml").read_text(encoding="utf-8"))
+    expected: dict[str, list[str]] = {}
+    for code, spec in data["problems"].items():
+        stages = [spec["stage"]] if isinstance(spec["stage"], str) else spec["stage"]
+        for stage in stages:
+            expected.setdefault(f"problems-{stage}-{spec['level']}", []).append(code)
+    anchors = re.findall(r"\{#(problems-[a-z]+-[a-z]+)\}", page)
+    assert sorted(anchors) == sorted(
+        f"problems-{stage}-{level}" for stage, levels in data["levels"].items() for level in levels
+    )
+    for n, anchor in enumerate(anchors):
+        start = page.index(f"{{#{anchor}}}")
+        end = page.index(f"{{#{anchors[n + 1]}}}") if n + 1 < len(anchors) else len(page)
+        section = page[start:end]
+        assert re.findall(r"^\| `([a-z0-9_]+)` \|", section, re.M) == expected.get(anchor, []), anchor
+        for code in expected.get(anchor, []):
+            title = data["problems"][code]["title"]
+            title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            assert f"| `{code}` | {title} |" in section, code
+    assert "| `reg_number_invalid` | регистрационный номер не соответствует формату" in page
+    assert "#### Строка отклонена (`reject`)" in page
 
 
 def test_codes_page_lists_every_region_and_verdict() -> None:

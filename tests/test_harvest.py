@@ -27,6 +27,7 @@ import duckdb
 import pytest
 import requests
 import urllib3
+import yaml
 
 from openepb.config import Sources, load_sources
 from openepb.exclusions import apply_exclusions, split_exclusions
@@ -469,20 +470,28 @@ def baseline(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
 
 
 FAULTS = [
-    # (fault, where, reason)
-    ("status:404", VDON_PAGE, "http_error"),
-    ("status:500", VDON_PAGE, "http_error"),
-    ("status:503", VDON_FILE, "http_error"),
-    ("timeout", VDON_PAGE, "timeout"),
-    ("timeout", VDON_FILE, "timeout"),
-    ("truncated", VDON_FILE, "truncated"),
-    ("redirect_loop", VDON_PAGE, "redirect_loop"),
-    ("html_error", VDON_FILE, "html_error_page"),
-    ("oversize", VDON_FILE, "oversize"),
-    ("unsafe_name", VDON_FILE, "unsafe_name"),
-    ("empty_page", VDON_PAGE, "empty_page"),
-    ("dns", VDON_PAGE, "dns"),
+    # (fault, where, code of schema/problems.yaml)
+    ("status:404", VDON_PAGE, "harvest_http_error"),
+    ("status:500", VDON_PAGE, "harvest_http_error"),
+    ("status:503", VDON_FILE, "harvest_http_error"),
+    ("timeout", VDON_PAGE, "harvest_timeout"),
+    ("timeout", VDON_FILE, "harvest_timeout"),
+    ("truncated", VDON_FILE, "harvest_truncated"),
+    ("redirect_loop", VDON_PAGE, "harvest_redirect_loop"),
+    ("html_error", VDON_FILE, "harvest_html_error_page"),
+    ("oversize", VDON_FILE, "harvest_oversize"),
+    ("unsafe_name", VDON_FILE, "harvest_unsafe_name"),
+    ("empty_page", VDON_PAGE, "harvest_empty_page"),
+    ("dns", VDON_PAGE, "harvest_dns"),
 ]
+#: The Russian titles of the harvest's codes, read from the catalogue file itself.
+FAULT_TITLES = {
+    code: spec["title"]
+    for code, spec in yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "schema" / "problems.yaml").read_text(encoding="utf-8")
+    )["problems"].items()
+    if spec["stage"] == "harvest"
+}
 
 
 @pytest.mark.parametrize(("fault", "where", "reason"), FAULTS, ids=[f"{f}@{w}" for f, w, _ in FAULTS])
@@ -523,7 +532,7 @@ def test_a_fault_keeps_the_last_good_files(
     vdon = report.offices["vdon"]
     assert vdon.status == "stale" and vdon.last_good is not None
     assert [(f.url, f.reason) for f in vdon.faults] == [(url, reason)]
-    assert url in vdon.reason and vdon.faults[0].message
+    assert url in vdon.reason and vdon.faults[0].message.startswith(FAULT_TITLES[reason])
     assert {code: o.status for code, o in report.offices.items() if code != "vdon"} == {
         "cntr": "ok",
         "srpov": "ok",
@@ -535,6 +544,7 @@ def test_a_fault_keeps_the_last_good_files(
         reason,
         url,
     )
+    assert stale["faults"][0]["message"] == vdon.faults[0].message
     failed = [json.loads(line) for line in (cache / "provenance.jsonl").read_text("utf-8").splitlines()]
     assert (
         any(r["outcome"] == "failed" and r["reason"] == reason and r["url"] == url for r in failed)

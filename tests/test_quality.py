@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+import yaml
 from browsing import CHROMIUM, CHROMIUM_ARGS
+from markupsafe import escape
 
 from openepb.quality import (
     CSV_COLUMNS,
@@ -238,20 +241,28 @@ def _copy_static(site: Path) -> None:
     shutil.copytree(STATIC_DIR, site / "static", dirs_exist_ok=True)
 
 
+def _catalogue_titles() -> dict[str, str]:
+    """Titles of schema/problems.yaml, read from the file (not through the code under test)."""
+    path = Path(__file__).resolve().parent.parent / "schema" / "problems.yaml"
+    return {code: spec["title"] for code, spec in yaml.safe_load(path.read_text("utf-8"))["problems"].items()}
+
+
 def test_warnings_are_counted_per_office_and_code(tmp_path):
     """A kept record whose value was doubted (here: an object code outside the reviewed list) is counted
-    on the office's quality figures, in quality.csv and on its page, with the code's Russian title."""
-    from openepb.problems import problem_codes
-    from openepb.quality import render_quality_pages, write_quality_csv
+    on the office's quality figures, in quality.csv and on its page, with the code's Russian title;
+    reject reasons and file statuses are shown with their titles too, never as a bare code."""
+    from openepb.quality import FILE_STATUS_TITLES, render_quality_pages, write_quality_csv
     from openepb.store import StoreWriter
 
     store = StoreWriter(tmp_path / "db.duckdb")
     store.add(
         "files", {"path": "mos/a.xlsx", "office_code": "mos", "status": "ok", "rows_in": 3, "records": 3}
     )
+    store.add("files", {"path": "mos/b.pdf", "office_code": "mos", "status": "pdf_no_text", "rows_in": 0})
     store.add(
         "records", {"reg_number": "01-ПД-00001-2025", "office_code": "mos", "source_file": "mos/a.xlsx"}
     )
+    store.add("rejects", {"source_file": "mos/a.xlsx", "source_row": 4, "reason": "reg_number_missing"})
     warning = {"level": "warning", "source_file": "mos/a.xlsx", "field": "object_type"}
     store.add("problems", {**warning, "code": "object_type_unlisted", "source_row": 2})
     store.add("problems", {**warning, "code": "object_type_unlisted", "source_row": 3})
@@ -261,10 +272,20 @@ def test_warnings_are_counted_per_office_and_code(tmp_path):
     store.close()
     [office] = compute_quality(tmp_path / "db.duckdb", freshness=None, reference_date=date(2025, 12, 31))
     assert office.warnings_by_code == {"object_type_unlisted": 2, "date_invalid": 1}
+    assert office.rejects_by_reason == {"reg_number_missing": 1}
+    assert office.file_statuses == {"ok": 1, "pdf_no_text": 1}
     write_quality_csv([office], tmp_path / "quality.csv", date(2025, 12, 31))
     [row] = _read(tmp_path / "quality.csv")
     assert row["warnings_by_code"] == "object_type_unlisted: 2; date_invalid: 1"
     site = tmp_path / "site"
     render_quality_pages([office], site, date(2025, 12, 31), None)
     page = (site / "quality-mos.html").read_text(encoding="utf-8")
-    assert problem_codes()["object_type_unlisted"]["title"] in page
+    titles = _catalogue_titles() | FILE_STATUS_TITLES
+    shown = re.findall(r"<tr><td>([^<]*)</td><td><code>([a-z_]+)</code></td>", page)
+    assert sorted(code for _, code in shown) == sorted(
+        ["ok", "pdf_no_text", "reg_number_missing", "object_type_unlisted", "date_invalid"]
+    )
+    for text, code in shown:  # every code printed beside its title, in the same row
+        assert text == str(escape(titles[code])), code
+    printed = [c for c in re.findall(r"<code>([a-z_]+)</code>", page) if c in titles]
+    assert sorted(printed) == sorted(code for _, code in shown)  # and none alone

@@ -87,12 +87,12 @@ def test_template_with_five_mistakes_gets_exactly_five_errors(tmp_path: Path) ->
     report = validate_file(_filled_template(tmp_path / "filled.xlsx", rows))
     assert report.format == "xlsx"
     assert report.records == 7
-    assert [(i.row, i.field) for i in report.issues] == [
-        (3, "reg_number"),
-        (4, "date_registered"),
-        (5, "office_code"),
-        (6, "licence_number"),
-        (7, "reg_number"),
+    assert [(i.row, i.field, i.code) for i in report.issues] == [
+        (3, "reg_number", "value_pattern"),
+        (4, "date_registered", "year_mismatch"),
+        (5, "office_code", "value_pattern"),
+        (6, "licence_number", "value_pattern"),
+        (7, "reg_number", "duplicate_number"),
     ]
     assert report.issues[4].reason == "номер уже встречался в файле (запись/строка 2)"
     assert report.exit_code == 1
@@ -118,13 +118,13 @@ def test_template_with_todays_fields_and_their_mistakes(tmp_path: Path) -> None:
     ]
     report = validate_file(_filled_template(tmp_path / "today.xlsx", rows))
     assert report.records == 7
-    assert [(i.row, i.field, i.value, i.level) for i in report.issues] == [
-        (3, "hazard_class", "3", "error"),
-        (4, "conclusion_result", "хорошо", "error"),
-        (5, "region", "Москва и область", "error"),
-        (6, "opo_reg_number", "A01-01234-0005", "error"),
-        (7, "expert_org_inn", "7712345670", "error"),
-        (8, "object_type", "ПД", "warning"),
+    assert [(i.row, i.field, i.value, i.level, i.code) for i in report.issues] == [
+        (3, "hazard_class", "3", "error", "value_pattern"),
+        (4, "conclusion_result", "хорошо", "error", "value_pattern"),
+        (5, "region", "Москва и область", "error", "value_pattern"),
+        (6, "opo_reg_number", "A01-01234-0005", "error", "value_pattern"),
+        (7, "expert_org_inn", "7712345670", "error", "inn_checksum"),
+        (8, "object_type", "ПД", "warning", "object_type_unlisted"),
     ]
     assert report.issues[4].reason == "неверные контрольные цифры ИНН"
     assert report.issues[5].reason.startswith("код объекта экспертизы «ПД» не из справочника")
@@ -137,8 +137,8 @@ def test_warnings_alone_keep_the_file_valid(tmp_path: Path, capsys: pytest.Captu
     report = validate_file(path)
     assert (report.status, report.exit_code, len(report.errors)) == ("valid", 0, 0)
     # without an object_type column the code is read from the number's second group
-    assert [(i.row, i.field, i.value, i.level) for i in report.issues] == [
-        (2, "reg_number", "58-ПД-01234-2017", "warning")
+    assert [(i.row, i.field, i.value, i.level, i.code) for i in report.issues] == [
+        (2, "reg_number", "58-ПД-01234-2017", "warning", "object_type_unlisted")
     ]
     assert main([str(path)]) == 0
     out = capsys.readouterr().out
@@ -188,7 +188,9 @@ def test_csv_with_unknown_column_reports_it_on_the_header_row(tmp_path: Path) ->
     path = tmp_path / "office.csv"
     path.write_text("reg_number,office_code,Примечание\n01-ТУ-00001-2018,mos,x\n", encoding="utf-8")
     report = validate_file(path)
-    assert [(i.row, i.field, i.reason) for i in report.issues] == [(1, "Примечание", "столбец не из шаблона")]
+    assert [(i.row, i.field, i.reason, i.code) for i in report.issues] == [
+        (1, "Примечание", "столбец не из шаблона", "template_unknown_column")
+    ]
 
 
 def _register(body: str) -> str:
@@ -214,7 +216,8 @@ def test_xxe_to_a_local_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFi
     path.write_text(
         _register("<record><reg_number>&s;</reg_number></record>\n").replace("\n", "\n" + doctype, 1)
     )
-    assert "DTD" in _unreadable(path, capsys)
+    text = _unreadable(path, capsys)
+    assert "DTD" in text and text.rstrip().endswith("[dtd_forbidden]")
 
 
 def test_doctype_after_a_long_prolog_is_still_refused(
@@ -260,7 +263,7 @@ def test_file_over_the_size_cap_is_refused_without_reading(
         handle.truncate(200 * 2**20)  # sparse: 200 MB on disk costs nothing
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     text = _unreadable(path, capsys)
-    assert "200 МБ > 100 МБ" in text
+    assert "файл больше допустимого размера (200 МБ > 100 МБ) [file_too_large]" in text
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000
 
 
@@ -274,13 +277,15 @@ def test_invalid_utf8_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     path = tmp_path / "bad.xml"
     body = _register("<office>mos</office>").encode().replace(b"mos", b"\xff\xfe" + SECRET.encode())
     path.write_bytes(body)
-    assert "UTF-8" in _unreadable(path, capsys)
+    text = _unreadable(path, capsys)
+    assert "UTF-8" in text and text.rstrip().endswith("[xml_bad_characters]")
 
 
 def test_other_declared_encoding_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "cp.xml"
     path.write_bytes(_register("").replace("UTF-8", "windows-1251").encode("cp1251"))
-    assert "UTF-8" in _unreadable(path, capsys)
+    text = _unreadable(path, capsys)
+    assert "UTF-8" in text and text.rstrip().endswith("[encoding_declared_other]")
 
 
 def test_json_output_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
@@ -290,6 +295,7 @@ def test_json_output_for_machines(capsys: pytest.CaptureFixture[str]) -> None:
     assert [d["status"] for d in data] == ["valid", "invalid"]
     assert data[1]["issues"] == [
         {
+            "code": "value_pattern",
             "row": 2,
             "field": "licence_number",
             "value": "ДЭ-00-1734",
@@ -305,7 +311,7 @@ def test_text_report_names_row_field_value_and_reason(capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert (
         "запись 2, строка файла 26, поле date_registered (Дата внесения в реестр): год даты внесения "
-        "(2017) не совпадает с годом в номере (2018) — значение «2017-12-02»"
+        "(2017) не совпадает с годом в номере (2018) — значение «2017-12-02» [year_mismatch]"
     ) in out
 
 
@@ -314,11 +320,28 @@ def test_header_errors_are_reported(tmp_path: Path) -> None:
     path.write_text(_register("").replace(f'xmlns="{NS}" version="1.0"', f'xmlns="{NS}"'))
     report = validate_file(path)
     assert report.exit_code == 1
-    assert [i.field for i in report.issues] == [None]
+    assert [(i.field, i.code) for i in report.issues] == [(None, "header_version")]
     assert "version" in report.issues[0].reason
 
 
 def test_wrong_root_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "other.xml"
     path.write_text("<html><body/></html>")
-    assert validate_file(path).exit_code == 2
+    report = validate_file(path)
+    assert (report.exit_code, report.code) == (2, "not_register_document")
+    assert report.message == (
+        f"корневой элемент — не register в пространстве имён {NS}: это не документ реестра в единой схеме"
+    )
+
+
+def test_json_report_of_an_unreadable_file_names_its_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(tmp_path / "absent.xml"), "--format", "json"]) == 2
+    [data] = json.loads(capsys.readouterr().out)
+    assert (data["status"], data["code"], data["message"], data["issues"]) == (
+        "unreadable",
+        "file_not_found",
+        "файл не найден",
+        [],
+    )

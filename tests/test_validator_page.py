@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,9 @@ from openepb.validator_page import PAGE, validator_rules, write_validator_page
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "schema" / "examples"
+CATALOGUE = yaml.safe_load((ROOT / "schema" / "problems.yaml").read_text(encoding="utf-8"))
 EXPECTED = yaml.safe_load((EXAMPLES / "expected.yaml").read_text(encoding="utf-8"))
 SECRET = "СЕКРЕТ-ОФИСА-7f3a9c"
 
@@ -118,6 +121,29 @@ def test_rules_are_read_from_the_schema_sources() -> None:
     assert rules["template"]["headers"]["регистрационный номер заключения"] == "reg_number"
 
 
+def _validator_codes() -> dict[str, dict[str, Any]]:
+    """The validators' codes as schema/problems.yaml lists them (read here, not through the package)."""
+    return {
+        code: spec
+        for code, spec in CATALOGUE["problems"].items()
+        if "validate" in ([spec["stage"]] if isinstance(spec["stage"], str) else spec["stage"])
+    }
+
+
+def test_rules_carry_the_catalogue_of_the_validators_codes() -> None:
+    exported = validator_rules()["problems"]
+    expected = {
+        code: {"level": spec["level"], "title": spec["title"], "message": spec.get("message", spec["title"])}
+        for code, spec in _validator_codes().items()
+    }
+    assert exported == expected
+    assert {"value_pattern", "field_missing", "duplicate_number", "object_type_unlisted"} <= set(exported)
+    assert "file_corrupt" not in exported and "harvest_timeout" not in exported  # other stages' codes
+    assert validator_rules()["levels"] == {
+        level: spec["title"] for level, spec in CATALOGUE["levels"]["validate"].items()
+    }
+
+
 def test_the_script_copies_no_pattern_or_code_list() -> None:
     """Patterns, code lists and weights reach the script only through the rules JSON."""
     script = (Path(__file__).resolve().parent.parent / "openepb" / "static" / "validate.js").read_text(
@@ -129,6 +155,16 @@ def test_the_script_copies_no_pattern_or_code_list() -> None:
             assert f'"{code.value}"' not in script, (spec.name, code.value)
     for pattern in ("А-ЯЁ", "ДЭ-00", "[0-9]{10}", "reg_prefixes", "2, 4, 10, 3"):
         assert pattern not in script, pattern
+
+
+def test_the_script_copies_no_message_of_the_catalogue() -> None:
+    """Message texts reach the script only through the rules JSON: no title, no template and no
+    literal part of a template (between its placeholders) is written in it."""
+    script = (ROOT / "openepb" / "static" / "validate.js").read_text(encoding="utf-8")
+    for code, spec in _validator_codes().items():
+        for text in (spec["title"], spec.get("message", "")):
+            for part in re.split(r"\{\w+\}", text):
+                assert len(part.strip()) < 12 or part.strip() not in script, (code, part)
 
 
 def test_page_embeds_the_rules_without_breaking_out_of_the_script(site_root: Path) -> None:
@@ -152,6 +188,8 @@ def test_examples_give_the_cli_report(page: Any, name: str) -> None:
     text.path = path.name
     if shown["status"] != "unreadable":  # the text report, as openepb-validate prints it
         assert page.evaluate("r => window.openepbValidator.formatReport(r)", shown) == format_report(text)
+    assert [i["code"] for i in shown["issues"]] == [i.code for i in text.issues]
+    assert shown["code"] == text.code  # None unless unreadable
     errors = [[i["row"], i["field"]] for i in shown["issues"] if i["level"] == "error"]
     warnings = [[i["row"], i["field"]] for i in shown["issues"] if i["level"] == "warning"]
     assert (errors, warnings) == (EXPECTED[name]["issues"], EXPECTED[name].get("warnings", []))
@@ -177,16 +215,16 @@ def test_template_with_mistakes_gives_the_cli_report(page: Any, tmp_path: Path) 
     path = _filled_template(tmp_path / "filled.xlsx", rows)
     shown = choose_file(page, path)
     assert shown == cli_report(path)
-    assert [(i["row"], i["field"], i["level"]) for i in shown["issues"]] == [
-        (3, "reg_number", "error"),
-        (4, "date_registered", "error"),
-        (5, "office_code", "error"),
-        (6, "licence_number", "error"),
-        (7, "reg_number", "error"),
-        (9, "object_type", "error"),  # ТУ given, ТП in the number; the prefix 02 is no error
-        (11, "hazard_class", "error"),
-        (12, "applicant_inn", "error"),
-        (13, "object_type", "warning"),
+    assert [(i["row"], i["field"], i["level"], i["code"]) for i in shown["issues"]] == [
+        (3, "reg_number", "error", "value_pattern"),
+        (4, "date_registered", "error", "year_mismatch"),
+        (5, "office_code", "error", "value_pattern"),
+        (6, "licence_number", "error", "value_pattern"),
+        (7, "reg_number", "error", "duplicate_number"),
+        (9, "object_type", "error", "object_code_mismatch"),  # ТУ given, ТП in the number; 02 is no error
+        (11, "hazard_class", "error", "value_pattern"),
+        (12, "applicant_inn", "error", "inn_checksum"),
+        (13, "object_type", "warning", "object_type_unlisted"),
     ]
     table = page.locator("#vf-issues tbody tr")
     assert table.count() == 9
@@ -476,12 +514,28 @@ UNREADABLE = {
 }
 
 
+#: The catalogue code each unreadable file gets (the same in the CLI and in the page).
+UNREADABLE_CODES = {
+    "not-utf8.xml": "xml_bad_characters",
+    "declared-cp1251.xml": "encoding_declared_other",
+    "utf16.xml": "encoding_not_utf8",
+    "doctype-late.xml": "dtd_forbidden",
+    "entity.xml": "xml_malformed",
+    "broken.xml": "xml_malformed",
+    "other-root.xml": "not_register_document",
+    "empty.xml": "xml_malformed",
+    "broken.xlsx": "xlsx_unreadable",
+    "cp1251-undefined.csv": "csv_encoding",
+}
+
+
 @pytest.mark.parametrize("name", sorted(UNREADABLE))
 def test_unreadable_files_are_refused_as_by_the_cli(page: Any, tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(UNREADABLE[name])
     cli, shown = cli_report(path), browser_report(page, path)
     assert cli["status"] == "unreadable"
+    assert shown["code"] == cli["code"] == UNREADABLE_CODES[name]
     assert shown == cli
 
 

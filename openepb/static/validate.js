@@ -1,8 +1,9 @@
 /* The in-browser validator: the checks of openepb/validate.py, run on a file the visitor picks.
  * Nothing is sent anywhere: the file is read with File.arrayBuffer() and never leaves the page.
  * The rules (field order, types with their patterns, code lists and control digits, accepted schema
- * versions, template columns) are embedded in the page as JSON by the build, from the same sources
- * as the command-line validator (schema/formats.yaml); no pattern is written here by hand. */
+ * versions, template columns, the problem codes with their levels and message templates) are
+ * embedded in the page as JSON by the build, from the same sources as the command-line validator
+ * (schema/formats.yaml, schema/problems.yaml); no pattern and no message is written here by hand. */
 (() => {
   "use strict";
 
@@ -10,23 +11,6 @@
   const XSI = "http://www.w3.org/2001/XMLSchema-instance";
   const XHTML = "http://www.w3.org/1999/xhtml";
   const XML_SPACE = /^[ \t\r\n]*$/;
-
-  const MSG = {
-    missing: "обязательное поле отсутствует",
-    repeated: "поле повторяется или стоит не на своём месте (порядок — как в схеме)",
-    unknown: "неизвестный элемент: такого поля нет в схеме",
-    attribute: "недопустимый атрибут у элемента записи",
-    text: "текст вне полей записи",
-    afterRecords: "элемент заголовка после записей",
-    header: "заголовок документа не соответствует схеме",
-    noHeaderRow: "не найдена строка заголовка шаблона (нет столбца с регистрационным номером)",
-    unknownColumn: "столбец не из шаблона",
-    excluded: "дата исключения раньше даты внесения в реестр",
-    utf8: "кодировка документа должна быть UTF-8",
-    declared: "кодировка документа должна быть UTF-8 (в объявлении указана другая)",
-    doctype: "документ содержит объявление DTD (<!DOCTYPE>/<!ENTITY>) — это не допускается",
-    csvEncoding: "CSV не в кодировке UTF-8 или Windows-1251",
-  };
 
   // --- small helpers ------------------------------------------------------------------------------
 
@@ -37,11 +21,26 @@
   const ERROR = "error";
   const WARNING = "warning";
 
-  function issue(row, field, value, reason, line, level = ERROR) {
-    return { row, field, value, reason, line: line || null, level };
+  /** A message template of the catalogue with its {name} placeholders filled (as ProblemSpec.text). */
+  const fill = (template, params) => template.replace(/\{(\w+)\}/g, (_, name) => String(params[name]));
+
+  /** Issues of catalogue codes: level and message come from the rules' problems. */
+  function issueMaker(rules) {
+    return (code, row, field, value, line, params = {}) => {
+      const spec = rules.problems[code];
+      return { code, row, field, value, reason: fill(spec.message, params), line: line || null, level: spec.level };
+    };
   }
 
-  class Unreadable extends Error {}
+  /** The file cannot be checked: a catalogue code, the values of its message, where a parse failed. */
+  class Unreadable extends Error {
+    constructor(code, params = {}, where = "") {
+      super(code);
+      this.code = code;
+      this.params = params;
+      this.where = where;
+    }
+  }
 
   // --- simple types of the schema (the XSD's patterns and code lists come from the rules) ----------
 
@@ -132,6 +131,7 @@
   // text of an element: its character data before the first child element ("" when none).
 
   function makeValidator(rules) {
+    const issue = issueMaker(rules);
     const fits = typeChecker(rules.types);
     const fieldNames = rules.fields.map((f) => f.name);
     const fieldIndex = new Map(fieldNames.map((n, i) => [n, i]));
@@ -164,21 +164,21 @@
       const name = child.ns ? child.local : null;
       const wanted = expectedAfter(pos);
       if (required.has(wanted) && (!fieldIndex.has(name) || after(name, wanted))) {
-        return issue(row, wanted, null, MSG.missing, child.line);
+        return issue("field_missing", row, wanted, null, child.line);
       }
-      if (fieldIndex.has(name)) return issue(row, name, null, MSG.repeated, child.line);
-      return issue(row, name, null, MSG.unknown, child.line);
+      if (fieldIndex.has(name)) return issue("field_order", row, name, null, child.line);
+      return issue("unknown_element", row, name, null, child.line);
     }
 
     /** The XSD's verdict on one record, in plain words, in the order libxml2 reports it. */
     function xsdIssues(record, row) {
       const found = [];
-      for (let i = 0; i < record.attrs; i += 1) found.push(issue(row, null, null, MSG.attribute, record.line));
+      for (let i = 0; i < record.attrs; i += 1) found.push(issue("attribute_not_allowed", row, null, null, record.line));
       let pos = -1;
       let stopped = false;
       for (const child of record.children) {
         if (child.kind === "text") {
-          if (!XML_SPACE.test(child.text)) found.push(issue(row, null, null, MSG.text, record.line));
+          if (!XML_SPACE.test(child.text)) found.push(issue("text_outside_fields", row, null, null, record.line));
           continue;
         }
         const index = child.ns === rules.namespace ? fieldIndex.get(child.local) : undefined;
@@ -188,14 +188,15 @@
           break;
         }
         pos = index;
-        for (let i = 0; i < child.attrs; i += 1) found.push(issue(row, null, null, MSG.attribute, child.line));
+        for (let i = 0; i < child.attrs; i += 1) found.push(issue("attribute_not_allowed", row, null, null, child.line));
         const spec = fieldsByName.get(child.local);
         if (child.nested || !fits(spec.type, child.text)) {
-          found.push(issue(row, child.local, shown(child.text), rules.types[spec.type].reason, child.line));
+          const reason = rules.types[spec.type].reason;
+          found.push(issue("value_pattern", row, child.local, shown(child.text), child.line, { reason }));
         }
       }
       if (!stopped && pos < lastRequired) {
-        found.push(issue(row, expectedAfter(pos), null, MSG.missing, record.line));
+        found.push(issue("field_missing", row, expectedAfter(pos), null, record.line));
       }
       const seen = new Set();
       return found.filter((item) => {
@@ -218,7 +219,7 @@
         const spec = typeOf(field);
         const value = has(good, field.name) ? good[field.name] : null;
         if (value && fits(field.type, value) && !controlDigitsOk(rules.checksums, spec.checksum, value)) {
-          found.push(issue(row, field.name, value, spec.checksum_reason || spec.reason, line));
+          found.push(issue("inn_checksum", row, field.name, value, line, { reason: spec.checksum_reason || spec.reason }));
         }
       }
       return found;
@@ -237,8 +238,8 @@
           code = chars(good.reg_number).slice(3, 5).join("");
         }
         if (code && fits(field.type, code) && !spec.codes.includes(code)) {
-          const reason = (spec.unlisted_reason || "код не из справочника").replaceAll("{code}", code);
-          found.push(issue(row, where, good[where], reason, line, WARNING));
+          const reason = fill(spec.unlisted_reason || rules.problems.object_type_unlisted.title, { code });
+          found.push(issue("object_type_unlisted", row, where, good[where], line, { reason }));
         }
       }
       return found;
@@ -251,8 +252,7 @@
       function numberRules(number, good, row, line) {
         const found = [];
         if (state.seen.has(number)) {
-          const reason = `номер уже встречался в файле (запись/строка ${state.seen.get(number)})`;
-          found.push(issue(row, "reg_number", number, reason, line));
+          found.push(issue("duplicate_number", row, "reg_number", number, line, { first: state.seen.get(number) }));
         } else {
           state.seen.set(number, row || 0);
         }
@@ -260,14 +260,14 @@
         const objectType = cs.slice(3, 5).join("");
         const year = cs.slice(-4).join("");
         const registered = good.date_registered;
-        if (registered && chars(registered).slice(0, 4).join("") !== year) {
-          const reason = `год даты внесения (${chars(registered).slice(0, 4).join("")}) не совпадает с годом в номере (${year})`;
-          found.push(issue(row, "date_registered", registered, reason, line));
+        const registeredYear = registered ? chars(registered).slice(0, 4).join("") : null;
+        if (registered && registeredYear !== year) {
+          const params = { registered: registeredYear, year };
+          found.push(issue("year_mismatch", row, "date_registered", registered, line, params));
         }
         const declared = good.object_type;
         if (declared && declared !== objectType) {
-          const reason = `код объекта не совпадает с кодом в номере (${objectType})`;
-          found.push(issue(row, "object_type", declared, reason, line));
+          found.push(issue("object_code_mismatch", row, "object_type", declared, line, { code: objectType }));
         }
         return found;
       }
@@ -278,11 +278,10 @@
         const found = good.reg_number ? numberRules(good.reg_number, good, row, line) : [];
         const { date_registered: registered, excluded_date: excluded, office_code: office } = good;
         if (registered && excluded && excluded < registered) {
-          found.push(issue(row, "excluded_date", excluded, MSG.excluded, line));
+          found.push(issue("excluded_before_registered", row, "excluded_date", excluded, line));
         }
         if (state.documentOffice && office && office !== state.documentOffice) {
-          const reason = `запись другого органа: в заголовке документа указан ${state.documentOffice}`;
-          found.push(issue(row, "office_code", office, reason, line));
+          found.push(issue("other_office", row, "office_code", office, line, { office: state.documentOffice }));
         }
         return found.concat(checksumIssues(good, row, line), unlistedIssues(good, row, line));
       }
@@ -311,14 +310,14 @@
     const head = bytes.subarray(0, rules.limits.prolog_bytes);
     const starts = (...sig) => sig.every((b, i) => head[i] === b);
     if (starts(0xff, 0xfe) || starts(0xfe, 0xff) || starts(0, 0, 0xfe, 0xff) || head.subarray(0, 4).includes(0)) {
-      throw new Unreadable(MSG.utf8);
+      throw new Unreadable("encoding_not_utf8");
     }
     const text = latin1.decode(head);
     const declared = /<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(text.slice(0, 200));
     if (declared && !["utf-8", "utf8"].includes(declared[1].toLowerCase().replace(/_/g, "-"))) {
-      throw new Unreadable(MSG.declared);
+      throw new Unreadable("encoding_declared_other");
     }
-    if (text.includes("<!DOCTYPE") || text.includes("<!ENTITY")) throw new Unreadable(MSG.doctype);
+    if (text.includes("<!DOCTYPE") || text.includes("<!ENTITY")) throw new Unreadable("dtd_forbidden");
   }
 
   /** Whether a DOCTYPE stands before the root element (checked before parsing: no entity is expanded). */
@@ -335,16 +334,14 @@
     }
   }
 
-  function syntaxMessage(detail) {
+  function syntaxError(detail) {
     const at = /line (\d+) at column (\d+)/.exec(detail);
     const where = at ? ` (строка ${at[1]}, позиция ${at[2]})` : "";
     // The browser's parser words its errors differently from libxml2's; like the CLI (whose libxml2
     // reports an undefined entity or a control character as a plain syntax error) only encoding
-    // problems get their own message.
-    if (detail.includes("UTF-8") || /encoding/i.test(detail)) {
-      return `файл не в кодировке UTF-8 или содержит недопустимые символы${where}`;
-    }
-    return `файл не является правильно построенным XML${where}`;
+    // problems get their own code.
+    if (detail.includes("UTF-8") || /encoding/i.test(detail)) return new Unreadable("xml_bad_characters", {}, where);
+    return new Unreadable("xml_malformed", {}, where);
   }
 
   /** Line of the end of every start tag, in document order (libxml2 gives an element that line). */
@@ -386,7 +383,7 @@
   function parseXml(text) {
     const doc = new DOMParser().parseFromString(text, "application/xml");
     const error = doc.getElementsByTagNameNS(XHTML, "parsererror")[0];
-    if (error) throw new Unreadable(syntaxMessage(error.textContent || ""));
+    if (error) throw syntaxError(error.textContent || "");
     const lines = new Map();
     const tagLines = startTagLines(text);
     const walker = doc.createTreeWalker(doc, NodeFilter.SHOW_ELEMENT);
@@ -443,8 +440,9 @@
 
   /** The register element without its records (and their tail text), against the full schema. */
   function headerIssues(root, children, rules, fits, lines) {
+    const issue = issueMaker(rules);
     const found = [];
-    const versionReason = `у элемента ${rules.root} нет атрибута version с версией схемы или версия другая`;
+    const version = () => issue("header_version", null, null, null, rootLine, { root: rules.root });
     const rootLine = lines.get(root);
     const order = [...rules.header.map((h) => h.name), rules.record];
     const byName = new Map(rules.header.map((h) => [h.name, h]));
@@ -452,39 +450,38 @@
     for (const attr of realAttributes(root)) {
       if (attr.namespaceURI === null && attr.localName === "version") {
         hasVersion = true;
-        if (!rules.versions.includes(attr.value)) found.push(issue(null, null, null, versionReason, rootLine));
+        if (!rules.versions.includes(attr.value)) found.push(version());
       } else {
-        const reason = attr.localName.includes("version") ? versionReason : MSG.header;
-        found.push(issue(null, null, null, reason, rootLine));
+        found.push(attr.localName.includes("version") ? version() : issue("header_invalid", null, null, null, rootLine));
       }
     }
-    if (!hasVersion) found.push(issue(null, null, null, versionReason, rootLine));
+    if (!hasVersion) found.push(version());
     let pos = -1;
     let stopped = false;
     const wanted = () => order[Math.min(pos + 1, order.length - 1)];
     for (const child of children) {
       if (child.kind === "text") {
-        if (!XML_SPACE.test(child.text)) found.push(issue(null, null, null, MSG.header, rootLine));
+        if (!XML_SPACE.test(child.text)) found.push(issue("header_invalid", null, null, null, rootLine));
         continue;
       }
       const index = child.ns === rules.namespace ? order.indexOf(child.local) : -1;
       const name = child.ns ? child.local : null;
       const required = rules.header.findIndex((h, i) => i > pos && h.required);
       if (index === -1 || index <= pos || index === order.length - 1 || (required !== -1 && index > required)) {
-        const reason = `${MSG.header}: ожидается элемент ${wanted()}`;
-        found.push(issue(null, name === rules.root ? null : name, null, reason, child.line));
+        const field = name === rules.root ? null : name;
+        found.push(issue("header_expected", null, field, null, child.line, { element: wanted() }));
         stopped = true;
         break;
       }
-      for (let i = 0; i < child.attrs; i += 1) found.push(issue(null, child.local, null, MSG.header, child.line));
+      for (let i = 0; i < child.attrs; i += 1) found.push(issue("header_invalid", null, child.local, null, child.line));
       if (child.nested || !fits(byName.get(child.local).type, child.text)) {
-        found.push(issue(null, child.local, null, MSG.header, child.line));
+        found.push(issue("header_invalid", null, child.local, null, child.line));
       }
       pos = index;
     }
     const lastRequired = Math.max(...rules.header.map((h, i) => (h.required ? i : -1)));
     if (!stopped && pos < lastRequired) {
-      found.push(issue(null, null, null, `${MSG.header}: ожидается элемент ${wanted()}`, rootLine));
+      found.push(issue("header_expected", null, null, null, rootLine, { element: wanted() }));
     }
     return found;
   }
@@ -495,15 +492,13 @@
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
-      throw new Unreadable("файл не в кодировке UTF-8 или содержит недопустимые символы");
+      throw new Unreadable("xml_bad_characters");
     }
-    if (hasDoctype(text)) throw new Unreadable("документ содержит объявление DTD — это не допускается");
+    if (hasDoctype(text)) throw new Unreadable("dtd_forbidden");
     const { doc, lines } = parseXml(text);
     const root = doc.documentElement;
     if (root.namespaceURI !== rules.namespace || root.localName !== rules.root) {
-      throw new Unreadable(
-        `корневой элемент — не ${rules.root} в пространстве имён ${rules.namespace}: это не документ реестра в единой схеме`,
-      );
+      throw new Unreadable("not_register_document", { root: rules.root, namespace: rules.namespace });
     }
     const checks = validator.recordChecks();
     const isRecord = (c) => c.kind === "element" && c.ns === rules.namespace && c.local === rules.record;
@@ -526,7 +521,8 @@
       if (child.kind === "element" && report.records) misplaced.push(child);
       header.push(child);
     }
-    for (const child of misplaced) report.issues.push(issue(null, child.local, null, MSG.afterRecords, child.line));
+    const issue = issueMaker(rules);
+    for (const child of misplaced) report.issues.push(issue("header_after_records", null, child.local, null, child.line));
     report.issues.push(...headerIssues(root, header, rules, validator.fits, lines));
   }
 
@@ -583,9 +579,10 @@
   }
 
   function validateTable(rows, report, rules, validator) {
+    const issue = issueMaker(rules);
     const headerIndex = findHeader(rows, rules);
     if (headerIndex === null) {
-      report.issues.push(issue(null, null, null, MSG.noHeaderRow, null));
+      report.issues.push(issue("template_header_missing", null, null, null, null));
       return;
     }
     const lookup = rules.template.headers;
@@ -593,7 +590,7 @@
     rows[headerIndex].forEach((cell, col) => {
       if (!cell) return;
       const name = Object.hasOwn(lookup, normalizedHeader(cell)) ? lookup[normalizedHeader(cell)] : null;
-      if (name === null) report.issues.push(issue(headerIndex + 1, cell, null, MSG.unknownColumn, null));
+      if (name === null) report.issues.push(issue("template_unknown_column", headerIndex + 1, cell, null, null));
       else columns.set(col, name);
     });
     const checks = validator.recordChecks();
@@ -692,7 +689,7 @@
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
-      if (bytes.includes(0x98)) throw new Unreadable(MSG.csvEncoding); // undefined in Python's cp1251
+      if (bytes.includes(0x98)) throw new Unreadable("csv_encoding"); // undefined in Python's cp1251
       return new TextDecoder("windows-1251").decode(bytes);
     }
   }
@@ -715,13 +712,13 @@
         break;
       }
     }
-    if (eocd < 0) throw new Unreadable("файл xlsx не читается (ZipError)");
+    if (eocd < 0) throw new Unreadable("xlsx_unreadable", { error: "ZipError" });
     const entries = new Map();
     const total = view.getUint16(eocd + 10, true);
     let at = view.getUint32(eocd + 16, true);
     const utf8 = new TextDecoder();
     for (let n = 0; n < total; n += 1) {
-      if (view.getUint32(at, true) !== 0x02014b50) throw new Unreadable("файл xlsx не читается (ZipError)");
+      if (view.getUint32(at, true) !== 0x02014b50) throw new Unreadable("xlsx_unreadable", { error: "ZipError" });
       const method = view.getUint16(at + 10, true);
       const size = view.getUint32(at + 20, true);
       const nameLength = view.getUint16(at + 28, true);
@@ -738,7 +735,7 @@
       const start = entry.local + 30 + view.getUint16(entry.local + 26, true) + view.getUint16(entry.local + 28, true);
       const data = bytes.subarray(start, start + entry.size);
       if (entry.method === 0) return utf8.decode(data);
-      if (entry.method !== 8) throw new Unreadable("файл xlsx не читается (UnsupportedCompression)");
+      if (entry.method !== 8) throw new Unreadable("xlsx_unreadable", { error: "UnsupportedCompression" });
       const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
       return new Response(stream).text();
     };
@@ -750,7 +747,7 @@
 
   function xmlOf(text) {
     const doc = new DOMParser().parseFromString(text, "application/xml");
-    if (doc.getElementsByTagNameNS(XHTML, "parsererror").length) throw new Unreadable("файл xlsx не читается (XmlError)");
+    if (doc.getElementsByTagNameNS(XHTML, "parsererror").length) throw new Unreadable("xlsx_unreadable", { error: "XmlError" });
     return doc;
   }
   const byTag = (node, tag) => Array.from(node.getElementsByTagNameNS(SHEET_NS, tag));
@@ -825,11 +822,11 @@
     const office = Array.from(rootRels.values()).find((r) => r.type.endsWith("/officeDocument"));
     const bookPath = office ? office.target : "xl/workbook.xml";
     const bookText = await read(bookPath);
-    if (!bookText) throw new Unreadable("файл xlsx не читается (XlsxError)");
+    if (!bookText) throw new Unreadable("xlsx_unreadable", { error: "XlsxError" });
     const book = xmlOf(bookText);
     const rels = await relationships(read, bookPath);
     const sheets = byTag(book, "sheet").map((s) => ({ name: s.getAttribute("name"), id: s.getAttributeNS(REL_NS, "id") }));
-    if (!sheets.length) throw new Unreadable("файл xlsx не читается (XlsxError)");
+    if (!sheets.length) throw new Unreadable("xlsx_unreadable", { error: "XlsxError" });
     const sheet = sheets.find((s) => s.name === rules.template.sheet) || sheets[0];
     const pr = byTag(book, "workbookPr")[0];
     const is1904 = Boolean(pr) && ["1", "true"].includes(pr.getAttribute("date1904"));
@@ -838,7 +835,7 @@
     const shared = sharedText ? byTag(xmlOf(sharedText), "si").map(textOfItem) : [];
     const dates = await dateStyles(read, rels);
     const sheetText = await read(rels.get(sheet.id).target);
-    if (!sheetText) throw new Unreadable("файл xlsx не читается (XlsxError)");
+    if (!sheetText) throw new Unreadable("xlsx_unreadable", { error: "XlsxError" });
     const grid = [];
     let width = 0;
     byTag(xmlOf(sheetText), "row").forEach((rowEl, rowPos) => {
@@ -892,13 +889,13 @@
   /** Check one file's bytes; the report has the shape of ValidationReport.to_dict(). */
   async function validateBytes(name, buffer, rules) {
     const bytes = new Uint8Array(buffer);
-    const report = { path: name, format: "?", status: "valid", records: 0, issues: [], message: null };
+    const report = { path: name, format: "?", status: "valid", records: 0, issues: [], message: null, code: null };
     const validator = makeValidator(rules);
     try {
       const max = rules.limits.max_bytes;
       if (bytes.length > max) {
         const mb = (n) => (n / 2 ** 20).toFixed(0);
-        throw new Unreadable(`файл больше допустимого размера (${mb(bytes.length)} МБ > ${mb(max)} МБ)`);
+        throw new Unreadable("file_too_large", { size: mb(bytes.length), limit: mb(max) });
       }
       report.format = detectFormat(name, bytes);
       if (report.format === "xml") validateXml(bytes, report, rules, validator);
@@ -909,8 +906,12 @@
     } catch (error) {
       report.status = "unreadable";
       report.issues = [];
-      report.message =
-        error instanceof Unreadable ? error.message : `файл не читается (${error && error.name ? error.name : "Error"})`;
+      const why =
+        error instanceof Unreadable
+          ? error
+          : new Unreadable("file_unreadable", { error: error && error.name ? error.name : "Error" });
+      report.code = why.code;
+      report.message = fill(rules.problems[why.code].message, why.params) + why.where;
     }
     if (report.status !== "unreadable") {
       report.status = report.issues.some((i) => i.level === ERROR) ? "invalid" : "valid";
@@ -931,7 +932,7 @@
     }
     const value = item.value !== null ? ` — значение «${item.value}»` : "";
     const mark = item.level === WARNING ? "предупреждение: " : "";
-    return `${mark}${where.join(", ") || "документ"}: ${item.reason}${value}`;
+    return `${mark}${where.join(", ") || "документ"}: ${item.reason}${value} [${item.code}]`;
   }
 
   /** Errors and warnings of a report, counted as the CLI counts them. */
@@ -941,7 +942,7 @@
   }
 
   function formatReport(report, rules) {
-    if (report.status === "unreadable") return `${report.path}: НЕ ПРОВЕРЕН — ${report.message}`;
+    if (report.status === "unreadable") return `${report.path}: НЕ ПРОВЕРЕН — ${report.message} [${report.code}]`;
     const unit = report.format === "xml" ? "запись" : "строка";
     const verdict = report.status === "valid" ? "ОШИБОК НЕТ" : "ЕСТЬ ОШИБКИ";
     const { errors, warnings } = counts(report);
@@ -979,7 +980,7 @@
       table.id = "vf-issues";
       const what = warnings ? (errors ? "Ошибки и предупреждения" : "Предупреждения") : "Ошибки";
       table.createCaption().textContent = `${what} в файле ${report.path}`;
-      const titles = ["Вид", unit, "Строка файла", "Поле", "Значение", "Что не так"];
+      const titles = ["Вид", unit, "Строка файла", "Поле", "Значение", "Что не так", "Код"];
       const head = table.createTHead().insertRow();
       for (const title of titles) {
         const th = cell("th", title);
@@ -992,8 +993,8 @@
         if (item.level === WARNING) row.className = "vf-warning";
         const field = rules.fields.find((f) => f.name === item.field);
         const fieldText = item.field ? `${item.field}${field ? ` (${field.title})` : ""}` : null;
-        const kind = item.level === WARNING ? "предупреждение" : "ошибка";
-        [kind, item.row, item.line, fieldText, item.value, item.reason].forEach((value, k) => {
+        const kind = rules.levels[item.level];
+        [kind, item.row, item.line, fieldText, item.value, item.reason, item.code].forEach((value, k) => {
           const td = cell("td", value);
           td.dataset.label = titles[k];
           row.append(td);
