@@ -15,7 +15,7 @@ class Field:
     sql_type: str
     title_ru: str
     source: bool = True  # parsed from the office file (False: derived or added by a later stage)
-    compared: bool = True  # compared between republications of one number (duplicate_conflict)
+    compared: bool = True  # compared between republications of one number (duplicates.differs)
 
 
 RECORD_FIELDS: tuple[Field, ...] = (
