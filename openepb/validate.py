@@ -490,8 +490,21 @@ def _find_header(rows: list[list[str | None]]) -> int | None:
 
 
 def _read_xlsx(path: Path) -> list[list[str | None]]:
+    """The data sheet's cells; a zip that would inflate past the build's limits is refused first."""
+    import zipfile
+
     from python_calamine import CalamineWorkbook
 
+    from openepb.readers import ReadError
+    from openepb.readers.detect import check_inflated_sizes
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_inflated_sizes(archive.infolist())
+    except ReadError as refused:
+        raise Unreadable("xlsx_unreadable", error=refused.message) from None
+    except (zipfile.BadZipFile, OSError):
+        pass  # calamine below names what is wrong with it
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         name = DATA_SHEET if DATA_SHEET in workbook.sheet_names else workbook.sheet_names[0]

@@ -345,3 +345,18 @@ def test_json_report_of_an_unreadable_file_names_its_code(
         "файл не найден",
         [],
     )
+
+
+def test_a_zip_bomb_workbook_is_refused_before_inflating(tmp_path: Path) -> None:
+    """The validator refuses an xlsx whose sheet would inflate past the build's limits, unread."""
+    import zipfile
+
+    path = tmp_path / "reestr.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w") as member:
+            for _ in range(64):
+                member.write(b"\0" * 2**20)
+    report = validate_file(path)
+    assert report.status == "unreadable" and report.exit_code == 2
+    assert "zip-бомбу" in (report.message or "")
