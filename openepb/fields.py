@@ -574,11 +574,6 @@ def parse_opo_number(s: str | None) -> str | None:
     return None if m is None else f"А{m[1]}-{m[2]}-{m[3]}"
 
 
-def find_opo_numbers(s: str | None) -> list[str]:
-    """Every ОПО number in a text (an object description often names its ОПО)."""
-    return [f"А{m[1]}-{m[2]}-{m[3]}" for m in _OPO.finditer(s or "")]
-
-
 _ROMAN = {"I": "I", "II": "II", "III": "III", "IV": "IV", "1": "I", "2": "II", "3": "III", "4": "IV"}
 _HAZARD = re.compile(
     r"(?:(?:класс\w*\s*(?:опасности)?|кл\.)\s*[:№]?\s*)?"

@@ -104,8 +104,12 @@ def placeholder_key(text: str) -> str:
     return " ".join(text.lower().replace("ё", "е").split())
 
 
+#: No placeholder is longer: a longer cell is a value without looking it up.
+PLACEHOLDER_MAX_LENGTH = 16
+
+
 def is_placeholder(text: str) -> bool:
-    return len(text) <= 16 and placeholder_key(text) in placeholders()
+    return len(text) <= PLACEHOLDER_MAX_LENGTH and placeholder_key(text) in placeholders()
 
 
 def get(name: str) -> Format:
@@ -140,6 +144,3 @@ def control_digits_ok(kind: str, value: str) -> bool:
 def inn_checksum_ok(inn: str) -> bool:
     """The control digits of a 10- or 12-digit ИНН."""
     return control_digits_ok("inn", inn)
-
-
-CHECKSUMS = {"inn": inn_checksum_ok}

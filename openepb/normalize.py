@@ -166,7 +166,15 @@ parse_inn = lru_cache(maxsize=CACHE_SIZE)(fields.parse_inn)
 split_name_inn = lru_cache(maxsize=CACHE_SIZE)(fields.split_name_inn)
 parse_opo_number = lru_cache(maxsize=CACHE_SIZE)(fields.parse_opo_number)
 parse_operation_term = lru_cache(maxsize=CACHE_SIZE)(fields.parse_operation_term)
-is_placeholder = lru_cache(maxsize=4096)(fields.is_placeholder)
+_is_short_placeholder = lru_cache(maxsize=4096)(fields.is_placeholder)
+
+
+def is_placeholder(cell: str) -> bool:
+    """Long cells (object names, most of a file's text) skip the cache: no placeholder is that long."""
+    limit = formats.PLACEHOLDER_MAX_LENGTH
+    return (len(cell) <= limit or len(cell.strip()) <= limit) and _is_short_placeholder(cell)
+
+
 object_type_from_text = lru_cache(maxsize=1024)(fields.object_type_from_text)
 parse_reg_number = fields.parse_reg_number  # numbers are unique: a cache would only cost
 
