@@ -22,6 +22,7 @@ import requests
 import urllib3
 
 from openepb import problems
+from openepb.harvest_links import site_host
 
 #: Statuses worth asking again: the server may recover within the backoff.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -91,7 +92,7 @@ class HostClock:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait(self, url: str) -> None:
-        host = urlsplit(url).netloc
+        host = site_host(url)  # www. and the bare host are one server to be polite to
         with self.lock:
             previous = self.last.get(host)
             if previous is not None:

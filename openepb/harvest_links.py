@@ -51,6 +51,28 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def site_host(url: str) -> str:
+    """The host a URL is on, as one site: lower case, without ``www.`` and without a default port.
+
+    Offices link their pages both from ``www.zural.gosnadzor.ru`` and from ``zural.gosnadzor.ru``
+    (the compiled list gives either); both are one site for the harvester.
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.lower().rsplit("@", 1)[-1]
+    port = _DEFAULT_PORTS.get(parts.scheme.lower())
+    if port and host.endswith(port):
+        host = host[: -len(port)]
+    return host.removeprefix("www.")
+
+
+def same_site(url: str, other: str) -> bool:
+    """Both URLs are on one site (see :func:`site_host`)."""
+    return site_host(url) == site_host(other)
+
+
 def url_extension(url: str) -> str:
     """The lower-case extension of the URL's last path segment, decoded (``.xlsx``, or ``""``)."""
     name = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
@@ -97,7 +119,7 @@ def discover_links(page: bytes, page_url: str) -> list[Link]:
     for href in doc.xpath("//base/@href"):
         base = urljoin(page_url, href.strip())
         break
-    page_host = urlsplit(page_url).netloc.lower()
+    page_host = site_host(page_url)
     page_key = normalize_url(page_url)
     found: dict[str, Link] = {}
     for anchor in doc.iter("a"):
@@ -117,7 +139,7 @@ def _is_register_link(url: str, text: str, page_host: str) -> bool:
     ext = url_extension(url)
     if ext in FILE_EXTENSIONS:
         return True
-    same_host = urlsplit(url).netloc == page_host
+    same_host = site_host(url) == page_host
     return same_host and ext in PAGE_EXTENSIONS and bool(REGISTER_TEXT.search(text))
 
 
@@ -128,7 +150,7 @@ _FIRST_PAGE = re.compile(r"PAGEN_\d+=1")
 def is_next_page(url: str, page_url: str) -> bool:
     """A Bitrix pagination link (``?PAGEN_1=2``) of the same list as the page."""
     link, page = urlsplit(url), urlsplit(page_url)
-    return (link.netloc, link.path) == (page.netloc, page.path) and bool(_PAGINATION.search(link.query))
+    return same_site(url, page_url) and link.path == page.path and bool(_PAGINATION.search(link.query))
 
 
 def discover_pages(page: bytes, page_url: str) -> list[str]:
@@ -191,8 +213,8 @@ def mirror_path(url: str, site_url: str, *, filename: str | None = None, page: b
     if not site_path.endswith("/"):
         site_path = site_path.rsplit("/", 1)[0] + "/"
     prefix: list[str] = []
-    if parts.netloc != site.netloc:
-        prefix = [safe_name(parts.netloc.replace(":", "_"))]
+    if not same_site(url, site_url):
+        prefix = [safe_name(parts.netloc.lower().replace(":", "_"))]
     elif path.startswith(site_path):
         path = path[len(site_path) - 1 :]
     segments = [s for s in path.split("/")]

@@ -37,8 +37,10 @@ from openepb.harvest_links import (
     UnsafeName,
     content_disposition_name,
     discover_links,
+    discover_pages,
     mirror_path,
     normalize_url,
+    same_site,
 )
 from openepb.normalize import normalize_rows
 from openepb.pipeline import build_database
@@ -284,6 +286,33 @@ def test_normalize_url_does_not_quote_twice() -> None:
 def test_mirror_paths(url: str, filename: str | None, expected: str) -> None:
     page = url.endswith("/") or "PAGEN" in url
     assert mirror_path(url, "https://vdon.gosnadzor.ru/", filename=filename, page=page) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "other", "same"),
+    [
+        ("https://www.zural.gosnadzor.ru/a/", "https://zural.gosnadzor.ru/b.xlsx", True),
+        ("https://WWW.Zural.gosnadzor.ru:443/a/", "https://zural.gosnadzor.ru/", True),
+        ("http://zural.gosnadzor.ru:80/", "http://www.zural.gosnadzor.ru/", True),
+        ("https://zural.gosnadzor.ru/", "https://sural.gosnadzor.ru/", False),
+        ("https://www.gosnadzor.ru/", "https://zural.gosnadzor.ru/", False),
+        ("http://127.0.0.1:8/a/", "http://127.0.0.1:9/a/", False),
+    ],
+)
+def test_www_and_the_bare_host_are_one_site(url: str, other: str, same: bool) -> None:
+    assert same_site(url, other) is same
+
+
+def test_a_www_page_links_the_bare_hosts_files_and_pages_as_its_own() -> None:
+    page = """<a href="https://lensk.gosnadzor.ru/upload/zhurnal.xlsx">Журнал 2026</a>
+    <a href="https://lensk.gosnadzor.ru/activity/reestr/arhiv.php">Реестр заключений: архив</a>
+    <a href="https://lensk.gosnadzor.ru/activity/reestr/?PAGEN_1=2">2</a>""".encode()
+    base = "https://www.lensk.gosnadzor.ru/activity/reestr/"
+    assert [link.text for link in discover_links(page, base)] == ["Журнал 2026", "Реестр заключений: архив"]
+    assert discover_pages(page, base) == ["https://lensk.gosnadzor.ru/activity/reestr/?PAGEN_1=2"]
+    site = "https://lensk.gosnadzor.ru/"
+    assert mirror_path("https://www.lensk.gosnadzor.ru/upload/zhurnal.xlsx", site) == "upload/zhurnal.xlsx"
+    assert mirror_path("https://lensk.gosnadzor.ru/upload/zhurnal.xlsx", site) == "upload/zhurnal.xlsx"
 
 
 def test_mirror_path_relative_to_a_site_in_a_folder() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from openepb.config import SOURCES_DIR, Office, Sources, load_sources
+from openepb.harvest_links import same_site
 
 #: The demo corpus writes these codes with these first prefixes; they must never change.
 DEMO_PREFIXES = {
@@ -29,6 +31,10 @@ DEMO_PREFIXES = {
     "zab": "31",
     "sahal": "33",
 }
+
+
+#: The compiled public list of the offices' register pages, kept verbatim beside the project.
+REFERENCE = SOURCES_DIR / "reference"
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +64,65 @@ def test_prefixes_are_unique(sources: Sources) -> None:
 
 
 def test_register_urls_are_on_the_office_site(sources: Sources) -> None:
+    """On the office's own subdomain, with or without ``www.`` (the compiled list gives both)."""
     wrong = [
         url
         for o in sources.offices
         for url in o.register_urls
-        if urlsplit(url).scheme != "https" or urlsplit(url).netloc != f"{o.code}.gosnadzor.ru"
+        if urlsplit(url).scheme != "https"
+        or urlsplit(url).netloc not in (f"{o.code}.gosnadzor.ru", f"www.{o.code}.gosnadzor.ru")
+        or not same_site(url, o.base_url)
     ]
     assert wrong == []
+
+
+#: The two current offices whose entry in the compiled list carries another office's URL.
+COPY_ERRORS = {"kav": "sevkav", "kho": "szap"}
+
+
+def test_every_current_office_has_a_register_page_but_the_two_copy_errors(sources: Sources) -> None:
+    without = {o.code for o in sources.offices if o.current and not o.register_urls}
+    assert without == set(COPY_ERRORS)
+    for code, other in COPY_ERRORS.items():
+        office = sources.office(code)
+        assert "copy error" in office.verified and other in office.verified, code
+
+
+def test_register_urls_are_the_compiled_lists_but_for_the_scheme(sources: Sources) -> None:
+    """Every listed URL is taken as listed (https for http), but the list's copy errors and the
+    Сахалинское file the list links instead of its page."""
+    listed = json.loads((REFERENCE / "registries_list_zepb.json").read_text(encoding="utf-8"))
+    by_code = {entry["site"].split(".")[0]: entry["url"] for entry in listed["registries"]}
+    ours = {o.code: o.register_urls for o in sources.offices if o.current}
+    differ = {
+        code: url
+        for code, url in by_code.items()
+        if ours[code] != [url.replace("http://", "https://", 1)] and code not in COPY_ERRORS
+    }
+    assert set(differ) == {"sahal"}
+    assert ours["sahal"] == ["https://sahal.gosnadzor.ru/activity/gosuslugirtn/"]
+    assert differ["sahal"].startswith("http://www.sahal.gosnadzor.ru/activity/gosuslugirtn/")
+
+
+def test_exclusion_flags_follow_the_compiled_list(sources: Sources) -> None:
+    flags = {o.code: o.exclusions for o in sources.offices if o.current}
+    assert {c for c, f in flags.items() if f == "only"} == {
+        "pech",
+        "zural",
+        "sevkav",
+        "volok",
+        "usib",
+        "svost",
+    }
+    assert {c for c, f in flags.items() if f == "also"} == {
+        "priok",
+        "nvol",
+        "srpov",
+        "ural",
+        "enis",
+        "lensk",
+        "dnr",
+    }
 
 
 def test_historical_offices_have_dates_and_a_current_successor(sources: Sources) -> None:
