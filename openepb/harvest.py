@@ -17,33 +17,45 @@ import json
 import os
 import shutil
 import sys
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
+from urllib.robotparser import RobotFileParser
 
 import requests
 
 from openepb import problems, readers
 from openepb.config import Office, Sources
-from openepb.harvest_fetch import Fetcher, FetchError, FetchPolicy, fault_message, make_session
+from openepb.harvest_crawl import Scope, Target, crawl_targets, robot_rules, visit_key
+from openepb.harvest_fetch import (
+    USER_AGENT,
+    Fetcher,
+    FetchError,
+    FetchPolicy,
+    fault_message,
+    make_session,
+)
 from openepb.harvest_links import (
     FILE_EXTENSIONS,
     UnsafeName,
     content_disposition_name,
-    discover_links,
-    discover_pages,
+    decode_page,
     mirror_path,
+    normalize_url,
     url_extension,
 )
 from openepb.mirror import ARCHIVE_FOLDER, FEDERAL_FOLDER
 
 #: At most this many files are taken from one office per run (a runaway page must not flood the cache).
 MAX_FILES_PER_OFFICE = 500
-#: Pages of a paginated list (``?PAGEN_1=N``) followed per office.
+#: Pages of the register section (listing pages, tabs, form choices, sub-pages) fetched per office.
 MAX_PAGES_PER_OFFICE = 300
+#: Statuses of a link whose target is gone (a file the office deleted): a broken link, no fault.
+GONE_STATUSES = frozenset({404, 410})
 #: The federal site; its register of licences for expertise goes to the mirror's ``www`` folder.
 FEDERAL_SITE = "https://www.gosnadzor.ru/"
 LICENCE_REGISTER_PAGE = "service/list/reestr_licences_99fz/"
@@ -80,6 +92,8 @@ class OfficeHarvest:
     code: str
     status: str = "ok"  # ok | stale (a fault; last good files kept) | cached (offline run)
     faults: list[Fault] = field(default_factory=list)
+    #: Reported, the office stays fresh: a link of an answering page to a file or page that is gone.
+    problems: list[Fault] = field(default_factory=list)
     page_failed: bool = False  # no register page of the office could be fetched
     last_good: str | None = None  # time of the last harvest without a fault
     files: int = 0  # files of the office in the mirror
@@ -90,6 +104,11 @@ class OfficeHarvest:
     @property
     def reason(self) -> str:
         return "; ".join(f"{f.url}: {f.message}" for f in self.faults)
+
+    @property
+    def notes(self) -> str:
+        """The problems that leave the office fresh, as the report prints them."""
+        return "; ".join(f"{f.url}: {f.message}" for f in self.problems)
 
 
 @dataclass
@@ -141,7 +160,7 @@ class HarvestReport:
         ]
         for o in sorted(self.everyone, key=lambda o: o.code):
             code = o.code
-            note = o.reason if o.faults else ""
+            note = "; ".join(n for n in (o.reason, o.notes) if n)
             lines.append(
                 f"{code:<8} {o.status:<7} {o.files:>5} {o.bytes:>11} {o.downloaded:>4} {o.not_modified:>4}  "
                 f"{o.last_good or '—'} {note}".rstrip()
@@ -173,6 +192,7 @@ class FileEntry:
     last_modified: str | None = None
     format: str | None = None
     fetched_at: str = ""
+    changed_at: str = ""  # first harvest that saw this content at this URL (its sha256 changed then)
 
 
 class Cache:
@@ -259,27 +279,43 @@ class OfficeHarvester:
         self.result = OfficeHarvest(office.code)
         self.entries: dict[str, FileEntry] = {}  # url → entry of this run
         self.used_rels: set[str] = set()
+        self.robots: RobotFileParser | None = None
 
     def run(self) -> list[FileEntry]:
+        """Crawl the office's register section (:mod:`openepb.harvest_crawl`), each URL once."""
         previous = self.cache.office_files(self.office.code)
-        pages_ok = 0
-        found_any = False
-        queue = list(self.office.register_urls)
-        seen = set(queue)
-        while queue and len(seen) <= MAX_PAGES_PER_OFFICE:
-            page_url = queue.pop(0)
-            body = self._fetch_page(page_url)
-            if body is None:
+        starts = [normalize_url(u) for u in self.office.register_urls]
+        scope = Scope.of(starts)
+        queue = deque(Target(u, "page", "", 0) for u in starts)
+        seen = {visit_key(u) for u in starts}
+        starts_ok, found_any, pages, files = 0, False, 0, 0
+        while queue:
+            target = queue.popleft()
+            start = target.depth == 0 and target.url in starts
+            if target.kind == "page":
+                if pages >= MAX_PAGES_PER_OFFICE or (target.wander and not self._allowed(target.url)):
+                    continue
+                pages += 1
+            elif files >= MAX_FILES_PER_OFFICE:
                 continue
-            pages_ok += 1
-            links = discover_links(body, page_url)[:MAX_FILES_PER_OFFICE]
-            found_any |= bool(links) or b"<table" in body.lower()
-            for link in links:
-                self._fetch_file(link.url, link.text)
-            more = [url for url in discover_pages(body, page_url) if url not in seen]
-            seen.update(more)
-            queue.extend(more)
-        self.result.page_failed = pages_ok == 0
+            else:
+                files += 1
+            entry = self._fetch(target.url, target.kind, target.text, gone_is_fault=start)
+            if entry is None or (target.kind == "file" and entry.format != "html"):
+                continue
+            body = self.cache.raw_path(entry.sha256).read_bytes()
+            more = [
+                t
+                for t in crawl_targets(body, target.url, scope, target.depth)
+                if visit_key(t.url) not in seen
+            ]
+            seen.update(visit_key(t.url) for t in more)
+            if start:
+                starts_ok += 1
+                found_any |= any(t.kind == "file" for t in more) or b"<table" in body.lower()
+            queue.extendleft(reversed([t for t in more if t.kind == "file"]))  # a page's files first
+            queue.extend(t for t in more if t.kind == "page")
+        self.result.page_failed = starts_ok == 0
         if self.result.page_failed:
             return previous
         if not found_any and any(e.kind == "file" for e in previous):
@@ -287,9 +323,28 @@ class OfficeHarvester:
             return previous
         return self._with_last_good(previous)
 
+    def _allowed(self, url: str) -> bool:
+        """robots.txt of the office's site allows a sub-page (fetched once, on the first one asked)."""
+        if not self.fetcher.policy.robots:
+            return True
+        if self.robots is None:
+            self.robots = robot_rules(self._robots_text(urljoin(url, "/robots.txt")))
+        return self.robots.can_fetch(USER_AGENT, url)
+
+    def _robots_text(self, url: str) -> str:
+        try:
+            fetched = self.fetcher.get(url)
+        except FetchError:
+            return ""  # no robots.txt (or none answering): nothing is disallowed
+        if fetched.path is None:
+            return ""
+        text = decode_page(fetched.path.read_bytes())
+        fetched.path.unlink(missing_ok=True)
+        return text
+
     def _with_last_good(self, previous: list[FileEntry]) -> list[FileEntry]:
         """This run's files, plus the last good version of every URL that failed this time."""
-        failed = {f.url for f in self.result.faults}
+        failed = {f.url for f in (*self.result.faults, *self.result.problems)}
         kept = [e for e in previous if e.url in failed and e.url not in self.entries]
         taken = {e.rel for e in self.entries.values()}
         return list(self.entries.values()) + [e for e in kept if e.rel not in taken]
@@ -297,15 +352,9 @@ class OfficeHarvester:
     def _fault(self, url: str, reason: str, detail: str = "") -> None:
         self.result.faults.append(Fault(url, reason, detail))
 
-    def _fetch_page(self, url: str) -> bytes | None:
-        entry = self._fetch(url, "page", "")
-        return self.cache.raw_path(entry.sha256).read_bytes() if entry else None
-
-    def _fetch_file(self, url: str, text: str) -> None:
-        if url not in self.entries:
-            self._fetch(url, "file", text)
-
-    def _fetch(self, url: str, kind: str, text: str) -> FileEntry | None:
+    def _fetch(self, url: str, kind: str, text: str, *, gone_is_fault: bool = True) -> FileEntry | None:
+        """Fetch into the cache; a fault makes the office stale. A 404 or 410 of a linked file or
+        sub-page (``gone_is_fault`` false) is a broken link: reported, the office stays fresh."""
         known = self.cache.validators(url)
         try:
             fetched = self.fetcher.get(
@@ -314,8 +363,14 @@ class OfficeHarvester:
                 last_modified=known.get("last_modified") if known else None,
             )
         except FetchError as err:
-            self._fault(url, err.reason, err.detail)
-            self._log(url, kind, text, error=err)
+            if not gone_is_fault and err.status in GONE_STATUSES:
+                self.result.problems.append(Fault(url, "harvest_link_broken", err.detail))
+                self._log(
+                    url, kind, text, error=FetchError("harvest_link_broken", url, err.detail, err.status)
+                )
+            else:
+                self._fault(url, err.reason, err.detail)
+                self._log(url, kind, text, error=err)
             return None
         if fetched.not_modified and not known:
             self._fault(url, "harvest_http_error", "HTTP 304 на безусловный запрос")
@@ -327,6 +382,7 @@ class OfficeHarvester:
             entry = FileEntry(**{**known, "kind": kind, "link_text": text or known.get("link_text", "")})
             entry.rel = self._unique_rel(entry.rel)
             entry.fetched_at = _now()
+            entry.changed_at = entry.changed_at or known.get("fetched_at", "")
             self.result.not_modified += 1
         else:
             try:
@@ -338,6 +394,11 @@ class OfficeHarvester:
                 self._log(url, kind, text, error=err, status=fetched.status)
                 return None
             self.result.downloaded += 1
+            before = self.cache.state["urls"].get(url) or {}
+            same = before.get("sha256") == entry.sha256
+            entry.changed_at = (
+                (before.get("changed_at") or before.get("fetched_at", "")) if same else entry.fetched_at
+            )
         self.entries[url] = entry
         self.cache.state["urls"][url] = asdict(entry)
         self._log(url, kind, text, entry=entry, status=fetched.status, final_url=fetched.final_url)
@@ -575,12 +636,15 @@ def _freshness_entry(
     result: OfficeHarvest, cache: Cache, chosen: dict[str, list[FileEntry]]
 ) -> dict[str, Any]:
     saved = cache.state["offices"].get(result.code, {})
+    files = chosen.get(result.code, [])
     return {
         "status": result.status,
         "reason": result.reason or None,
         "faults": [asdict(f) | {"message": f.message} for f in result.faults],
+        "problems": [asdict(f) | {"message": f.message} for f in result.problems],
         "last_attempt": saved.get("last_attempt"),
         "last_success": saved.get("last_good"),
+        "last_changed": last_changed(files),
         "newest_registration_date": None,
         "files": [
             {
@@ -592,10 +656,24 @@ def _freshness_entry(
                 "format": e.format,
                 "last_modified": e.last_modified,
                 "fetched_at": e.fetched_at,
+                "changed_at": e.changed_at or None,
             }
-            for e in chosen.get(result.code, [])
+            for e in files
         ],
     }
+
+
+def last_changed(files: list[FileEntry]) -> str | None:
+    """When the office last changed what it publishes: the newest content change of its current
+    files (pages only when it publishes no file; a page's counters and dates change every visit).
+
+    Dates are the harvester's: a change is seen at the first harvest after it, and the first
+    harvest of an office dates all its files.
+    """
+    current = [e for e in files if not e.rel.startswith(f"{ARCHIVE_FOLDER}/")]
+    taken = [e for e in current if e.kind == "file"] or current
+    dates = [e.changed_at or e.fetched_at for e in taken if e.changed_at or e.fetched_at]
+    return max(dates) if dates else None
 
 
 def add_newest_dates(cache_dir: Path, newest: Iterable[tuple[str, Any]]) -> None:

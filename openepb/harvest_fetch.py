@@ -64,6 +64,7 @@ class FetchPolicy:
     host_interval: float = 1.0  # at least this many seconds between two requests to one host
     max_bytes: int = 200 * 1024 * 1024
     max_redirects: int = 10
+    robots: bool = True  # robots.txt decides which sub-pages of a register section are crawled
 
 
 @dataclass

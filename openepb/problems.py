@@ -24,7 +24,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 STAGE_LEVELS: dict[str, tuple[str, ...]] = {
     "build": ("file", "reject", "warning"),
     "validate": ("file", "error", "warning"),
-    "harvest": ("fault",),
+    "harvest": ("fault", "warning"),
 }
 POSITION_FIELDS = frozenset({"file", "table", "row", "line", "field", "value", "url"})
 

@@ -19,7 +19,7 @@ import duckdb
 import yaml
 
 from openepb import problems
-from openepb.config import SCHEMA_DIR
+from openepb.config import SCHEMA_DIR, load_sources
 from openepb.contract import SOURCE_FIELDS
 
 #: An office whose newest registration date is more than this many days older than the reference
@@ -72,6 +72,13 @@ FILE_STATUS_TITLES = {
     "ok": "прочитан",
     "page": "HTML-страница без таблицы реестра (страница со ссылками)",
 }
+#: What an office publishes of excluded conclusions (offices.yaml ``exclusions``), as the pages say it.
+EXCLUSION_TITLES = {
+    "only": "только исключённые",
+    "also": "реестр с исключёнными",
+    "none": "без исключённых",
+    "unknown": "неизвестно",
+}
 #: The harvest's status of an office (freshness.json), as the pages say it.
 HARVEST_TITLES = {
     "ok": "собрано с сайта",
@@ -98,6 +105,9 @@ class OfficeQuality:
     harvest_status: str | None = None  # ok | stale | cached; None: not harvested
     last_success: str | None = None
     harvest_stale: bool | None = None
+    last_changed: str | None = None  # the harvest that first saw the office's newest file content
+    harvest_problems: list[str] = field(default_factory=list)  # broken links; the office stays fresh
+    exclusions: str = "unknown"  # what it publishes of excluded conclusions (sources/offices.yaml)
     files: int = 0
     formats: list[str] = field(default_factory=list)
     file_statuses: dict[str, int] = field(default_factory=dict)
@@ -352,6 +362,20 @@ def _add_freshness(offices: dict[str, OfficeQuality], freshness: Path | None) ->
         office.harvest_status = entry.get("status")
         office.last_success = entry.get("last_success")
         office.harvest_stale = entry.get("status") == "stale"
+        office.last_changed = entry.get("last_changed")
+        office.harvest_problems = [f"{p['url']}: {p['message']}" for p in entry.get("problems", [])]
+
+
+def _add_exclusions(offices: dict[str, OfficeQuality]) -> None:
+    for code, office in offices.items():
+        known = load_sources().office(code)
+        if known is not None:
+            office.exclusions = known.exclusions
+
+
+def exclusions_only(offices: list[OfficeQuality] | None = None) -> list[tuple[str, str]]:
+    """(code, name) of every current office that publishes only exclusions, from offices.yaml."""
+    return [(o.code, o.name) for o in load_sources().offices if o.current and o.exclusions == "only"]
 
 
 def reject_examples(
@@ -395,6 +419,7 @@ def compute_quality(
     finally:
         con.close()
     _add_freshness(offices, freshness)
+    _add_exclusions(offices)
     if rejects_csv is not None and rejects_csv.exists():
         for code, by_reason in reject_examples(rejects_csv, office_of_file).items():
             if code in offices:
@@ -411,6 +436,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "harvest_status",
     "last_success",
     "harvest_stale",
+    "last_changed",
+    "harvest_problems",
+    "exclusions",
     "held_back",
     "data_status",
     "mapping_suspect",
@@ -449,6 +477,9 @@ def csv_row(office: OfficeQuality, reference: date | None) -> list[Any]:
         office.harvest_note,
         office.last_success or "",
         "" if office.harvest_stale is None else str(office.harvest_stale).lower(),
+        office.last_changed or "",
+        "; ".join(office.harvest_problems),
+        office.exclusions,
         str(office.held_back).lower(),
         office.data_note,
         len(office.suspects),
@@ -518,6 +549,8 @@ def render_quality_pages(
         "code_title": code_title,
         "publication_titles": PUBLICATION_TITLES,
         "office_page": office_page,
+        "exclusion_titles": EXCLUSION_TITLES,
+        "exclusions_only": exclusions_only(),
         "stale_days": STALE_DAYS,
         "late_days": LATE_DAYS,
         "publishable": PUBLISHABLE_FIELDS,

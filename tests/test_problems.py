@@ -34,7 +34,12 @@ CODE_TAKERS = {
     "_parsed_setter": 2,
 }
 #: Modules whose codes belong to a stage other than the build.
-STAGE_OF_MODULE = {"validate.py": "validate", "harvest.py": "harvest", "harvest_fetch.py": "harvest"}
+STAGE_OF_MODULE = {
+    "validate.py": "validate",
+    "harvest.py": "harvest",
+    "harvest_fetch.py": "harvest",
+    "harvest_crawl.py": "harvest",
+}
 #: Codes only the command-line validator can meet: a path that does not exist (the page is given
 #: bytes), libxml2's classes of parse errors and its fallback the browser's parser has no counterpart to.
 CLI_ONLY = {"file_not_found", "xml_entity", "xml_limits", "record_invalid"}

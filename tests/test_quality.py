@@ -289,3 +289,41 @@ def test_warnings_are_counted_per_office_and_code(tmp_path):
         assert text == str(escape(titles[code])), code
     printed = [c for c in re.findall(r"<code>([a-z_]+)</code>", page) if c in titles]
     assert sorted(printed) == sorted(code for _, code in shown)  # and none alone
+
+
+def test_freshness_page_says_when_files_changed_and_who_publishes_only_exclusions(demo_build, tmp_path):
+    from openepb.quality import office_page, render_quality_pages
+
+    freshness = tmp_path / "freshness.json"
+    broken = {
+        "url": "https://mos.gosnadzor.ru/upload/old.xlsx",
+        "message": "ссылка никуда не ведёт (HTTP 404)",
+    }
+    entry = {"status": "ok", "last_success": "2026-03-02T03:20:00Z", "files": []}
+    data = {
+        "offices": {
+            "mos": entry | {"last_changed": "2026-02-16T03:18:00+00:00", "problems": [broken]},
+            "pech": entry | {"last_changed": "2025-11-03T03:17:00+00:00"},
+        }
+    }
+    freshness.write_text(json.dumps(data), encoding="utf-8")
+    offices = compute_quality(demo_build.database, freshness=freshness, reference_date=date(2019, 1, 31))
+    by_code = {o.code: o for o in offices}
+    assert by_code["mos"].last_changed == "2026-02-16T03:18:00+00:00"
+    assert by_code["mos"].harvest_problems == [f"{broken['url']}: {broken['message']}"]
+    assert (by_code["mos"].harvest_stale, by_code["mos"].exclusions, by_code["pech"].exclusions) == (
+        False,
+        "none",
+        "only",
+    )
+    site = tmp_path / "site"
+    render_quality_pages(offices, site, date(2019, 1, 31), None)
+    page = (site / "quality.html").read_text(encoding="utf-8")
+    row = re.search(r'<tr data-office="mos">.*?</tr>', page, re.S).group(0)
+    assert "2026-02-16" in row and "битых ссылок: 1" in row and "без исключённых" in row
+    listed = re.search(r'<ul class="only-excluded">(.*?)</ul>', page, re.S).group(1)
+    names = re.findall(r"\((\w+)\)</span></li>", listed)
+    assert set(names) == {"pech", "zural", "sevkav", "volok", "usib", "svost"}
+    assert f'href="{office_page("pech")}"' in listed
+    mos = (site / "quality-mos.html").read_text(encoding="utf-8")
+    assert broken["url"] in mos and "2026-02-16T03:18:00+00:00" in mos
