@@ -69,6 +69,7 @@ NOISE_KEYS = frozenset(
 #: part of the register's listing, so not crawled as a tab or a sub-page (a file link still is).
 DETAIL_KEYS = frozenset({"id", "element_id", "element_code", "code", "licnum", "news_id"})
 _PAGINATION_KEY = re.compile(r"PAGEN_\d+", re.IGNORECASE)
+_CARD_PAGE = re.compile(r"detail|element|card|view|license")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,14 @@ def _keys(url: str) -> list[str]:
 
 
 def _is_noise(url: str) -> bool:
-    return any(key in NOISE_KEYS for key in _keys(url))
+    return any(key in NOISE_KEYS for key in _keys(url)) or _is_card(url)
+
+
+def _is_card(url: str) -> bool:
+    """An element's card (``detail.php?ID=5``): one conclusion or news item, no register part; a
+    ``download.php?id=7`` is no card, it may answer a workbook."""
+    last = unquote(urlsplit(url).path).rsplit("/", 1)[-1].lower()
+    return bool(_CARD_PAGE.search(last)) and any(key in DETAIL_KEYS for key in _keys(url))
 
 
 def _is_listing(url: str) -> bool:

@@ -698,7 +698,7 @@ def test_content_disposition_and_link_text_on_a_live_page(tmp_path: Path, demo_b
     with serve(tmp_path / "empty") as site:
         site.pages["/mos/"] = (
             '<html><body><a href="/mos/get/download.php?id=5">Реестр заключений ЭПБ</a>'
-            '<a href="/mos/news.php">Новости</a></body></html>'
+            '<a href="/press/news.php">Новости</a></body></html>'  # the menu, outside the register section
         ).encode()
         site.pages["/mos/get/download.php?id=5"] = xlsx
         site.headers["/mos/get/download.php?id=5"] = {
@@ -715,7 +715,7 @@ def test_content_disposition_and_link_text_on_a_live_page(tmp_path: Path, demo_b
         )
     assert report.offices["mos"].status == "ok"
     assert sorted(tree(tmp_path / "m")) == ["mos/get/Реестр 2018.xlsx", "mos/index.html"]
-    assert "/mos/news.php" not in {r.path for r in site.log}
+    assert "/press/news.php" not in {r.path for r in site.log}
 
 
 # --- exclusions and freshness ----------------------------------------------------------------------
