@@ -27,6 +27,7 @@ import lxml.html
 import pytest
 import requests
 
+import openepb.harvest
 from openepb.config import Sources, load_sources
 from openepb.harvest import harvest
 from openepb.harvest_crawl import Scope, crawl_targets, form_variants, register_folder, visit_key
@@ -292,3 +293,35 @@ def test_news_and_menus_of_a_layout_give_no_page_outside_the_section() -> None:
     assert all(p.startswith("/activity/expertiza/") for p in pages)
     files = [unquote(urlsplit(t.url).path) for t in targets if t.kind == "file"]
     assert files == ["/upload/iblock/3f2/Реестр ЗЭПБ 2026.csv", "/upload/old/reestr_2019.csv"]
+
+
+def test_change_dates_move_only_with_a_files_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    ticks = iter(range(1, 100_000))  # a clock that moves on every reading, however fast the runs
+    monkeypatch.setattr(openepb.harvest, "_now", lambda: f"2026-12-01T00:00:00+00:00#{next(ticks):06d}")
+
+    def files() -> dict[str, dict]:
+        data = json.loads((tmp_path / "cache" / "freshness.json").read_text("utf-8"))["offices"]["srpov"]
+        return {f["path"]: f for f in data["files"]} | {"": {"last_changed": data["last_changed"]}}
+
+    changed = "srpov/upload/iblock/a1b/reestr_2025.csv"
+    with serve(root) as (_, proxy):
+        run(root, tmp_path, proxy)
+        first = files()
+        run(root, tmp_path, proxy)  # nothing changed on the site
+        second = files()
+        csv = root / "srpov" / "upload" / "iblock" / "a1b" / "reestr_2025.csv"
+        csv.write_text(
+            csv.read_text("utf-8-sig") + "17-ТУ-00304-2025;01.02.2025;x;y;z;6320004728;w;ДЭ-00-016538\n",
+            "utf-8-sig",
+        )
+        run(root, tmp_path, proxy)
+        third = files()
+    same = "srpov/upload/arhiv/reestr_2017.csv"
+    assert first[changed]["changed_at"] == first[changed]["fetched_at"]
+    assert second[changed]["changed_at"] == first[changed]["changed_at"] < second[changed]["fetched_at"]
+    assert third[changed]["changed_at"] == third[changed]["fetched_at"] > first[changed]["changed_at"]
+    assert third[same]["changed_at"] == first[same]["changed_at"]
+    assert second[""]["last_changed"] == first[""]["last_changed"]
+    assert third[""]["last_changed"] == third[changed]["changed_at"]
