@@ -292,8 +292,10 @@ class OfficeHarvester:
         while queue:
             target = queue.popleft()
             start = target.depth == 0 and target.url in starts
+            if target.wander and not self._allowed(target.url):
+                continue
             if target.kind == "page":
-                if pages >= MAX_PAGES_PER_OFFICE or (target.wander and not self._allowed(target.url)):
+                if pages >= MAX_PAGES_PER_OFFICE:
                     continue
                 pages += 1
             elif files >= MAX_FILES_PER_OFFICE:
@@ -304,15 +306,12 @@ class OfficeHarvester:
             if entry is None or (target.kind == "file" and entry.format != "html"):
                 continue
             body = self.cache.raw_path(entry.sha256).read_bytes()
-            more = [
-                t
-                for t in crawl_targets(body, target.url, scope, target.depth)
-                if visit_key(t.url) not in seen
-            ]
+            targets = crawl_targets(body, target.url, scope, target.depth)
+            more = [t for t in targets if visit_key(t.url) not in seen]
             seen.update(visit_key(t.url) for t in more)
             if start:
                 starts_ok += 1
-                found_any |= any(t.kind == "file" for t in more) or b"<table" in body.lower()
+                found_any |= any(t.kind == "file" for t in targets) or b"<table" in body.lower()
             queue.extendleft(reversed([t for t in more if t.kind == "file"]))  # a page's files first
             queue.extend(t for t in more if t.kind == "page")
         self.result.page_failed = starts_ok == 0

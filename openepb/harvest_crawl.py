@@ -20,6 +20,7 @@ import lxml.html
 from openepb.harvest_links import (
     FILE_EXTENSIONS,
     PAGE_EXTENSIONS,
+    REGISTER_TEXT,
     decode_page,
     discover_links,
     discover_pages,
@@ -70,6 +71,13 @@ NOISE_KEYS = frozenset(
 DETAIL_KEYS = frozenset({"id", "element_id", "element_code", "code", "licnum", "news_id"})
 _PAGINATION_KEY = re.compile(r"PAGEN_\d+", re.IGNORECASE)
 _CARD_PAGE = re.compile(r"detail|element|card|view|license")
+#: Link texts of a register section's own sub-pages: the register's words (as for files), an
+#: archive, a year, a period, earlier entries. A register folder may be a broad one
+#: (``/activity/gosuslugi/``): its other services («Лицензирование», «Аттестация») are not crawled.
+SECTION_TEXT = re.compile(
+    REGISTER_TEXT.pattern + r"|архив|\b(19|20)\d\d\b|\bгод|период|квартал|месяц|ранее|предыдущ|прошл",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +88,7 @@ class Target:
     kind: str  # file | page
     text: str  # link text, or the form's choice ("Год: 2024")
     depth: int
-    wander: bool = False  # a sub-page of the section: robots.txt decides whether it is fetched
+    wander: bool = False  # a page or script found by its link: robots.txt decides whether it is fetched
 
 
 @dataclass(frozen=True)
@@ -160,8 +168,8 @@ def crawl_targets(page: bytes, page_url: str, scope: Scope, depth: int) -> list[
     - the page's own listing: ``?PAGEN_N`` pages, and links to the same path with another query
       (``?year=2024``, ``?status=excluded``), at the page's depth;
     - the choices of its GET forms (a select of years or statuses), at the page's depth;
-    - any other page under the register folders (``Scope``), one level deeper, up to
-      :data:`MAX_DEPTH`.
+    - any other page under the register folders (``Scope``) whose link text is the section's
+      (:data:`SECTION_TEXT`), one level deeper, up to :data:`MAX_DEPTH`.
     """
     found: dict[str, Target] = {}
 
@@ -169,9 +177,10 @@ def crawl_targets(page: bytes, page_url: str, scope: Scope, depth: int) -> list[
         found.setdefault(visit_key(target.url), target)
 
     for link in discover_links(page, page_url):
-        is_file = url_extension(link.url) in FILE_EXTENSIONS
-        if is_file or not (_is_noise(link.url) or _same_path(link.url, page_url)):
+        if url_extension(link.url) in FILE_EXTENSIONS:
             add(Target(link.url, "file", link.text, depth + 1))
+        elif not (_is_noise(link.url) or _same_path(link.url, page_url)):  # a script or a page
+            add(Target(link.url, "file", link.text, depth + 1, wander=True))
     for url in discover_pages(page, page_url):
         add(Target(url, "page", "", depth))
     doc = _document(page)
@@ -220,6 +229,7 @@ def _section_pages(doc: lxml.html.HtmlElement, page_url: str, scope: Scope) -> l
         (url, text)
         for url, text in _anchors(doc, page_url)
         if scope.contains(url)
+        and SECTION_TEXT.search(text)
         and url_extension(url) in PAGE_EXTENSIONS
         and _is_listing(url)
         and not _same_path(url, page_url)
