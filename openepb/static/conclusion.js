@@ -106,22 +106,39 @@
     setStatus("card-status", "");
   }
 
-  /** Registration numbers sharing a serial with the one asked for, closest spelling first. */
-  async function nearNumbers(meta, asked) {
-    const groups = (asked.match(/\d+/g) || []).filter((g) => g.length >= 3 && g.length <= 6);
-    const tokens = new Set();
-    for (const g of groups) {
-      const bare = g.replace(/^0+/, "") || "0";
-      for (const t of [g, bare, bare.padStart(5, "0"), bare.padStart(6, "0")]) if (t.length >= 5) tokens.add(t);
+  /** Spellings one step from a canonical number: another year, object type or first group, one
+      digit of the serial changed, or the serial with one zero more or less. */
+  function variants(meta, canonical) {
+    const [first, code, serial, year] = canonical.split("-");
+    const out = new Set();
+    for (const [y] of meta.years) if (y) out.add(`${first}-${code}-${serial}-${y}`);
+    for (const t of meta.types) out.add(`${first}-${t}-${serial}-${year}`);
+    for (let i = 0; i < serial.length; i++) {
+      for (let d = 0; d <= 9; d++) out.add(`${first}-${code}-${serial.slice(0, i)}${d}${serial.slice(i + 1)}-${year}`);
     }
-    const ordinals = new Set();
-    for (const token of tokens) {
-      const shard = await Q.tokenShard(meta, token);
-      const entry = shard[token];
-      if (entry && entry[1]) for (const o of Q.decode(entry[1]).slice(0, 30)) ordinals.add(o);
+    if (serial.length === 5) out.add(`${first}-${code}-0${serial}-${year}`);
+    if (serial.length === 6 && serial[0] === "0") out.add(`${first}-${code}-${serial.slice(1)}-${year}`);
+    out.delete(canonical);
+    return [...out];
+  }
+
+  /** Registration numbers near the one asked for that exist, closest spelling first. */
+  async function nearNumbers(meta, asked, canonical) {
+    const found = [];
+    if (canonical) {
+      for (const number of variants(meta, canonical)) {
+        const token = Q.regToken(number);
+        const entry = (await Q.tokenShard(meta, token))[token];
+        if (entry && entry[1]) found.push([number, Q.decode(entry[1])[0]]);
+      }
+    } else {
+      for (const g of (asked.match(/\d+/g) || []).filter((x) => x.length >= 5 && x.length <= 6)) {
+        const entry = (await Q.tokenShard(meta, g))[g];
+        if (entry && entry[1]) for (const o of Q.decode(entry[1]).slice(0, 10)) found.push([null, o]);
+      }
     }
-    const rows = await Q.summaries(meta, [...ordinals]);
-    const target = Q.fold(asked).replace(/[^0-9a-zа-я]/g, "");
+    const rows = await Q.summaries(meta, found.map(([, o]) => o));
+    const target = Q.regToken(canonical || asked);
     return rows.map((row) => ({ row, d: Q.levenshtein(Q.regToken(row[0]), target) }))
       .sort((a, b) => a.d - b.d || (a.row[0] < b.row[0] ? -1 : 1)).slice(0, 10).map((x) => x.row);
   }
@@ -134,7 +151,7 @@
       ? `Заключение с номером ${canonical} не найдено в реестре.`
       : `«${asked}» не похоже на регистрационный номер заключения (вид NN-XX-NNNNN-YYYY). Заключение не найдено.`;
     $("card-missing").hidden = false;
-    const near = await nearNumbers(meta, canonical || asked);
+    const near = await nearNumbers(meta, asked, canonical);
     const box = $("card-near");
     const search = h("p", {}, h("a", { href: `search.html?q=${encodeURIComponent(asked)}` }, `Искать «${asked}» в поиске по реестру`));
     if (!near.length) box.replaceChildren(h("p", {}, "Похожих номеров нет."), search);
