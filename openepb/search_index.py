@@ -332,11 +332,14 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -
     dups = _duplicates(con)
     pairs = duckdb.connect()
     pairs.execute("SET preserve_insertion_order = false")
+    pairs.execute(f"SET temp_directory = '{tempfile.gettempdir()}'")
     pairs.execute("CREATE TABLE p (token VARCHAR, ord INTEGER)")
     years: list[list[int | None]] = []
     facets: list[int] = []
     summaries: list[list[Any]] = []
-    cards: list[list[list[Any]]] = [[] for _ in range(buckets)]
+    pairs.execute("CREATE TABLE c (bucket INTEGER, card VARCHAR)")
+    card_col: list[str] = []
+    bucket_col: list[int] = []
     tok_col: list[str] = []
     ord_col: list[int] = []
     columns = ["reg_number", *CARD_FIELDS]
@@ -355,20 +358,24 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -
         if len(summaries) == SUMMARY:
             out.json("summaries", f"s/{ordinal // SUMMARY}.json", summaries)
             summaries = []
-        cards[card_bucket(row["reg_number"], buckets)].append(_card(row, dups))
+        bucket_col.append(card_bucket(row["reg_number"], buckets))
+        card_col.append(json.dumps(_card(row, dups), ensure_ascii=False, separators=(",", ":")))
         for token in record_tokens(row):
             tok_col.append(token)
             ord_col.append(ordinal)
         if len(tok_col) >= 1_000_000:
             _flush_pairs(pairs, tok_col, ord_col)
+            _flush_cards(pairs, bucket_col, card_col)
     _flush_pairs(pairs, tok_col, ord_col)
+    _flush_cards(pairs, bucket_col, card_col)
     if facets:
         out.json("facets", f"f/{(records - 1) // FACET}.json", facets)
     if summaries:
         out.json("summaries", f"s/{(records - 1) // SUMMARY}.json", summaries)
-    for number, bucket in enumerate(cards):
-        _write_cards(out, number, bucket, files)
-    del cards
+    cursor = pairs.execute("SELECT bucket, list(card ORDER BY card) FROM c GROUP BY 1 ORDER BY 1")
+    while rows := cursor.fetchmany(500):
+        for number, cards in rows:
+            _write_cards(out, number, [json.loads(card) for card in cards], files)
     split = _write_tokens(pairs, out, report)
     pairs.close()
     out.json(
@@ -402,6 +409,15 @@ def _flush_pairs(con: duckdb.DuckDBPyConnection, tokens: list[str], ordinals: li
     con.execute("INSERT INTO p SELECT * FROM batch")
     tokens.clear()
     ordinals.clear()
+
+
+def _flush_cards(con: duckdb.DuckDBPyConnection, buckets: list[int], cards: list[str]) -> None:
+    if not cards:
+        return
+    batch = pa.table({"bucket": pa.array(buckets, pa.int32()), "card": pa.array(cards, pa.string())})  # noqa: F841
+    con.execute("INSERT INTO c SELECT * FROM batch")
+    buckets.clear()
+    cards.clear()
 
 
 def _summary(row: dict[str, Any]) -> list[Any]:

@@ -175,7 +175,7 @@
         await showMissing(meta, asked, null);
         return;
       }
-      const bucket = await getJSON(`data/search/c/${Q.fnv1a(canonical) % meta.buckets}.json`);
+      const bucket = await Q.indexFile(`c/${Q.fnv1a(canonical) % meta.buckets}.json`, { files: [], cards: [] });
       const card = bucket.cards.find((c) => c[0] === canonical);
       if (!card) await showMissing(meta, asked, canonical);
       else render(m, meta, canonical, card, bucket.files);
