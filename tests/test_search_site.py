@@ -284,3 +284,36 @@ def test_pages_fit_a_phone(site: Site, browser: Any, name: str) -> None:
         assert tab.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     finally:
         tab.close()
+
+
+def test_results_are_paged_and_a_page_is_a_permalink(site: Site, page: Any) -> None:
+    counts = Counter(r["expert_org_inn"] for r in site.truth if r["expert_org_inn"])
+    inn = next(v for v, n in counts.most_common() if 40 < n <= 2000)
+    first = search(page, site, inn)
+    assert len(first) == 20
+    page.click("#pager a[rel=next]")
+    page.wait_for_url(re.compile(r"[?&]p=2"))
+    page.wait_for_function("document.body.dataset.searchState === 'done'")
+    second = page.eval_on_selector_all("#results li .result-title a", "els => els.map(e => e.textContent)")
+    assert second and not set(second) & set(first)
+    page.reload()
+    page.wait_for_function("document.body.dataset.searchState === 'done'")
+    assert (
+        page.eval_on_selector_all("#results li .result-title a", "els => els.map(e => e.textContent)")
+        == second
+    )
+
+
+def test_a_filter_change_keeps_the_query(site: Site, page: Any) -> None:
+    counts = Counter(r["expert_org_inn"] for r in site.truth if r["expert_org_inn"])
+    inn = next(v for v, n in counts.most_common() if 20 < n <= 2000)
+    search(page, site, inn)
+    year = max(int(r["year"]) for r in site.truth if r["expert_org_inn"] == inn)
+    page.select_option("#f-from", str(year))
+    page.wait_for_url(re.compile(rf"from={year}"))
+    page.wait_for_function("document.body.dataset.searchState === 'done'")
+    assert f"q={inn}" in page.url
+    expected = sum(
+        1 for r in site.truth if inn in (r["applicant_inn"], r["expert_org_inn"]) and int(r["year"]) >= year
+    )
+    assert total(page) == expected
