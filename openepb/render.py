@@ -29,6 +29,7 @@ from openepb.config import ROOT, SCHEMA_DIR
 from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.formats import get as get_format
 from openepb.resolve import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
+from openepb.search_index import write_search_index
 from openepb.validator_page import validator_context
 
 TEMPLATES_DIR = ROOT / "templates"
@@ -61,6 +62,8 @@ PAGES: tuple[tuple[str, str, str, str | None], ...] = (
     ("downloads.html", "downloads.html", "Скачать данные", "Скачать"),
     ("validate.html", "validate.html", "Проверка файла реестра", "Проверить файл"),
     ("about.html", "about.html", "О данных и методике", "О методике"),
+    ("search.html", "search.html", "Поиск заключений", None),
+    ("conclusion.html", "conclusion.html", "Заключение", None),
 )
 
 #: Nav entries for pages other modules write into the site (documentation, quality, validator).
@@ -906,6 +909,7 @@ def render_site(
         figures = about_figures(con)
     finally:
         con.close()
+    write_search_index(db_path, site_dir / "data" / "search", quiet=quiet)
     review = write_review(site_data, views)
     report.review = {role: {v: c["rows"] for v, c in by.items()} for role, by in review["roles"].items()}
     write_json(

@@ -333,7 +333,7 @@ def test_keyboard_reaches_and_drives_the_filters(site: Site, tab: Tab) -> None:
     page = tab.open(site.url + "index.html")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
-    for _ in range(12):
+    for _ in range(16):  # brand, menu, the header search box and its button
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "f-from":
             break

@@ -254,9 +254,12 @@
   function keepParams() {
     const q = new URLSearchParams(location.search);
     const kept = {};
-    for (const key of ["role", "id"]) if (q.has(key)) kept[key] = q.get(key);
+    for (const key of ["role", "id", "q"]) if (q.has(key)) kept[key] = q.get(key);
     return kept;
   }
+
+  /** What search.js and conclusion.js reuse (loaded after this file). */
+  window.openepbSite = { getJSON, h, $, fmt, setStatus, setupFilters, parseState, stateQuery, describeState, orgHref };
 
   // ------------------------------------------------------------------------------------------
   // Charts: hand-written SVG sized to their container, each with a table and a text alternative
