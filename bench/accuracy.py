@@ -22,9 +22,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from openepb.contract import SOURCE_FIELDS  # noqa: E402
+from openepb.build.pipeline import build_database  # noqa: E402
+from openepb.contract.fields import SOURCE_FIELDS  # noqa: E402
 from openepb.demo.generator import generate  # noqa: E402
-from openepb.pipeline import build_database  # noqa: E402
 
 COMPARED = (*SOURCE_FIELDS, "office_code", "year")
 

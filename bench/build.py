@@ -18,10 +18,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from openepb import readers
-from openepb.config import ROOT, load_sources
-from openepb.normalize import normalize_rows
-from openepb.pipeline import build_database, discover_files
+from openepb import read as readers
+from openepb.build.pipeline import build_database, discover_files
+from openepb.contract.sources import ROOT, load_sources
+from openepb.normalize.rows import normalize_rows
 
 
 def peak_rss_mb() -> tuple[float, float]:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from openepb.config import load_sources  # noqa: E402
-from openepb.export import export_all  # noqa: E402
-from openepb.store import StoreWriter  # noqa: E402
+from openepb.build.store import StoreWriter  # noqa: E402
+from openepb.contract.sources import load_sources  # noqa: E402
+from openepb.publish.export import export_all  # noqa: E402
 
 SYNTHETIC_SQL = """
 INSERT INTO records

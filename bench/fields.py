@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 
-from openepb import fields
+from openepb.normalize import parsers as fields
 
 LETTERS = ["ТУ", "ЗС", "ТП", "ОБ", "ДК", "ДЛ"]
 REG_SPELLINGS = [

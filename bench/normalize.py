@@ -13,8 +13,8 @@ import sys
 import time
 from collections import Counter
 
-from openepb.normalize import normalize_rows
-from openepb.readers import RawRow
+from openepb.normalize.rows import normalize_rows
+from openepb.read import RawRow
 
 HEADER = (
     "№ п/п",

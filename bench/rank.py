@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from openepb.config import load_sources
-from openepb.rank import build_rankings, check_rankings
-from openepb.store import StoreWriter
+from openepb.build.store import StoreWriter
+from openepb.contract.sources import load_sources
+from openepb.publish.rank import build_rankings, check_rankings
 
 TYPES = {"ТУ": 0.45, "ЗС": 0.22, "ТП": 0.12, "ИД": 0.07, "ДП": 0.05, "ОБ": 0.05, "ДК": 0.025, "ДЛ": 0.015}
 

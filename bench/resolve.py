@@ -28,8 +28,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from openepb.resolve import pairwise_scores, parse_name, resolve_database
-from openepb.store import TABLES
+from openepb.contract.tables import TABLES
+from openepb.resolve.entities import pairwise_scores, parse_name, resolve_database
 
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "resolve_labelled.csv"
 SYLLABLES = [
@@ -232,7 +232,7 @@ def splink_predictions(
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    from openepb.fields import split_name_inn
+    from openepb.normalize.parsers import split_name_inn
 
     started = time.perf_counter()
     records = []

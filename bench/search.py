@@ -32,10 +32,10 @@ from urllib.parse import unquote, urlparse
 
 import duckdb
 
-from openepb.rank import build_rankings
-from openepb.render import render_site
-from openepb.search_index import write_search_index
-from openepb.store import TABLES
+from openepb.contract.tables import TABLES
+from openepb.publish.rank import build_rankings
+from openepb.publish.search import write_search_index
+from openepb.publish.site import render_site
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 LATIN = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
@@ -53,8 +53,8 @@ def gzip_size(path: Path) -> int:
 
 
 def demo_database(work: Path) -> Path:
+    from openepb.build.pipeline import build_database
     from openepb.demo.generator import generate
-    from openepb.pipeline import build_database
 
     db = work / "demo.duckdb"
     if not db.exists():

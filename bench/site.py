@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rank import generate, year_weights  # noqa: E402 - the sibling benchmark's generator
 
-from openepb.rank import build_rankings  # noqa: E402
-from openepb.render import render_site  # noqa: E402
+from openepb.publish.rank import build_rankings  # noqa: E402
+from openepb.publish.site import render_site  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -8,9 +8,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from openepb.config import ROOT, SOURCES_DIR, Sources
-from openepb.expectations import Gate, commit_offices, save_counts, snapshot_offices
-from openepb.feeds import commit_state
+from openepb.build.expectations import Gate, commit_offices, save_counts, snapshot_offices
+from openepb.contract.sources import ROOT, SOURCES_DIR, Sources
+from openepb.publish.feeds import commit_state
 
 #: Exit statuses of a build (also in --help and docs/quality.md).
 EXIT_PUBLISHED = 0  # every office's new data published
@@ -84,8 +84,8 @@ def _log(quiet: bool, message: str) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from openepb.config import load_sources
-    from openepb.pipeline import build_database, format_summary
+    from openepb.build.pipeline import build_database, format_summary
+    from openepb.contract.sources import load_sources
 
     out: Path = args.out
     sources = load_sources.__wrapped__(args.sources)  # read afresh: a build sees today's acceptances
@@ -157,7 +157,7 @@ def run_build(args: argparse.Namespace) -> int:
 def run_harvest(out: Path, sources: Sources, *, offline: bool, quiet: bool) -> Path | None:
     """Harvest into ``out`` (raw cache, fetch log, freshness) and return the mirror to build from;
     None when every office failed, so nothing new is published."""
-    from openepb.harvest import harvest
+    from openepb.harvest.run import harvest
 
     mirror = out / "mirror"
     report = harvest(sources, out, mirror, offline=offline, quiet=quiet)
@@ -170,8 +170,8 @@ def run_harvest(out: Path, sources: Sources, *, offline: bool, quiet: bool) -> P
 
 
 def record_newest_dates(out: Path, db_path: Path) -> None:
-    from openepb.harvest import add_newest_dates
-    from openepb.store import connect
+    from openepb.build.store import connect
+    from openepb.harvest.run import add_newest_dates
 
     con = connect(db_path)
     try:
@@ -183,11 +183,11 @@ def record_newest_dates(out: Path, db_path: Path) -> None:
 
 def publish(db_path: Path, args: argparse.Namespace) -> int:
     """Rankings, exports and the site, each from the database; any disagreement fails the build."""
-    from openepb.export import describe_later_exports, export_all
-    from openepb.feeds import write_feeds
-    from openepb.quality import write_quality
-    from openepb.rank import build_rankings, check_rankings
-    from openepb.render import render_site, site_nav
+    from openepb.publish.export import describe_later_exports, export_all
+    from openepb.publish.feeds import write_feeds
+    from openepb.publish.quality import write_quality
+    from openepb.publish.rank import build_rankings, check_rankings
+    from openepb.publish.site import render_site, site_nav
 
     rank_dir = args.site / "data" / "rank"
     started = time.perf_counter()
@@ -233,7 +233,7 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     render_site(db_path, rank_dir, args.site, exports_dir=args.exports, quiet=args.quiet)
     _log(args.quiet, f"site: {args.site} ({time.perf_counter() - started:.1f} s)")
 
-    from openepb.docs_site import build_docs
+    from openepb.publish.docs import build_docs
 
     started = time.perf_counter()
     build_docs(args.site, db_path=db_path, exports_dir=args.exports, quiet=args.quiet)
@@ -244,7 +244,7 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "validate":
-        from openepb.validate import main as validate_main
+        from openepb.validate.check import main as validate_main
 
         return validate_main(argv[1:])
     args = _build_parser().parse_args(argv)

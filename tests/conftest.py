@@ -25,8 +25,8 @@ class DemoBuild:
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    from openepb.build.pipeline import build_database
     from openepb.demo.generator import generate
-    from openepb.pipeline import build_database
 
     # Under xdist getbasetemp() is per worker and its parent belongs to this run; without xdist the
     # parent outlives the run, so the run's own base folder is used.

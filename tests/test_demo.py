@@ -12,7 +12,7 @@ import olefile
 import openpyxl
 import pytest
 
-from openepb.contract import SOURCE_FIELDS
+from openepb.contract.fields import SOURCE_FIELDS
 from openepb.demo import mess
 from openepb.demo.entities import NEAR_HOMONYMS
 from openepb.demo.generator import TRUTH_RECORD_COLUMNS, generate
@@ -561,7 +561,7 @@ def test_today_cells_carry_the_planted_spellings(built):
 
 
 def test_every_inn_has_valid_control_digits_except_the_planted_typos(built, truth):
-    from openepb.formats import inn_checksum_ok
+    from openepb.contract.formats import inn_checksum_ok
 
     inns = [r[name] for r in truth["records"] for name in ("applicant_inn", "expert_org_inn") if r[name]]
     assert len(inns) > 1000 and all(inn_checksum_ok(inn) for inn in inns)

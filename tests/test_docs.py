@@ -15,10 +15,12 @@ import pytest
 import yaml
 from lxml import etree
 
-from openepb import docs_site, formats
-from openepb.config import ROOT, load_sources
-from openepb.contract import FIELD_NAMES
-from openepb.docs_site import (
+from openepb.contract import formats
+from openepb.contract.fields import FIELD_NAMES
+from openepb.contract.sources import ROOT, load_sources
+from openepb.contract.xsd import SCHEMA_VERSION, XSD_PATH
+from openepb.publish import docs as docs_site
+from openepb.publish.docs import (
     COMMANDS,
     CliOption,
     DocsError,
@@ -31,7 +33,6 @@ from openepb.docs_site import (
     examples_page,
     schema_page,
 )
-from openepb.schema import SCHEMA_VERSION, XSD_PATH
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 TINY_CSV = (
@@ -69,8 +70,8 @@ class Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """A two-row store and its exports (the columns are those of any build), then the docs."""
-    from openepb.export import export_all
-    from openepb.pipeline import build_database
+    from openepb.build.pipeline import build_database
+    from openepb.publish.export import export_all
 
     root = tmp_path_factory.mktemp("docs")
     office = root / "mirror" / "mos"
@@ -286,7 +287,7 @@ def test_codes_page_lists_every_region_and_verdict() -> None:
 
 
 def test_examples_page_shows_the_validators_report() -> None:
-    from openepb.validate import format_report, validate_file
+    from openepb.validate.check import format_report, validate_file
 
     page = examples_page()
     examples = sorted((ROOT / "schema" / "examples").glob("*.xml"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from openepb.contract import SOURCE_FIELDS
+from openepb.contract.fields import SOURCE_FIELDS
 
 pytestmark = pytest.mark.slow
 

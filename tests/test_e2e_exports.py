@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from lxml import etree
 
-from openepb.export import export_all
-from openepb.schema import load_schema
+from openepb.contract.xsd import load_schema
+from openepb.publish.export import export_all
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from openepb.build.pipeline import build_database
 from openepb.demo.entities import NEAR_HOMONYMS, RENAMED_EXPERTS, UTILITY_NAMES, planted_applicant_specs
 from openepb.demo.writers import Table, write_xlsx
-from openepb.pipeline import build_database
-from openepb.rank import build_rankings
-from openepb.resolve import pairwise_scores
+from openepb.publish.rank import build_rankings
+from openepb.resolve.entities import pairwise_scores
 
 pytestmark = pytest.mark.slow
 

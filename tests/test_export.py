@@ -14,11 +14,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from openepb.contract import FIELD_NAMES
-from openepb.export import ExportError, export_all
-from openepb.schema import XSD_PATH
-from openepb.store import StoreWriter
-from openepb.validate import validate_file
+from openepb.build.store import StoreWriter
+from openepb.contract.fields import FIELD_NAMES
+from openepb.contract.xsd import XSD_PATH
+from openepb.publish.export import ExportError, export_all
+from openepb.validate.check import validate_file
 
 GENERATED = "2026-11-25T12:00:00Z"
 BASE = {
@@ -197,7 +197,9 @@ def test_invalid_xml_fails_loudly_and_keeps_the_old_file(
     out = tmp_path / "out"
     out.mkdir()
     (out / "records.xml").write_text("old")
-    monkeypatch.setattr("openepb.export.value_fits", lambda name, value: True)  # lets the bad value through
+    monkeypatch.setattr(
+        "openepb.publish.export.value_fits", lambda name, value: True
+    )  # lets the bad value through
     with pytest.raises(ExportError, match="does not validate"):
         export_all(_store(tmp_path / "db.duckdb"), out, quiet=True, generated_at=GENERATED)
     assert (out / "records.xml").read_text() == "old"

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from lxml import etree
 
-from openepb.feeds import CHANGE_COLUMNS, STATE_FILE, write_feeds
+from openepb.publish.feeds import CHANGE_COLUMNS, STATE_FILE, write_feeds
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RNG = Path(__file__).parent / "data" / "atom.rng"
@@ -30,7 +30,7 @@ def atom() -> etree.RelaxNG:
 @pytest.fixture(scope="module")
 def builds(demo_build, tmp_path_factory) -> dict[str, Path]:
     """Build 1 from two offices without their 2018 files, build 2 with them; feeds after each."""
-    from openepb.pipeline import build_database
+    from openepb.build.pipeline import build_database
 
     root = tmp_path_factory.mktemp("feeds")
     first, second = root / "mirror1", root / "mirror2"

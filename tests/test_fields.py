@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openepb.fields import (
+from openepb.normalize.parsers import (
     Contact,
     clean_text,
     object_type_from_text,

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from openepb.build.pipeline import build_database
 from openepb.demo.writers import (
     Merge,
     Table,
@@ -26,7 +27,6 @@ from openepb.demo.writers import (
     write_xls,
     write_xlsx,
 )
-from openepb.pipeline import build_database
 
 HAS_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 needs_soffice = pytest.mark.skipif(

@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from openepb import fields, formats
-from openepb.contract import COMBINED_FIELDS, FIELD_NAMES, SOURCE_FIELDS
-from openepb.normalize import _setter_for
-from openepb.schema import NAMESPACE, load_schema, value_fits
+from openepb.contract import formats
+from openepb.contract.fields import COMBINED_FIELDS, FIELD_NAMES, SOURCE_FIELDS
+from openepb.contract.xsd import NAMESPACE, load_schema, value_fits
+from openepb.normalize import parsers as fields
+from openepb.normalize.rows import _setter_for
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None

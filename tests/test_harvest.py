@@ -29,11 +29,11 @@ import requests
 import urllib3
 import yaml
 
-from openepb.config import Sources, load_sources
-from openepb.exclusions import apply_exclusions, split_exclusions
-from openepb.harvest import add_newest_dates, harvest
-from openepb.harvest_fetch import FetchPolicy
-from openepb.harvest_links import (
+from openepb.build.exclusions import apply_exclusions, split_exclusions
+from openepb.build.pipeline import build_database
+from openepb.contract.sources import Sources, load_sources
+from openepb.harvest.fetch import FetchPolicy
+from openepb.harvest.links import (
     UnsafeName,
     content_disposition_name,
     discover_links,
@@ -42,9 +42,9 @@ from openepb.harvest_links import (
     normalize_url,
     same_site,
 )
-from openepb.normalize import normalize_rows
-from openepb.pipeline import build_database
-from openepb.readers import RawRow
+from openepb.harvest.run import add_newest_dates, harvest
+from openepb.normalize.rows import normalize_rows
+from openepb.read import RawRow
 
 # --- the local websites ----------------------------------------------------------------------------
 
@@ -635,7 +635,7 @@ def test_every_office_failing_otherwise_is_not_a_geo_block(baseline: Baseline, t
 
 def test_retries_with_backoff_then_succeeds(baseline: Baseline, tmp_path: Path) -> None:
     """A 503 on the first attempt only: the retry gets the file, nothing is stale."""
-    from openepb.harvest_fetch import Fetcher
+    from openepb.harvest.fetch import Fetcher
 
     waits: list[float] = []
     calls = {"n": 0}
@@ -658,7 +658,7 @@ def test_retries_with_backoff_then_succeeds(baseline: Baseline, tmp_path: Path) 
 
 
 def test_rate_limit_waits_between_requests_to_one_host(tmp_path: Path) -> None:
-    from openepb.harvest_fetch import HostClock
+    from openepb.harvest.fetch import HostClock
 
     now = {"t": 100.0}
     waits: list[float] = []

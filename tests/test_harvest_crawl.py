@@ -27,12 +27,12 @@ import lxml.html
 import pytest
 import requests
 
-import openepb.harvest
-from openepb.config import Sources, load_sources
-from openepb.harvest import harvest
-from openepb.harvest_crawl import Scope, crawl_targets, form_variants, register_folder, visit_key
-from openepb.harvest_fetch import FetchPolicy
-from openepb.pipeline import build_database
+import openepb.harvest.run
+from openepb.build.pipeline import build_database
+from openepb.contract.sources import Sources, load_sources
+from openepb.harvest.crawl import Scope, crawl_targets, form_variants, register_folder, visit_key
+from openepb.harvest.fetch import FetchPolicy
+from openepb.harvest.run import harvest
 
 SITE = Path(__file__).resolve().parent / "data" / "crawl"
 START = "http://www.srpov.gosnadzor.ru/activity/expertiza/"
@@ -304,7 +304,7 @@ def test_change_dates_move_only_with_a_files_content(tmp_path: Path, monkeypatch
     root = tmp_path / "site"
     shutil.copytree(SITE, root)
     ticks = iter(range(1, 100_000))  # a clock that moves on every reading, however fast the runs
-    monkeypatch.setattr(openepb.harvest, "_now", lambda: f"2026-12-01T00:00:00+00:00#{next(ticks):06d}")
+    monkeypatch.setattr(openepb.harvest.run, "_now", lambda: f"2026-12-01T00:00:00+00:00#{next(ticks):06d}")
 
     def files() -> dict[str, dict]:
         data = json.loads((tmp_path / "cache" / "freshness.json").read_text("utf-8"))["offices"]["srpov"]

@@ -13,14 +13,14 @@ import duckdb
 import pytest
 import yaml
 
+from openepb.build.expectations import Gate
+from openepb.build.pipeline import build_database, suspect_tables
 from openepb.cli import EXIT_FAILED, EXIT_HELD_BACK, EXIT_PUBLISHED, main
-from openepb.config import SOURCES_DIR, load_gate_rules, load_sources
+from openepb.contract.sources import SOURCES_DIR, load_gate_rules, load_sources
 from openepb.demo.writers import Table, write_xlsx
-from openepb.expectations import Gate
 from openepb.fileio import sha256_of
-from openepb.normalize import normalize_rows
-from openepb.pipeline import build_database, suspect_tables
-from openepb.readers import RawRow
+from openepb.normalize.rows import normalize_rows
+from openepb.read import RawRow
 
 HEADER = ["Регистрационный номер", "Дата внесения в реестр", "Заявитель", "Экспертная организация"]
 

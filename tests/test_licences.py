@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from openepb.demo.licences import write_licence_register
-from openepb.licences import (
+from openepb.build.licences import (
     LicenceEntry,
     label_field,
     merge_entries,
@@ -16,6 +15,7 @@ from openepb.licences import (
     parse_licence_page,
     read_licence_register,
 )
+from openepb.demo.licences import write_licence_register
 
 
 def entries(n: int) -> list[LicenceEntry]:

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from openepb.contract import SOURCE_FIELDS
-from openepb.normalize import (
+from openepb.contract.fields import SOURCE_FIELDS
+from openepb.normalize.rows import (
     IGNORED,
     FileResult,
     RowResult,
@@ -18,7 +18,7 @@ from openepb.normalize import (
     header_key,
     normalize_rows,
 )
-from openepb.readers import RawRow
+from openepb.read import RawRow
 
 FILE = "vdon/2017.xlsx"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from openepb.config import ROOT
+from openepb.build.pipeline import build_database, discover_files
+from openepb.contract.sources import ROOT
 from openepb.demo.writers import Table, write_docx, write_encrypted_xlsx, write_truncated, write_xlsx
-from openepb.pipeline import build_database, discover_files
 
 HEADER = ["Регистрационный номер", "Дата внесения в реестр", "Заявитель", "Экспертная организация"]
 ROWS = [
@@ -78,7 +78,7 @@ def test_every_bad_file_is_a_named_file_level_problem(mirror: Path, tmp_path: Pa
 
 
 def test_discovery_order_is_office_then_path_and_skips_site_assets(mirror: Path):
-    from openepb.config import load_sources
+    from openepb.contract.sources import load_sources
 
     files, unknown = discover_files(mirror, load_sources())
     assert [f.rel for f in files] == [
@@ -165,7 +165,7 @@ def test_exclusion_lists_mark_records_and_keep_unmatched_ones(tmp_path: Path):
         ("03-ТУ-00002-2017", date(2018, 5, 15), "заявление заявителя"),
     ]
     assert unmatched == [("03-ТУ-09999-2016", "решение суда", "vdon/upload/zz_isklyuchennye.xlsx")]
-    from openepb.export import export_all
+    from openepb.publish.export import export_all
 
     export_all(db_path, tmp_path / "exports", quiet=True)
     published = (tmp_path / "exports" / "exclusions_unmatched.csv").read_text(encoding="utf-8-sig")
@@ -207,8 +207,8 @@ def test_a_sole_office_that_shrinks_publishes_nothing_until_accepted(tmp_path: P
 
 
 def test_office_minimum_and_maximum_from_sources():
-    from openepb.config import Expectations, Sources, load_sources
-    from openepb.expectations import check_counts
+    from openepb.build.expectations import check_counts
+    from openepb.contract.sources import Expectations, Sources, load_sources
 
     real = load_sources()
     vdon = real.office("vdon").model_copy(update={"expect": Expectations(min_records=10, max_records=20)})
@@ -232,7 +232,7 @@ def test_offline_build_without_a_harvest_cache_publishes_nothing(tmp_path: Path)
 def test_a_build_that_fails_after_the_feeds_keeps_the_previous_baseline(tmp_path: Path, monkeypatch):
     """The change feed's baseline moves only when everything was published, so the conclusions of a
     failed build still reach the feeds of the next one."""
-    import openepb.render
+    import openepb.publish.site
     from openepb.cli import main
 
     root = tmp_path / "mirror"
@@ -248,7 +248,7 @@ def test_a_build_that_fails_after_the_feeds_keeps_the_previous_baseline(tmp_path
     def broken_render(*args, **kwargs):
         raise RuntimeError("render failed")
 
-    monkeypatch.setattr(openepb.render, "render_site", broken_render)
+    monkeypatch.setattr(openepb.publish.site, "render_site", broken_render)
     with pytest.raises(RuntimeError, match="render failed"):
         main(["--input", str(root), *places])
     assert (out / "state" / "records.parquet").read_bytes() == baseline

@@ -15,7 +15,7 @@ import yaml
 from browsing import CHROMIUM, CHROMIUM_ARGS
 from markupsafe import escape
 
-from openepb.quality import (
+from openepb.publish.quality import (
     CSV_COLUMNS,
     FILL_FIELDS,
     NOT_HARVESTED,
@@ -123,7 +123,7 @@ def test_demo_conformance_and_fields(quality):
 
 @pytest.fixture(scope="module")
 def written(demo_build, tmp_path_factory) -> tuple[Path, Path, list[OfficeQuality]]:
-    from openepb.export import write_csv
+    from openepb.publish.export import write_csv
 
     exports, site = tmp_path_factory.mktemp("exports"), tmp_path_factory.mktemp("site")
     con = duckdb.connect(str(demo_build.database), read_only=True)
@@ -236,7 +236,7 @@ def test_table_sorts_by_each_column_with_the_keyboard(written):
 def _copy_static(site: Path) -> None:
     import shutil
 
-    from openepb.render import STATIC_DIR
+    from openepb.publish.site import STATIC_DIR
 
     shutil.copytree(STATIC_DIR, site / "static", dirs_exist_ok=True)
 
@@ -251,8 +251,8 @@ def test_warnings_are_counted_per_office_and_code(tmp_path):
     """A kept record whose value was doubted (here: an object code outside the reviewed list) is counted
     on the office's quality figures, in quality.csv and on its page, with the code's Russian title;
     reject reasons and file statuses are shown with their titles too, never as a bare code."""
-    from openepb.quality import FILE_STATUS_TITLES, render_quality_pages, write_quality_csv
-    from openepb.store import StoreWriter
+    from openepb.build.store import StoreWriter
+    from openepb.publish.quality import FILE_STATUS_TITLES, render_quality_pages, write_quality_csv
 
     store = StoreWriter(tmp_path / "db.duckdb")
     store.add(
@@ -292,7 +292,7 @@ def test_warnings_are_counted_per_office_and_code(tmp_path):
 
 
 def test_freshness_page_says_when_files_changed_and_who_publishes_only_exclusions(demo_build, tmp_path):
-    from openepb.quality import office_page, render_quality_pages
+    from openepb.publish.quality import office_page, render_quality_pages
 
     freshness = tmp_path / "freshness.json"
     broken = {

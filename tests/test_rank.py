@@ -12,7 +12,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from openepb.rank import (
+from openepb.build.store import StoreWriter
+from openepb.publish.rank import (
     NONE,
     Axes,
     Combo,
@@ -27,7 +28,6 @@ from openepb.rank import (
     rank_counts,
     safe_key,
 )
-from openepb.store import StoreWriter
 
 OFFICES = {  # code → (district, short name)
     "mos": ("CFD", "МТУ"),
@@ -113,7 +113,7 @@ def random_records(seed: int, n: int = 700) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Direct DuckDB answers, written independently of openepb.rank
+# Direct DuckDB answers, written independently of openepb.publish.rank
 
 
 def where_sql(axes: Axes, combo: Combo) -> tuple[str, list[Any]]:

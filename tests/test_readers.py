@@ -28,11 +28,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from openepb.readers import RawRow, ReadError, detect_format, read_rows
-from openepb.readers import doc as doc_reader
-from openepb.readers.cells import value_text
-from openepb.readers.detect import sniff_delimiter
-from openepb.readers.html import expand_spans
+from openepb.read import RawRow, ReadError, detect_format, read_rows
+from openepb.read import doc as doc_reader
+from openepb.read.cells import value_text
+from openepb.read.detect import sniff_delimiter
+from openepb.read.html import expand_spans
 
 needs_soffice = pytest.mark.skipif(
     shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
@@ -518,7 +518,7 @@ def test_doc_conversion_timeout(
 
 
 def test_library_exceptions_become_read_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import openepb.readers.csv as csv_reader
+    import openepb.read.csv as csv_reader
 
     def broken(path: Path):
         raise ValueError("boom")
@@ -581,8 +581,8 @@ def test_wraps_widths_cannot_decide_are_decided_by_the_documents_own_words() -> 
     """A one-word line full to the edge is a split word or a wrap at a dropped space. The join written
     whole elsewhere in the file, or listed in the dictionary, joins; two pieces written whole elsewhere,
     or both listed while their join is not, stay apart; without evidence it joins (a split word)."""
-    from openepb.readers.pdf import AMBIGUOUS_WRAP as W
-    from openepb.readers.pdf import resolve_ambiguous_wraps
+    from openepb.read.pdf import AMBIGUOUS_WRAP as W
+    from openepb.read.pdf import resolve_ambiguous_wraps
 
     rows = [
         RawRow("page 1", 1, (f"ООО «Энергосбыт{W}комплект»", f"Сибтех{W}монтаж")),
@@ -617,7 +617,7 @@ def _zip_bomb(path: Path, inflated: int) -> Path:
 
 
 def test_a_zip_bomb_is_refused_by_its_declared_sizes_before_inflating(tmp_path: Path) -> None:
-    from openepb.pipeline import SourceFile, process_file
+    from openepb.build.pipeline import SourceFile, process_file
 
     bomb = _zip_bomb(tmp_path / "reestr.xlsx", 64 * 2**20)
     assert bomb.stat().st_size < 2**20
@@ -642,7 +642,7 @@ def test_a_zip_bomb_is_refused_by_its_declared_sizes_before_inflating(tmp_path: 
     ],
 )
 def test_inflated_size_limits(sizes: list[tuple[int, int]], refused: bool) -> None:
-    from openepb.readers.detect import check_inflated_sizes
+    from openepb.read.detect import check_inflated_sizes
 
     members = []
     for i, (inflated, compressed) in enumerate(sizes):

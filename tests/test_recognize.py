@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from openepb import recognize
-from openepb.contract import COMBINED_FIELDS, SOURCE_FIELDS
-from openepb.recognize import Reading, cell_kinds, content_reading, header_stands, profile
+from openepb.contract.fields import COMBINED_FIELDS, SOURCE_FIELDS
+from openepb.normalize import recognize
+from openepb.normalize.recognize import Reading, cell_kinds, content_reading, header_stands, profile
 
 # --- kinds of one cell -----------------------------------------------------------------------------
 

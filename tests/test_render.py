@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from openepb import render
-from openepb.rank import build_rankings
-from openepb.render import (
+from openepb.build.store import StoreWriter
+from openepb.contract.tables import CANDIDATE_COLUMNS, ORGANIZATION_COLUMNS
+from openepb.publish import site as render
+from openepb.publish.rank import build_rankings
+from openepb.publish.site import (
     CANDIDATE_KINDS,
     LATEST_PER_ORG,
     PAGES,
@@ -25,8 +27,7 @@ from openepb.render import (
     sha256_of,
     shards_by_size,
 )
-from openepb.resolve import CANDIDATE_COLUMNS, ORGANIZATION_COLUMNS, RULES, _create_table
-from openepb.store import StoreWriter
+from openepb.resolve.entities import RULES, _create_table
 
 XSS = "<script>alert(1)</script>"
 
@@ -167,7 +168,6 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _create_table(
         store.con,
         "organizations",
-        ORGANIZATION_COLUMNS,
         [
             organization(
                 "e-1",
@@ -196,7 +196,7 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ),
         ],
     )
-    _create_table(store.con, "merge_candidates", CANDIDATE_COLUMNS, CANDIDATES)
+    _create_table(store.con, "merge_candidates", CANDIDATES)
     store.close()
     exports = root / "exports"
     (exports / "offices").mkdir(parents=True)

@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from openepb.licences import LicenceEntry
-from openepb.resolve import (
+from openepb.build.licences import LicenceEntry
+from openepb.contract.tables import TABLES
+from openepb.resolve.entities import (
     legal_forms,
     name_key,
     pairwise_scores,
@@ -20,7 +21,6 @@ from openepb.resolve import (
     stable_id,
     write_review_files,
 )
-from openepb.store import TABLES
 
 # --------------------------------------------------------------------------------------------------
 # parse_name, one rule at a time

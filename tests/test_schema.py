@@ -10,11 +10,11 @@ import pytest
 from lxml import etree
 from openpyxl.utils import get_column_letter
 
-from openepb import formats
-from openepb.config import load_sources
-from openepb.contract import FIELD_NAMES, FIELDS_BY_NAME
-from openepb.schema import XSD_PATH, build_xsd, field_codes, listed_codes, value_fits
-from openepb.template import DATA_SHEET, TEMPLATE_FIELDS, TEMPLATE_PATH, build_template, header_title
+from openepb.contract import formats
+from openepb.contract.fields import FIELD_NAMES, FIELDS_BY_NAME
+from openepb.contract.sources import load_sources
+from openepb.contract.xsd import XSD_PATH, build_xsd, field_codes, listed_codes, value_fits
+from openepb.validate.template import DATA_SHEET, TEMPLATE_FIELDS, TEMPLATE_PATH, build_template, header_title
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from openepb.search_index import (
+from openepb.contract.tables import TABLES
+from openepb.publish.search import (
     bucket_count,
     card_bucket,
     delta,
@@ -21,7 +22,6 @@ from openepb.search_index import (
     words,
     write_search_index,
 )
-from openepb.store import TABLES
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def _store(path: Path, rows: list[tuple]) -> None:
 
 
 def test_index_files_shard_tokens_and_put_long_lists_in_blocks(tmp_path: Path, monkeypatch) -> None:
-    import openepb.search_index as si
+    import openepb.publish.search as si
 
     monkeypatch.setattr(si, "INLINE", 3)
     monkeypatch.setattr(si, "SHARD_BYTES", 40)

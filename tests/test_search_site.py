@@ -34,8 +34,8 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from openepb.rank import build_rankings
-    from openepb.render import render_site
+    from openepb.publish.rank import build_rankings
+    from openepb.publish.site import render_site
 
     root = tmp_path_factory.mktemp("search-site")
     rank_dir = root / "data" / "rank"

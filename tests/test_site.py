@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
 
-from openepb.config import ROOT
+from openepb.contract.sources import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +36,9 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from openepb.export import export_all
-    from openepb.rank import build_rankings
-    from openepb.render import render_site
+    from openepb.publish.export import export_all
+    from openepb.publish.rank import build_rankings
+    from openepb.publish.site import render_site
 
     root = tmp_path_factory.mktemp("site")
     rank_dir = root / "data" / "rank"

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from openepb.config import SOURCES_DIR, Office, Sources, load_sources
-from openepb.harvest_links import same_site
+from openepb.contract.sources import SOURCES_DIR, Office, Sources, load_sources
+from openepb.harvest.links import same_site
 
 #: The demo corpus writes these codes with these first prefixes; they must never change.
 DEMO_PREFIXES = {

@@ -15,9 +15,9 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from openepb import validate
-from openepb.template import DATA_SHEET, TEMPLATE_FIELDS, TEMPLATE_PATH, header_title
-from openepb.validate import main, validate_file
+from openepb.validate import check as validate
+from openepb.validate.check import main, validate_file
+from openepb.validate.template import DATA_SHEET, TEMPLATE_FIELDS, TEMPLATE_PATH, header_title
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"
 EXPECTED = yaml.safe_load((EXAMPLES / "expected.yaml").read_text(encoding="utf-8"))
@@ -242,7 +242,7 @@ def test_billion_laughs_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     # high-water mark across fork and exec on Linux).
     code = (
         "import re, sys\n"
-        "from openepb.validate import main\n"
+        "from openepb.validate.check import main\n"
         f"code = main([{str(path)!r}])\n"
         "status = open('/proc/self/status').read()\n"
         "print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1))\n"

@@ -18,13 +18,13 @@ from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
 from test_site import Tab
 from test_validate import GOOD, NEW_FIELDS, _filled_template, _row
 
-from openepb import formats
-from openepb.config import load_sources
-from openepb.contract import FIELD_NAMES
-from openepb.render import copy_static, environment, site_nav
-from openepb.schema import ACCEPTED_VERSIONS, NAMESPACE
-from openepb.validate import format_report, validate_file
-from openepb.validator_page import PAGE, validator_rules, write_validator_page
+from openepb.contract import formats
+from openepb.contract.fields import FIELD_NAMES
+from openepb.contract.sources import load_sources
+from openepb.contract.xsd import ACCEPTED_VERSIONS, NAMESPACE
+from openepb.publish.site import copy_static, environment, site_nav
+from openepb.validate.check import format_report, validate_file
+from openepb.validate.page import PAGE, validator_rules, write_validator_page
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

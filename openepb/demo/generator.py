@@ -26,8 +26,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from openepb.config import load_sources
-from openepb.contract import SOURCE_FIELDS
+from openepb.build.licences import LicenceEntry
+from openepb.contract.fields import SOURCE_FIELDS
+from openepb.contract.sources import load_sources
 from openepb.demo import mess
 from openepb.demo.entities import NEAR_HOMONYMS, ExpertOrg, Party, World, make_world, mistyped_inn
 from openepb.demo.licences import write_licence_register
@@ -59,7 +60,6 @@ from openepb.demo.writers import (
     write_xls,
     write_xlsx,
 )
-from openepb.licences import LicenceEntry
 
 BASE_RECORDS = 30_000  # conclusions at scale 1.0
 #: share of the conclusions per year: the paper's five years, then today's (2026 up to LAST_DAY)
@@ -1338,7 +1338,7 @@ def applicant_count(scale: float) -> int:
     return max(200, min(10_000, int(7_500 * scale)))
 
 
-#: Where the federal site keeps the register of licences, inside the mirror (see openepb.pipeline).
+#: Where the federal site keeps the register of licences, inside the mirror (see openepb.build.pipeline).
 LICENCE_REGISTER_DIR = Path("www/service/list/reestr_licences_99fz")
 #: Share of the demo's licences that have ended (прекращена), for the organization pages to show.
 ENDED_LICENCE_SHARE = 0.05

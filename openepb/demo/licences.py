@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from openepb.licences import LicenceEntry
+from openepb.build.licences import LicenceEntry
 
 ENCODING = "cp1251"
 COLUMNS = (

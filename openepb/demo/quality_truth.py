@@ -2,7 +2,7 @@
 
 Accumulated from the generator's own model (the rows it tags as records, duplicates and rejects, and
 the files it writes), never from the pipeline's output, and written to ``truth/quality.csv``.
-The reference date is the newest registration date over all offices, as in ``openepb.quality``.
+The reference date is the newest registration date over all offices, as in ``openepb.publish.quality``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from openepb.quality import (
+from openepb.publish.quality import (
     CONTACT_FIELDS,
     FILL_FIELDS,
     READ_STATUSES,

@@ -1,5 +1,5 @@
 /* Поиск заключений: the static index under data/search/ (docs/search.md), fetched shard by shard.
-   The token rules mirror openepb/search_index.py; tests hold both to the same truth. */
+   The token rules mirror openepb/publish/search.py; tests hold both to the same truth. */
 "use strict";
 
 (() => {

@@ -1,4 +1,4 @@
-/* The in-browser validator: the checks of openepb/validate.py, run on a file the visitor picks.
+/* The in-browser validator: the checks of openepb/validate/check.py, run on a file the visitor picks.
  * Nothing is sent anywhere: the file is read with File.arrayBuffer() and never leaves the page.
  * The rules (field order, types with their patterns, code lists and control digits, accepted schema
  * versions, template columns, the problem codes with their levels and message templates) are

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from metamorphic.layouts import COMPARED_FIELDS, Layout, Variant, build_layout
 from metamorphic.writers import SUFFIX, WRITERS, convert_to_pdf
-from openepb.normalize import normalize_rows
-from openepb.readers import detect_format, read_rows
+from openepb.normalize.rows import normalize_rows
+from openepb.read import detect_format, read_rows
 
 
 @dataclass

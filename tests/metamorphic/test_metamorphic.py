@@ -148,8 +148,8 @@ def test_a_whole_build_on_every_variant_publishes(rendered: dict[str, Rendered],
 
     import duckdb
 
-    from openepb.config import load_sources
-    from openepb.validate import validate_file
+    from openepb.contract.sources import load_sources
+    from openepb.validate.check import validate_file
 
     offices = [o.code for o in load_sources().offices if o.current]
     mirror = tmp_path / "mirror"

@@ -1,0 +1,1 @@
+"""Stage 1, harvest: fetch every office's register files into the content-addressed raw store."""

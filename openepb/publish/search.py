@@ -1,0 +1,541 @@
+"""The static search index over every conclusion and the card of each conclusion (``docs/search.md``).
+
+Read from the store only; written under ``site/data/search/`` as a new folder renamed into place.
+Layout (all UTF-8 JSON, served gzipped):
+
+- ``meta.json`` — sizes, the year → first ordinal table, type and office codes, the split prefixes;
+- ``t/{prefix}.json`` — tokens by prefix: ``{token: [df, postings | null, blocks]}``; postings are
+  ordinals, delta-coded; a token with more than ``INLINE`` postings keeps them in
+  ``b/{token}/{block}.json``, one file per ``BLOCK`` ordinals;
+- ``f/{k}.json`` — the filter cell (type × offices + office) of ``FACET`` ordinals;
+- ``s/{k}.json`` — result summaries of ``SUMMARY`` ordinals;
+- ``c/{bucket}.json`` — cards by registration number (FNV-1a of the number mod ``buckets``).
+
+Ordinals number records newest first (year, date, number descending), so a posting list in
+ascending order is already ranked by recency and a year range is an ordinal range. The token rules
+are mirrored in ``static/search.js``; the unit tests and the browser tests hold both to them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
+from openepb.normalize.parsers import parse_licence, parse_reg_number
+
+SEARCH_FORMAT = 1
+#: Postings kept inside a token shard; a longer list goes to block files.
+INLINE = 2000
+#: Ordinals per block file of a long posting list.
+BLOCK = 65_536
+#: Ordinals per filter-cell file and per summary file.
+FACET = 16_384
+SUMMARY = 64
+#: Cards per bucket on average (the bucket count is a power of two).
+CARDS_PER_BUCKET = 48
+#: A token shard larger than this is split by one more character of the prefix.
+SHARD_BYTES = 48_000
+FIRST_PREFIX, MAX_PREFIX = 2, 6
+#: Longest token kept (longer words are cut, at index and at query time alike).
+MAX_TOKEN = 24
+#: Characters of the object name a summary keeps (the card has the full text).
+SUMMARY_TEXT = 140
+#: Words too common and too short to find anything by.
+STOPWORDS = frozenset(
+    ["и", "в", "во", "на", "по", "с", "со", "для", "от", "к", "о", "об", "из", "до", "за", "при", "а"]
+)
+
+#: Fields whose words are searchable; structured numbers are added as whole tokens too.
+TEXT_FIELDS = ("object_name", "opo_name", "applicant_name", "expert_org_name", "opo_reg_number")
+#: Card fields in their order in a card array (``reg_number`` is the card's key).
+CARD_FIELDS = tuple(n for n in FIELD_NAMES if n != "reg_number")
+
+_LOOKALIKE = str.maketrans("abcehkmoptxy", "авсенкмортху")
+_LOOKALIKE_LETTERS = frozenset("abcehkmoptxy")
+_WORD = re.compile(r"[0-9a-zа-я]+")
+_CYRILLIC = re.compile(r"[а-я]")
+_DASH = r"[\s\-\u2010-\u2015\u2212_.]*"
+#: Structured numbers inside free text (queries): each becomes one whole token.
+_REG_IN_TEXT = re.compile(
+    rf"(?<![0-9])([0-9]{{1,2}}){_DASH}([a-zа-я0-9]{{2}}){_DASH}([0-9]{{5,6}}){_DASH}([0-9]{{4}})(?![0-9])"
+)
+_OPO_IN_TEXT = re.compile(
+    rf"(?<![0-9a-zа-я])[aа]{_DASH}([0-9]{{2}}){_DASH}([0-9]{{5}}){_DASH}([0-9]{{4}})(?![0-9])"
+)
+_LICENCE_IN_TEXT = re.compile(rf"(?<![a-zа-я])(?:дэ|де|de|дe|dэ){_DASH}00{_DASH}([0-9]{{6}})(?![0-9])")
+_CERT_IN_TEXT = re.compile(
+    r"(?<![a-zа-я0-9])([a-zа-я]{2})\s*\.\s*([0-9]{2})\s*\.\s*([0-9]{5})\s*\.\s*([0-9]{3})(?![0-9])"
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, ``ё`` → ``е``: the one case folding of index and query."""
+    return text.lower().replace("ё", "е")
+
+
+def _word(word: str) -> str:
+    """Latin look-alikes become Cyrillic in a word with Cyrillic letters or made of look-alikes and
+    digits only (``OOO``, ``A54``); other Latin words stay Latin."""
+    if _CYRILLIC.search(word) or (
+        any(c.isalpha() for c in word) and all(c in _LOOKALIKE_LETTERS or c.isdigit() for c in word)
+    ):
+        word = word.translate(_LOOKALIKE)
+    return word[:MAX_TOKEN]
+
+
+def words(text: str | None) -> list[str]:
+    """The searchable words of a text: folded, look-alikes fixed, stopwords and single letters out."""
+    if not text:
+        return []
+    out = []
+    for raw in _WORD.findall(fold(text)):
+        word = _word(raw)
+        if len(word) >= 2 and word not in STOPWORDS:
+            out.append(word)
+    return out
+
+
+def reg_token(canonical: str) -> str:
+    """``58-ТУ-01234-2017`` → ``58ту012342017``."""
+    return fold(canonical).replace("-", "")
+
+
+def number_tokens(text: str) -> tuple[list[str], str]:
+    """Registration, ОПО, licence and certificate numbers written anywhere in a query, as whole
+    tokens, and the text left when they are taken out."""
+    folded = fold(text)
+    found: list[str] = []
+
+    def take(pattern: re.Pattern[str], make: Any) -> None:
+        nonlocal folded
+
+        def one(m: re.Match[str]) -> str:
+            token = make(m)
+            if token is None:
+                return m[0]
+            found.append(token)
+            return " "
+
+        folded = pattern.sub(one, folded)
+
+    def reg(m: re.Match[str]) -> str | None:
+        canonical = parse_reg_number(m[0].upper())
+        return reg_token(canonical) if canonical else None
+
+    def cert(m: re.Match[str]) -> str | None:
+        prefix = m[1].translate(_LOOKALIKE)
+        return f"{prefix}{m[2]}{m[3]}{m[4]}" if _CYRILLIC.fullmatch(prefix[0]) else None
+
+    take(_REG_IN_TEXT, reg)
+    take(_OPO_IN_TEXT, lambda m: f"а{m[1]}{m[2]}{m[3]}")
+    take(_LICENCE_IN_TEXT, lambda m: f"дэ00{m[1]}")
+    take(_CERT_IN_TEXT, cert)
+    return found, folded
+
+
+def query_terms(text: str) -> list[str]:
+    """The tokens a query is made of (the browser computes the same in ``search.js``)."""
+    numbers, rest = number_tokens(text)
+    return list(dict.fromkeys([*numbers, *words(rest)]))
+
+
+def record_tokens(row: dict[str, Any]) -> set[str]:
+    """Every token a record is found by: whole numbers (registration, serial, ОПО, licence,
+    certificates, ИНН) and the words of its texts."""
+    tokens: set[str] = set()
+    reg = row.get("reg_number")
+    if reg:
+        tokens.add(reg_token(reg))
+        parts = reg.split("-")
+        if len(parts) == 4:
+            tokens.add(parts[2])
+    opo = row.get("opo_reg_number")
+    if opo:
+        tokens.update(number_tokens(opo)[0])
+    licence = parse_licence(row.get("licence_number"))
+    if licence:
+        tokens.add(reg_token(licence))
+    cert = row.get("expert_certificate")
+    if cert:
+        found, rest = number_tokens(cert)
+        tokens.update(found)
+        tokens.update(words(rest))
+    for inn in (row.get("applicant_inn"), row.get("expert_org_inn")):
+        if inn:
+            tokens.add(inn[:MAX_TOKEN])
+    for name in TEXT_FIELDS:
+        text = row.get(name)
+        if text:
+            tokens.update(number_tokens(text)[0])
+            tokens.update(words(text))
+    return tokens
+
+
+def fnv1a(text: str) -> int:
+    """32-bit FNV-1a over UTF-16 code units (what ``charCodeAt`` gives in the browser)."""
+    h = 0x811C9DC5
+    data = text.encode("utf-16-le")
+    for unit in struct.unpack(f"<{len(data) // 2}H", data):
+        h = ((h ^ unit) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def bucket_count(records: int) -> int:
+    """Card buckets: a power of two with about ``CARDS_PER_BUCKET`` cards each."""
+    buckets = 1
+    while buckets * CARDS_PER_BUCKET < records:
+        buckets *= 2
+    return buckets
+
+
+def card_bucket(reg_number: str, buckets: int) -> int:
+    return fnv1a(reg_number) % buckets
+
+
+def prefix_name(prefix: str) -> str:
+    """A file name for a token prefix: code points in hex (``ре`` → ``440-435``)."""
+    return "-".join(f"{ord(c):x}" for c in prefix)
+
+
+def shard_prefix(token: str, split: set[str] | frozenset[str]) -> str:
+    """The prefix whose shard holds ``token``: two characters, one more while that prefix is split."""
+    prefix = token[:FIRST_PREFIX]
+    while prefix in split and len(token) > len(prefix):
+        prefix = token[: len(prefix) + 1]
+    return prefix
+
+
+def delta(ordinals: Iterable[int]) -> list[int]:
+    out, last = [], 0
+    for value in ordinals:
+        out.append(value - last)
+        last = value
+    return out
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@dataclass
+class SearchReport:
+    records: int = 0
+    tokens: int = 0
+    postings: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, size: int) -> None:
+        self.files[kind] = self.files.get(kind, 0) + 1
+        self.bytes[kind] = self.bytes.get(kind, 0) + size
+
+    def lines(self) -> list[str]:
+        parts = ", ".join(
+            f"{k} {self.files[k]} files {self.bytes[k] / 1e6:.1f} MB" for k in sorted(self.files)
+        )
+        return [f"search: {self.records} records, {self.tokens} tokens, {self.postings} postings; {parts}"]
+
+
+class _Writer:
+    """Writes JSON files under the new index folder and counts them."""
+
+    def __init__(self, root: Path, report: SearchReport) -> None:
+        self.root = root
+        self.report = report
+
+    def json(self, kind: str, rel: str, obj: Any) -> None:
+        data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.report.count(kind, len(data))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the store
+
+_ORDER = "year DESC NULLS LAST, date_registered DESC NULLS LAST, reg_number DESC"
+
+
+def _records(con: duckdb.DuckDBPyConnection, columns: list[str], batch: int = 20_000) -> Iterator[dict]:
+    """Records newest first as dicts of ``columns``."""
+    cursor = con.execute(f"SELECT {', '.join(columns)} FROM records ORDER BY {_ORDER}")
+    while rows := cursor.fetchmany(batch):
+        for row in rows:
+            yield dict(zip(columns, row, strict=True))
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+    return bool(con.execute(sql, [table]).fetchone()[0])
+
+
+def _codes(con: duckdb.DuckDBPyConnection, column: str) -> list[str]:
+    rows = con.execute(
+        f"SELECT DISTINCT {column} FROM records WHERE {column} IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the index
+
+
+def write_search_index(db_path: Path, out_dir: Path, *, quiet: bool = False) -> SearchReport:
+    """Build the search index and cards of every record of the store into ``out_dir`` (replaced
+    whole: a new folder beside it is renamed into place)."""
+    report = SearchReport()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        _build(con, _Writer(tmp, report), report)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+    old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    if not quiet:
+        for line in report.lines():
+            print(line, file=sys.stderr)
+    return report
+
+
+def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -> None:
+    types, offices = _codes(con, "object_type"), _codes(con, "office_code")
+    type_index = {c: i for i, c in enumerate(types)}
+    office_index = {c: i for i, c in enumerate(offices)}
+    n_offices = len(offices) + 1  # the last index: no office
+    records = con.execute("SELECT count(*) FROM records").fetchone()[0]
+    report.records = records
+    buckets = bucket_count(records)
+    files = _file_facts(con)
+    dups = _duplicates(con)
+    pairs = duckdb.connect()
+    pairs.execute("SET preserve_insertion_order = false")
+    pairs.execute(f"SET temp_directory = '{tempfile.gettempdir()}'")
+    pairs.execute("CREATE TABLE p (token VARCHAR, ord INTEGER)")
+    years: list[list[int | None]] = []
+    facets: list[int] = []
+    summaries: list[list[Any]] = []
+    pairs.execute("CREATE TABLE c (bucket INTEGER, card VARCHAR)")
+    card_col: list[str] = []
+    bucket_col: list[int] = []
+    tok_col: list[str] = []
+    ord_col: list[int] = []
+    columns = ["reg_number", *CARD_FIELDS]
+    for ordinal, row in enumerate(_records(con, columns)):
+        year = row["year"]
+        if not years or years[-1][0] != year:
+            years.append([year, ordinal])
+        cell = type_index.get(row["object_type"], len(types)) * n_offices + office_index.get(
+            row["office_code"], len(offices)
+        )
+        facets.append(cell)
+        if len(facets) == FACET:
+            out.json("facets", f"f/{(ordinal // FACET)}.json", facets)
+            facets = []
+        summaries.append(_summary(row))
+        if len(summaries) == SUMMARY:
+            out.json("summaries", f"s/{ordinal // SUMMARY}.json", summaries)
+            summaries = []
+        bucket_col.append(card_bucket(row["reg_number"], buckets))
+        card_col.append(json.dumps(_card(row, dups), ensure_ascii=False, separators=(",", ":")))
+        for token in record_tokens(row):
+            tok_col.append(token)
+            ord_col.append(ordinal)
+        if len(tok_col) >= 1_000_000:
+            _flush_pairs(pairs, tok_col, ord_col)
+            _flush_cards(pairs, bucket_col, card_col)
+    _flush_pairs(pairs, tok_col, ord_col)
+    _flush_cards(pairs, bucket_col, card_col)
+    if facets:
+        out.json("facets", f"f/{(records - 1) // FACET}.json", facets)
+    if summaries:
+        out.json("summaries", f"s/{(records - 1) // SUMMARY}.json", summaries)
+    cursor = pairs.execute("SELECT bucket, list(card ORDER BY card) FROM c GROUP BY 1 ORDER BY 1")
+    while rows := cursor.fetchmany(500):
+        for number, cards in rows:
+            _write_cards(out, number, [json.loads(card) for card in cards], files)
+    split = _write_tokens(pairs, out, report)
+    pairs.close()
+    out.json(
+        "meta",
+        "meta.json",
+        {
+            "format": SEARCH_FORMAT,
+            "records": records,
+            "years": years,
+            "types": types,
+            "offices": offices,
+            "inline": INLINE,
+            "block": BLOCK,
+            "facet": FACET,
+            "summary": SUMMARY,
+            "buckets": buckets,
+            "max_token": MAX_TOKEN,
+            "first_prefix": FIRST_PREFIX,
+            "split": sorted(split),
+            "card_fields": list(CARD_FIELDS),
+            "card_titles": {f.name: f.title_ru for f in RECORD_FIELDS},
+            "stopwords": sorted(STOPWORDS),
+        },
+    )
+
+
+def _flush_pairs(con: duckdb.DuckDBPyConnection, tokens: list[str], ordinals: list[int]) -> None:
+    if not tokens:
+        return
+    batch = pa.table({"token": pa.array(tokens, pa.string()), "ord": pa.array(ordinals, pa.int32())})  # noqa: F841
+    con.execute("INSERT INTO p SELECT * FROM batch")
+    tokens.clear()
+    ordinals.clear()
+
+
+def _flush_cards(con: duckdb.DuckDBPyConnection, buckets: list[int], cards: list[str]) -> None:
+    if not cards:
+        return
+    batch = pa.table({"bucket": pa.array(buckets, pa.int32()), "card": pa.array(cards, pa.string())})  # noqa: F841
+    con.execute("INSERT INTO c SELECT * FROM batch")
+    buckets.clear()
+    cards.clear()
+
+
+def _summary(row: dict[str, Any]) -> list[Any]:
+    """``[number, date, type, office, object (cut), applicant, applicant id, expert org, expert id,
+    verdict, excluded date]``: what one result line shows."""
+    text = row["object_name"] or ""
+    if len(text) > SUMMARY_TEXT:
+        text = text[: SUMMARY_TEXT - 1].rstrip() + "…"
+    return [
+        row["reg_number"],
+        _iso(row["date_registered"]),
+        row["object_type"],
+        row["office_code"],
+        text,
+        row["applicant_name"],
+        row["applicant_id"],
+        row["expert_org_name"],
+        row["expert_org_id"],
+        row["conclusion_result"],
+        _iso(row["excluded_date"]),
+    ]
+
+
+def _card(row: dict[str, Any], dups: dict[str, list[list[Any]]]) -> list[Any]:
+    """``[number, [field values in CARD_FIELDS order], [[file, table, row, differs], …]]``."""
+    return [row["reg_number"], [_iso(row[n]) for n in CARD_FIELDS], dups.get(row["reg_number"], [])]
+
+
+def _file_facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
+    """Harvested files: path → ``[path, office, sha256, format, status]``."""
+    if not _has_table(con, "files"):
+        return {}
+    rows = con.execute("SELECT path, office_code, sha256, format, status FROM files").fetchall()
+    return {r[0]: list(r) for r in rows}
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, list[list[Any]]]:
+    """Other publications of each number: ``[[file, table, row, fields that differ], …]``."""
+    if not _has_table(con, "duplicates"):
+        return {}
+    out: dict[str, list[list[Any]]] = {}
+    sql = "SELECT reg_number, source_file, source_table, source_row, differs FROM duplicates ORDER BY ALL"
+    for reg, path, table, row, differs in con.execute(sql).fetchall():
+        out.setdefault(reg, []).append([path, table, row, differs])
+    return out
+
+
+def _write_cards(out: _Writer, number: int, cards: list[list[Any]], files: dict[str, list[Any]]) -> None:
+    """One bucket: its own table of files (``[path, office, sha256, format, status]``), cards whose
+    source and duplicates point into it by index."""
+    source_at = CARD_FIELDS.index("source_file")
+    table: dict[str, int] = {}
+
+    def index(path: str | None) -> int | None:
+        if not path:
+            return None
+        return table.setdefault(path, len(table))
+
+    for card in cards:
+        card[1][source_at] = index(card[1][source_at])
+        for dup in card[2]:
+            dup[0] = index(dup[0])
+    listed = [files.get(p, [p, None, None, None, None]) for p in table]
+    out.json("cards", f"c/{number}.json", {"files": listed, "cards": cards})
+
+
+def _write_tokens(pairs: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -> set[str]:
+    """Token shards, block files of long lists; returns the prefixes that were split."""
+    cursor = pairs.execute(
+        """SELECT token, list(ord ORDER BY ord) FROM p GROUP BY token ORDER BY substr(token, 1, 2), token"""
+    )
+    split: set[str] = set()
+    group: list[tuple[str, list[Any]]] = []
+    head = None
+    while rows := cursor.fetchmany(5_000):
+        for token, ordinals in rows:
+            report.tokens += 1
+            report.postings += len(ordinals)
+            entry = _entry(out, token, ordinals)
+            first = token[:FIRST_PREFIX]
+            if first != head and group:
+                _write_group(out, head, group, split)
+                group = []
+            head = first
+            group.append((token, entry))
+    if group:
+        _write_group(out, head, group, split)
+    return split
+
+
+def _entry(out: _Writer, token: str, ordinals: list[int]) -> list[Any]:
+    """``[df, delta-coded postings]``, or ``[df, null, [blocks]]`` with the postings in block files."""
+    if len(ordinals) <= INLINE:
+        return [len(ordinals), delta(ordinals)]
+    blocks: dict[int, list[int]] = {}
+    for value in ordinals:
+        blocks.setdefault(value // BLOCK, []).append(value)
+    for number, values in blocks.items():
+        out.json("blocks", f"b/{prefix_name(token)}/{number}.json", delta(values))
+    return [len(ordinals), None, sorted(blocks)]
+
+
+def _size(entries: list[tuple[str, list[Any]]]) -> int:
+    return sum(len(t) * 2 + len(json.dumps(e, separators=(",", ":"))) + 4 for t, e in entries)
+
+
+def _write_group(out: _Writer, prefix: str, entries: list[tuple[str, list[Any]]], split: set[str]) -> None:
+    """Write the tokens of one prefix, splitting by one more character while a shard is too big."""
+    if len(prefix) < MAX_PREFIX and len(entries) > 1 and _size(entries) > SHARD_BYTES:
+        split.add(prefix)
+        here = [(t, e) for t, e in entries if len(t) <= len(prefix)]
+        children: dict[str, list[tuple[str, list[Any]]]] = {}
+        for t, e in entries:
+            if len(t) > len(prefix):
+                children.setdefault(t[: len(prefix) + 1], []).append((t, e))
+        if here:
+            out.json("tokens", f"t/{prefix_name(prefix)}.json", dict(here))
+        for child, group in children.items():
+            _write_group(out, child, group, split)
+        return
+    out.json("tokens", f"t/{prefix_name(prefix)}.json", dict(entries))
