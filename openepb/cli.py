@@ -133,8 +133,6 @@ def run_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    if not (args.demo or args.input):
-        record_newest_dates(out, summary.database)
     if state_dir is not None:
         snapshot_offices(summary.database, state_dir, fresh)
     code = publish(summary.database, args)
@@ -167,18 +165,6 @@ def run_harvest(out: Path, sources: Sources, *, offline: bool, quiet: bool) -> P
         print(f"error: harvest failed: {reason}; nothing new is published", file=sys.stderr)
         return None
     return mirror
-
-
-def record_newest_dates(out: Path, db_path: Path) -> None:
-    from openepb.build.store import connect
-    from openepb.harvest.run import add_newest_dates
-
-    con = connect(db_path)
-    try:
-        newest = con.execute("SELECT office_code, max(date_registered) FROM records GROUP BY 1").fetchall()
-    finally:
-        con.close()
-    add_newest_dates(out, newest)
 
 
 def publish(db_path: Path, args: argparse.Namespace) -> int:

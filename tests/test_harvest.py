@@ -42,7 +42,7 @@ from openepb.harvest.links import (
     normalize_url,
     same_site,
 )
-from openepb.harvest.run import add_newest_dates, harvest
+from openepb.harvest.run import harvest
 from openepb.normalize.rows import normalize_rows
 from openepb.read import RawRow
 
@@ -397,7 +397,7 @@ def test_freshness_lists_last_success_and_files(full: Harvested) -> None:
     data = json.loads((full.cache / "freshness.json").read_text("utf-8"))
     vdon = data["offices"]["vdon"]
     assert vdon["status"] == "ok" and vdon["reason"] is None
-    assert vdon["last_success"] is not None and vdon["newest_registration_date"] is None
+    assert vdon["last_success"] is not None
     assert sorted(f["path"] for f in vdon["files"]) == sorted("vdon/" + p for p in tree(full.mirror / "vdon"))
     assert {f["last_modified"] for f in vdon["files"]} == {FIXED_LAST_MODIFIED}
 
@@ -758,14 +758,6 @@ def test_a_register_with_exclusion_columns_is_not_an_exclusion_list() -> None:
     ]
     result, found = split_exclusions(normalize_rows(rows, "x.csv"), "pech", "x.csv")
     assert found == [] and [r.kind for r in result.rows] == ["header", "data"]
-
-
-def test_newest_registration_dates_go_into_freshness(full: Harvested, tmp_path: Path) -> None:
-    shutil.copy(full.cache / "freshness.json", tmp_path / "freshness.json")
-    add_newest_dates(tmp_path, [("vdon", datetime.date(2018, 12, 28)), ("nosuch", None)])
-    data = json.loads((tmp_path / "freshness.json").read_text("utf-8"))
-    assert data["offices"]["vdon"]["newest_registration_date"] == "2018-12-28"
-    assert data["offices"]["cntr"]["newest_registration_date"] is None
 
 
 def _register_bytes(path: Path, rows: list[list[str]]) -> bytes:

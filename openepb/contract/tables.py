@@ -154,6 +154,28 @@ TABLES: dict[str, Columns] = {
 }
 
 
+#: The row order of each table's export: the exports write it and pages that point at a row of an
+#: export (the quality page's reject examples) count rows in it.
+EXPORT_ORDER: dict[str, str] = {
+    "records": "office_code, reg_number",
+    "rejects": "source_file, source_table, source_row",
+    "organizations": "id",
+    "exclusions_unmatched": "office_code, reg_number",
+    "merge_candidates": "role, id_a, id_b",
+}
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str, *, database: str | None = None) -> bool:
+    """Whether the store (or the attached ``database``) holds the table: a store built by an older
+    version, or by a partial build in tests, may lack the resolver's and the exclusions' tables."""
+    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+    params = [name]
+    if database is not None:
+        sql += " AND database_name = ?"
+        params.append(database)
+    return bool(con.execute(sql, params).fetchone()[0])
+
+
 def ddl(name: str, *, if_not_exists: bool = False) -> str:
     """The CREATE TABLE statement of one declared table."""
     cols = ", ".join(f'"{c}" {t}' for c, t in TABLES[name])

@@ -18,7 +18,6 @@ import os
 import shutil
 import sys
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -645,7 +644,6 @@ def _freshness_entry(
         "last_attempt": saved.get("last_attempt"),
         "last_success": saved.get("last_good"),
         "last_changed": last_changed(files),
-        "newest_registration_date": None,
         "files": [
             {
                 "path": f"{result.code}/{e.rel}",
@@ -674,17 +672,3 @@ def last_changed(files: list[FileEntry]) -> str | None:
     taken = [e for e in current if e.kind == "file"] or current
     dates = [e.changed_at or e.fetched_at for e in taken if e.changed_at or e.fetched_at]
     return max(dates) if dates else None
-
-
-def add_newest_dates(cache_dir: Path, newest: Iterable[tuple[str, Any]]) -> None:
-    """Fill ``newest_registration_date`` per office in ``freshness.json`` after the build.
-
-    ``newest`` is ``(office_code, date)`` pairs, e.g. ``SELECT office_code, max(date_registered)
-    FROM records GROUP BY 1`` on the built database.
-    """
-    path = cache_dir / FRESHNESS_FILE
-    data = json.loads(path.read_text(encoding="utf-8"))
-    for code, day in newest:
-        if code in data["offices"]:
-            data["offices"][code]["newest_registration_date"] = str(day) if day is not None else None
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

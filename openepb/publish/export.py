@@ -28,7 +28,7 @@ import duckdb
 from lxml import etree
 
 from openepb.contract.fields import FIELD_NAMES, FIELDS_BY_NAME
-from openepb.contract.sources import load_sources
+from openepb.contract.tables import EXPORT_ORDER, has_table
 from openepb.contract.xsd import (
     NAMESPACE,
     RECORD_ELEMENT,
@@ -47,7 +47,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Characters XML 1.0 cannot carry at all; they are dropped from text in the XML exports.
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Order of CSV and Parquet rows (XML: by office code, then in store order, to stream without a sort).
-RECORD_ORDER = "office_code, reg_number"
+RECORD_ORDER = EXPORT_ORDER["records"]
 
 DATASET_ID = "openepb-epb-register"
 DATASET_TITLE = "Реестр заключений экспертизы промышленной безопасности"
@@ -155,7 +155,6 @@ class ExportError(RuntimeError):
     """An export could not be completed (for example the XML does not validate against the XSD)."""
 
 
-@contextlib.contextmanager
 def _log(quiet: bool, message: str) -> None:
     if not quiet:
         print(f"export: {message}", file=sys.stderr, flush=True)
@@ -168,11 +167,6 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
         [table],
     ).fetchall()
     return [(name, data_type) for name, data_type in rows]
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
-    return bool(found.fetchone()[0])
 
 
 def _quote(name: str) -> str:
@@ -625,7 +619,6 @@ def export_all(
     generated = generated_at or _now()
     out_dir.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out_dir)
-    load_sources()
     rows: dict[str, int | None] = {}
     con = duckdb.connect(str(db_path), read_only=True)
     spill = out_dir / f".duckdb-spill.{os.getpid()}"
@@ -639,18 +632,21 @@ def export_all(
         _log(quiet, f"records.csv: {report.records} records")
         write_parquet(con, out_dir / "records.parquet")
         rows["records.parquet"] = report.records
-        rows["rejects.csv"] = write_csv(
-            con, "rejects", out_dir / "rejects.csv", "source_file, source_table, source_row"
-        )
-        if _table_exists(con, "organizations"):
-            rows["organizations.csv"] = write_csv(con, "organizations", out_dir / "organizations.csv", "id")
-        if _table_exists(con, "exclusions_unmatched"):
-            rows["exclusions_unmatched.csv"] = write_csv(
-                con, "exclusions_unmatched", out_dir / "exclusions_unmatched.csv", "office_code, reg_number"
+        rows["rejects.csv"] = write_csv(con, "rejects", out_dir / "rejects.csv", EXPORT_ORDER["rejects"])
+        if has_table(con, "organizations"):
+            rows["organizations.csv"] = write_csv(
+                con, "organizations", out_dir / "organizations.csv", EXPORT_ORDER["organizations"]
             )
-        if _table_exists(con, "merge_candidates"):
+        if has_table(con, "exclusions_unmatched"):
+            rows["exclusions_unmatched.csv"] = write_csv(
+                con,
+                "exclusions_unmatched",
+                out_dir / "exclusions_unmatched.csv",
+                EXPORT_ORDER["exclusions_unmatched"],
+            )
+        if has_table(con, "merge_candidates"):
             rows["merge_candidates.csv"] = write_csv(
-                con, "merge_candidates", out_dir / "merge_candidates.csv", "role, id_a, id_b"
+                con, "merge_candidates", out_dir / "merge_candidates.csv", EXPORT_ORDER["merge_candidates"]
             )
         pieces = write_xml(con, out_dir, generated, report)
         rows["records.xml"] = sum(piece.rows for piece in pieces)

@@ -21,6 +21,7 @@ import yaml
 from openepb.contract import problems
 from openepb.contract.fields import SOURCE_FIELDS
 from openepb.contract.sources import SCHEMA_DIR, load_sources
+from openepb.contract.tables import EXPORT_ORDER, has_table
 
 #: An office whose newest registration date is more than this many days older than the reference
 #: date has stopped publishing (stale); more than LATE_DAYS, it publishes late.
@@ -214,18 +215,13 @@ def newest_registration_date(db_path: Path) -> date | None:
 # Reading the store
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
-    return bool(con.execute(sql, [table]).fetchone()[0])
-
-
 def _office_of_file(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT path, office_code FROM files WHERE office_code IS NOT NULL").fetchall())
 
 
 def held_back(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """The offices the build held back (``meta`` key ``held_back``, written by the pipeline)."""
-    if not _has_table(con, "meta"):
+    if not has_table(con, "meta"):
         return {}
     row = con.execute("SELECT value FROM meta WHERE key = 'held_back'").fetchone()
     return json.loads(row[0]) if row else {}
@@ -241,7 +237,7 @@ def _office_list(con: duckdb.DuckDBPyConnection) -> dict[str, OfficeQuality]:
     }
     codes |= set(held_back(con))  # an office held back with neither files nor records is listed too
     names: dict[str, str] = {}
-    if _has_table(con, "offices"):
+    if has_table(con, "offices"):
         names = dict(con.execute("SELECT code, coalesce(name, short, code) FROM offices").fetchall())
     return {code: OfficeQuality(code, names.get(code, code)) for code in sorted(codes)}
 
@@ -379,31 +375,35 @@ def exclusions_only(offices: list[OfficeQuality] | None = None) -> list[tuple[st
 
 
 def reject_examples(
-    rejects_csv: Path, office_of_file: dict[str, str], per_reason: int = REJECT_EXAMPLES
+    con: duckdb.DuckDBPyConnection, office_of_file: dict[str, str], per_reason: int = REJECT_EXAMPLES
 ) -> dict[str, dict[str, list[RejectExample]]]:
-    """The first few rejects of every office and reason, with their row in ``rejects.csv``."""
+    """The first few rejects of every office and reason, with their line in ``rejects.csv``.
+
+    Read from the store; the line is the reject's place in the export's declared order (line 1 is
+    the header), so the page can point at the export without reading it.
+    """
     examples: dict[str, dict[str, list[RejectExample]]] = {}
-    with rejects_csv.open(encoding="utf-8-sig", newline="") as stream:
-        for number, row in enumerate(csv.DictReader(stream), start=2):
-            code = office_of_file.get(row["source_file"])
-            found = examples.setdefault(code or "", {}).setdefault(row["reason"], [])
-            if code and len(found) < per_reason:
-                source_row = int(row["source_row"]) if row.get("source_row") else None
-                found.append(
-                    RejectExample(row["source_file"], row.get("source_table") or None, source_row, number)
-                )
+    rows = con.execute(
+        f"""SELECT source_file, source_table, source_row, reason,
+                   row_number() OVER (ORDER BY {EXPORT_ORDER["rejects"]}) + 1 AS line
+            FROM rejects ORDER BY line"""
+    ).fetchall()
+    for source_file, source_table, source_row, reason, line in rows:
+        code = office_of_file.get(source_file)
+        found = examples.setdefault(code or "", {}).setdefault(reason, [])
+        if code and len(found) < per_reason:
+            found.append(RejectExample(source_file, source_table or None, source_row, line))
     return examples
 
 
 def compute_quality(
-    db_path: Path, *, freshness: Path | None, reference_date: date | None, rejects_csv: Path | None = None
+    db_path: Path, *, freshness: Path | None, reference_date: date | None
 ) -> list[OfficeQuality]:
     """Quality figures of every office with files or records, in office code order.
 
     ``reference_date`` is the date lags are measured to: today for a harvest build, the newest
     registration date over all offices for the demo and ``--input`` builds
-    (:func:`newest_registration_date`). ``rejects_csv`` (the export) gives the reject examples
-    their row numbers.
+    (:func:`newest_registration_date`).
     """
     con = duckdb.connect(str(db_path), read_only=True)
     try:
@@ -415,15 +415,14 @@ def compute_quality(
         _add_fields(con, offices)
         _add_validity(con, offices)
         _add_held_back(con, offices)
-        office_of_file = _office_of_file(con)
+        examples = reject_examples(con, _office_of_file(con))
     finally:
         con.close()
     _add_freshness(offices, freshness)
     _add_exclusions(offices)
-    if rejects_csv is not None and rejects_csv.exists():
-        for code, by_reason in reject_examples(rejects_csv, office_of_file).items():
-            if code in offices:
-                offices[code].reject_examples = {r: e for r, e in by_reason.items() if e}
+    for code, by_reason in examples.items():
+        if code in offices:
+            offices[code].reject_examples = {r: e for r, e in by_reason.items() if e}
     return list(offices.values())
 
 
@@ -583,9 +582,7 @@ def write_quality(
     ``--input`` builds); a harvest build passes today's date.
     """
     reference = reference_date or newest_registration_date(db_path)
-    offices = compute_quality(
-        db_path, freshness=freshness, reference_date=reference, rejects_csv=exports_dir / "rejects.csv"
-    )
+    offices = compute_quality(db_path, freshness=freshness, reference_date=reference)
     write_quality_csv(offices, exports_dir / QUALITY_CSV, reference)
     if site_dir is not None:
         render_quality_pages(offices, site_dir, reference, nav)

@@ -33,6 +33,7 @@ import duckdb
 import numpy as np
 
 from openepb.contract.sources import SCHEMA_DIR
+from openepb.contract.tables import has_table
 
 FORMAT_VERSION = 1
 
@@ -180,11 +181,6 @@ def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    sql = "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?"
-    return bool(con.execute(sql, [table]).fetchone()[0])
-
-
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     sql = "SELECT column_name FROM duckdb_columns() WHERE database_name = 'db' AND table_name = ?"
     return {r[0] for r in con.execute(sql, [table]).fetchall()}
@@ -235,7 +231,7 @@ def load_axes(con: duckdb.DuckDBPyConnection) -> tuple[Axes, Reference]:
         raise ValueError(f"offices with records in more than one district: {', '.join(sorted(split))}")
     district_of = {o: d for o, d, _ in placed}
     office_rows: list[tuple[str, str, str, str, str]] = []
-    if _has_table(con, "offices"):
+    if has_table(con, "offices", database="db"):
         office_rows = con.execute(
             "SELECT code, short, district, district_name, district_short FROM db.offices ORDER BY rowid"
         ).fetchall()
@@ -348,7 +344,9 @@ def _display_names(con: duckdb.DuckDBPyConnection, role: str, ids: list[str]) ->
         ).fetchall()
     )
     resolved: dict[str, str] = {}
-    if _has_table(con, "organizations") and {"id", "display_name"} <= _table_columns(con, "organizations"):
+    if has_table(con, "organizations", database="db") and {"id", "display_name"} <= _table_columns(
+        con, "organizations"
+    ):
         where = "display_name IS NOT NULL"
         params: list[Any] = []
         if "role" in _table_columns(con, "organizations"):

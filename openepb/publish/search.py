@@ -35,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
+from openepb.contract.tables import has_table
 from openepb.normalize.parsers import parse_licence, parse_reg_number
 
 SEARCH_FORMAT = 1
@@ -279,11 +280,6 @@ def _records(con: duckdb.DuckDBPyConnection, columns: list[str], batch: int = 20
             yield dict(zip(columns, row, strict=True))
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
-    return bool(con.execute(sql, [table]).fetchone()[0])
-
-
 def _codes(con: duckdb.DuckDBPyConnection, column: str) -> list[str]:
     rows = con.execute(
         f"SELECT DISTINCT {column} FROM records WHERE {column} IS NOT NULL ORDER BY 1"
@@ -448,7 +444,7 @@ def _card(row: dict[str, Any], dups: dict[str, list[list[Any]]]) -> list[Any]:
 
 def _file_facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
     """Harvested files: path → ``[path, office, sha256, format, status]``."""
-    if not _has_table(con, "files"):
+    if not has_table(con, "files"):
         return {}
     rows = con.execute("SELECT path, office_code, sha256, format, status FROM files").fetchall()
     return {r[0]: list(r) for r in rows}
@@ -456,7 +452,7 @@ def _file_facts(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
 
 def _duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, list[list[Any]]]:
     """Other publications of each number: ``[[file, table, row, fields that differ], …]``."""
-    if not _has_table(con, "duplicates"):
+    if not has_table(con, "duplicates"):
         return {}
     out: dict[str, list[list[Any]]] = {}
     sql = "SELECT reg_number, source_file, source_table, source_row, differs FROM duplicates ORDER BY ALL"

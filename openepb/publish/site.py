@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openepb.contract import STATIC_DIR
 from openepb.contract.formats import get as get_format
 from openepb.contract.sources import ROOT, SCHEMA_DIR
+from openepb.contract.tables import has_table
 from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.publish.search import write_search_index
 from openepb.resolve.entities import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
@@ -220,11 +221,6 @@ def shards_by_size(entries: list[list[Any]], limit: int) -> Iterator[list[list[A
 # Reading the store
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
-    return bool(con.execute(sql, [table]).fetchone()[0])
-
-
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -267,7 +263,7 @@ def load_org_facts(
         f"SELECT DISTINCT {id_col} FROM records WHERE {id_col} IS NOT NULL"
     ).fetchall():
         facts.setdefault(org_id, OrgFacts(org_id))
-    if _has_table(con, "organizations"):
+    if has_table(con, "organizations"):
         rows = con.execute(
             """SELECT id, display_name, licence_number, licence_status, licence_date, licence_name, inn,
                       spellings, inns, evidence, predecessor_id, successor_id
@@ -355,7 +351,7 @@ class Candidate:
 
 def load_candidates(con: duckdb.DuckDBPyConnection, role: str) -> list[Candidate]:
     """Near-misses of a role in the order of ``merge_candidates.csv``: best score first."""
-    if not _has_table(con, "merge_candidates"):
+    if not has_table(con, "merge_candidates"):
         return []
     values = list(ROLES[role][2])
     rows = con.execute(
@@ -659,7 +655,7 @@ def export_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     records = con.execute("SELECT count(*) FROM records").fetchone()[0]
     counts = {"records.csv": records, "records.parquet": records, "records.xml": records}
     counts["rejects.csv"] = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
-    if _has_table(con, "organizations"):
+    if has_table(con, "organizations"):
         counts["organizations.csv"] = con.execute("SELECT count(*) FROM organizations").fetchone()[0]
     for office, n in con.execute(
         "SELECT office_code, count(*) FROM records WHERE office_code IS NOT NULL GROUP BY 1"
@@ -698,7 +694,7 @@ def publish_exports(exports_dir: Path, site_dir: Path, *, max_bytes: int | None 
 
 
 def office_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    if not _has_table(con, "offices"):
+    if not has_table(con, "offices"):
         return {}
     return dict(con.execute("SELECT code, coalesce(name, short, code) FROM offices").fetchall())
 
@@ -776,7 +772,7 @@ def about_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "records": rows("SELECT count(*) FROM records")[0][0],
         "excluded": rows("SELECT count(*) FROM records WHERE excluded_date IS NOT NULL")[0][0],
-        "duplicates": rows("SELECT count(*) FROM duplicates")[0][0] if _has_table(con, "duplicates") else 0,
+        "duplicates": rows("SELECT count(*) FROM duplicates")[0][0] if has_table(con, "duplicates") else 0,
         "offices": rows("SELECT count(DISTINCT office_code) FROM records")[0][0],
         "files": rows("SELECT status, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
         "formats": rows("SELECT format, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
@@ -788,12 +784,12 @@ def about_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "orgs": [],
         "candidates": 0,
     }
-    if _has_table(con, "organizations"):
+    if has_table(con, "organizations"):
         figures["orgs"] = rows(
             """SELECT role, count(*), sum(json_array_length(spellings)) FROM organizations
                GROUP BY 1 ORDER BY 1 DESC"""
         )
-    if _has_table(con, "merge_candidates"):
+    if has_table(con, "merge_candidates"):
         figures["candidates"] = rows("SELECT count(*) FROM merge_candidates")[0][0]
     return figures
 
