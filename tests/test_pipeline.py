@@ -270,3 +270,33 @@ def test_a_mirror_without_office_files_publishes_nothing(tmp_path: Path):
     assert done.returncode == 1
     assert "no office files" in done.stderr
     assert not (out / "site").exists() and not (out / "exports").exists()
+
+
+def test_a_program_fault_is_not_reported_as_a_corrupt_file(tmp_path: Path, monkeypatch):
+    """A bug in the normalizer is ``processing_failed`` on that file; the file is not called
+    corrupt and the other files still build."""
+    import openepb.build.pipeline as pipeline
+
+    root = tmp_path / "mirror"
+    write_xlsx(root / "vdon" / "upload" / "a.xlsx", [Table(rows=[HEADER, *ROWS])])
+    write_xlsx(
+        root / "vdon" / "upload" / "b.xlsx", [Table(rows=[HEADER, ["03-ТУ-00009-2017", *ROWS[0][1:]]])]
+    )
+    real = pipeline.normalize_rows
+
+    def faulty(rows, rel):
+        if rel.endswith("b.xlsx"):
+            return {}["no such key"]
+        return real(rows, rel)
+
+    monkeypatch.setattr(pipeline, "normalize_rows", faulty)
+    db_path = tmp_path / "db.duckdb"
+    build_database(root, db_path, quiet=True, workers=1)
+    con = duckdb.connect(str(db_path), read_only=True)
+    files = dict(con.execute("SELECT path, status FROM files").fetchall())
+    detail = con.execute("SELECT message FROM problems WHERE code = 'processing_failed'").fetchall()
+    records = [r[0] for r in con.execute("SELECT reg_number FROM records ORDER BY 1").fetchall()]
+    con.close()
+    assert files == {"vdon/upload/a.xlsx": "ok", "vdon/upload/b.xlsx": "processing_failed"}
+    assert len(detail) == 1 and "KeyError" in detail[0][0]
+    assert records == ["03-ТУ-00001-2017", "03-ТУ-00002-2017"]

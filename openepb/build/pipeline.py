@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -116,7 +117,11 @@ def _processing_key(rel: Path) -> tuple[bool, str]:
 
 
 def process_file(source: SourceFile) -> FileOutcome:
-    """Read and normalize one file; any failure becomes a file-level problem, never an exception."""
+    """Read and normalize one file; any failure becomes a file-level problem, never an exception.
+
+    Only a :class:`ReadError` says the file is bad; anything else is a fault of the program and is
+    reported as ``processing_failed`` with its traceback, so it is never taken for a corrupt file.
+    """
     sha, size = sha256_and_size(source.path)
     outcome = FileOutcome(source, sha, size, None)
     try:
@@ -126,8 +131,10 @@ def process_file(source: SourceFile) -> FileOutcome:
     except readers.ReadError as err:
         outcome.problem = Problem(err.code, source.rel, detail=err.message)
         outcome.result = None
-    except Exception as err:  # a reader bug must not stop the build: report it on this file
-        outcome.problem = Problem("file_corrupt", source.rel, detail=f"{type(err).__name__}: {err}")
+    except Exception as err:  # a program bug must not stop the build: report it on this file
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        detail = f"{type(err).__name__}: {err} ({Path(where.filename).name}:{where.lineno})"
+        outcome.problem = Problem("processing_failed", source.rel, detail=detail)
         outcome.result = None
     return outcome
 
