@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from openepb.build.expectations import Gate, commit_offices, save_counts, snapshot_offices
-from openepb.contract.sources import ROOT, SOURCES_DIR, Sources
+from openepb.context import BuildContext, Options, Paths
+from openepb.contract.sources import ROOT, SOURCES_DIR
 from openepb.publish.feeds import commit_state
 
 #: Exit statuses of a build (also in --help and docs/quality.md).
@@ -78,152 +79,152 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log(quiet: bool, message: str) -> None:
-    if not quiet:
-        print(message, file=sys.stderr, flush=True)
+def context_from_args(args: argparse.Namespace) -> BuildContext:
+    paths = Paths(out=args.out, site=args.site, exports=args.exports, sources=args.sources)
+    options = Options(
+        demo=args.demo,
+        input=args.input,
+        offline=args.offline,
+        demo_scale=args.demo_scale,
+        seed=args.seed,
+        workers=args.workers,
+        quiet=args.quiet,
+        accept_shrink=args.accept_shrink,
+    )
+    return BuildContext.create(paths, options)
 
 
-def run_build(args: argparse.Namespace) -> int:
+def run_build(ctx: BuildContext) -> int:
     from openepb.build.pipeline import build_database, format_summary
-    from openepb.contract.sources import load_sources
 
-    out: Path = args.out
-    sources = load_sources.__wrapped__(args.sources)  # read afresh: a build sees today's acceptances
-    if args.demo:
+    options, paths, log = ctx.options, ctx.paths, ctx.log
+    if options.demo:
         from openepb.demo.generator import generate
 
         started = time.perf_counter()
-        _log(args.quiet, f"demo: generating corpus (scale {args.demo_scale}, seed {args.seed}) …")
+        log.info(f"demo: generating corpus (scale {options.demo_scale}, seed {options.seed}) …")
         try:
-            corpus = generate(out / "demo", scale=args.demo_scale, seed=args.seed)
+            corpus = generate(paths.out / "demo", scale=options.demo_scale, seed=options.seed)
         except ModuleNotFoundError as err:  # the demo's writers are an optional extra
-            print(f"error: the demo corpus needs {err.name}: pip install 'openepb[demo]'", file=sys.stderr)
+            log.error(f"the demo corpus needs {err.name}: pip install 'openepb[demo]'")
             return 2
-        _log(args.quiet, f"demo: corpus ready in {time.perf_counter() - started:.1f} s")
+        log.info(f"demo: corpus ready in {time.perf_counter() - started:.1f} s")
         input_dir = corpus.corpus_dir
-    elif args.input:
-        input_dir = args.input
+    elif options.input:
+        input_dir = options.input
         if not input_dir.is_dir():
-            print(f"error: --input {input_dir}: no such folder", file=sys.stderr)
+            log.error(f"--input {input_dir}: no such folder")
             return EXIT_USAGE
     else:
-        input_dir = run_harvest(out, sources, offline=args.offline, quiet=args.quiet)
+        input_dir = run_harvest(ctx)
         if input_dir is None:
             return EXIT_FAILED
-    # The demo has no history: its counts and records never become anyone's baseline.
-    state_dir = None if args.demo else out / "state"
-    gate = Gate(sources, state_dir, accept_all=args.accept_shrink)
+    state_dir = ctx.state_dir
+    gate = Gate(ctx.sources, state_dir, accept_all=options.accept_shrink)
     started = time.perf_counter()
     summary = build_database(
-        input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers, sources=sources, gate=gate
+        input_dir,
+        paths.database,
+        quiet=options.quiet,
+        workers=options.workers,
+        sources=ctx.sources,
+        gate=gate,
     )
     print(format_summary(summary))
-    _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
+    log.info(f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
     if not summary.offices:
-        print(f"error: no office files in {input_dir}; nothing is published", file=sys.stderr)
+        log.error(f"no office files in {input_dir}; nothing is published")
         return EXIT_FAILED
     for verdict in summary.verdicts.values():
         for message in verdict.warnings:
-            print(f"warning: {message}", file=sys.stderr)
+            log.warning(message)
     held = summary.held_back
     fresh = sorted(code for code in summary.offices if code not in held)
     if not fresh:
-        print(
-            "error: every office was held back (see the «held back:» lines); nothing new is published",
-            file=sys.stderr,
-        )
+        log.error("every office was held back (see the «held back:» lines); nothing new is published")
         return EXIT_FAILED
     if state_dir is not None:
         snapshot_offices(summary.database, state_dir, fresh)
-    code = publish(summary.database, args)
+    code = publish(ctx)
     if code != 0:
         return code
     # Baselines move only after everything was published: a failed build leaves them as they were.
-    commit_state(out / "state")
+    commit_state(paths.state)
     if state_dir is not None:
         commit_offices(state_dir)
         save_counts(state_dir, gate.counts_after(summary.verdicts))
     if held:
-        print(
-            f"warning: offices held back, their previous build's data are published: {', '.join(held)}",
-            file=sys.stderr,
-        )
+        log.warning(f"offices held back, their previous build's data are published: {', '.join(held)}")
         return EXIT_HELD_BACK
     return EXIT_PUBLISHED
 
 
-def run_harvest(out: Path, sources: Sources, *, offline: bool, quiet: bool) -> Path | None:
+def run_harvest(ctx: BuildContext) -> Path | None:
     """Harvest into ``out`` (raw cache, fetch log, freshness) and return the mirror to build from;
     None when every office failed, so nothing new is published."""
     from openepb.harvest.run import harvest
 
-    mirror = out / "mirror"
-    report = harvest(sources, out, mirror, offline=offline, quiet=quiet)
+    paths = ctx.paths
+    report = harvest(
+        ctx.sources, paths.out, paths.mirror, offline=ctx.options.offline, quiet=ctx.options.quiet
+    )
     print(report.format())
     if report.all_failed:
         reason = "geo-block (HTTP 403 from every office)" if report.geo_blocked else "every office failed"
-        print(f"error: harvest failed: {reason}; nothing new is published", file=sys.stderr)
+        ctx.log.error(f"harvest failed: {reason}; nothing new is published")
         return None
-    return mirror
+    return paths.mirror
 
 
-def publish(db_path: Path, args: argparse.Namespace) -> int:
+def publish(ctx: BuildContext) -> int:
     """Rankings, exports and the site, each from the database; any disagreement fails the build."""
+    from openepb.publish.docs import build_docs
     from openepb.publish.export import describe_later_exports, export_all
     from openepb.publish.feeds import write_feeds
     from openepb.publish.quality import write_quality
     from openepb.publish.rank import build_rankings, check_rankings
     from openepb.publish.site import render_site, site_nav
 
-    rank_dir = args.site / "data" / "rank"
+    paths, quiet, log = ctx.paths, ctx.options.quiet, ctx.log
+    db_path = paths.database
     started = time.perf_counter()
-    report = build_rankings(db_path, rank_dir, quiet=args.quiet)
-    disagreements = check_rankings(db_path, rank_dir)
+    report = build_rankings(db_path, paths.rank, quiet=quiet)
+    disagreements = check_rankings(db_path, paths.rank)
     if disagreements:
         for line in disagreements[:20]:
-            print(f"error: rankings disagree with the database: {line}", file=sys.stderr)
+            log.error(f"rankings disagree with the database: {line}")
         return 1
-    _log(
-        args.quiet,
-        f"rankings: {report.combinations} combinations checked ({time.perf_counter() - started:.1f} s)",
-    )
+    log.info(f"rankings: {report.combinations} combinations checked ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
-    exported = export_all(db_path, args.exports, quiet=True)
+    exported = export_all(db_path, paths.exports, quiet=True)
     for line in exported.misfits.lines():
         print(line, file=sys.stderr)
-    _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
+    log.info(f"exports: {paths.exports} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
-    harvested = not (args.demo or args.input)
+    harvested = ctx.options.harvested
     write_quality(
         db_path,
-        args.exports,
-        args.site,
-        freshness=args.out / "freshness.json" if harvested else None,
+        paths.exports,
+        paths.site,
+        freshness=paths.freshness if harvested else None,
         reference_date=date.today() if harvested else None,
         nav=site_nav(),
     )
     feeds = write_feeds(
-        db_path,
-        args.out / "state" / "records.parquet",
-        args.site,
-        args.exports,
-        args.out / "state",
-        commit=False,
+        db_path, paths.state / "records.parquet", paths.site, paths.exports, paths.state, commit=False
     )
-    describe_later_exports(args.exports)
-    _log(args.quiet, f"quality and {feeds.line()} ({time.perf_counter() - started:.1f} s)")
+    describe_later_exports(paths.exports)
+    log.info(f"quality and {feeds.line()} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
-    render_site(db_path, rank_dir, args.site, exports_dir=args.exports, quiet=args.quiet)
-    _log(args.quiet, f"site: {args.site} ({time.perf_counter() - started:.1f} s)")
-
-    from openepb.publish.docs import build_docs
+    render_site(db_path, paths.rank, paths.site, exports_dir=paths.exports, quiet=quiet)
+    log.info(f"site: {paths.site} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
-    build_docs(args.site, db_path=db_path, exports_dir=args.exports, quiet=args.quiet)
-    _log(args.quiet, f"documentation: {args.site / 'docs'} ({time.perf_counter() - started:.1f} s)")
+    build_docs(paths.site, db_path=db_path, exports_dir=paths.exports, quiet=quiet)
+    log.info(f"documentation: {paths.site / 'docs'} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return validate_main(argv[1:])
     args = _build_parser().parse_args(argv)
-    return run_build(args)
+    return run_build(context_from_args(args))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from typing import Any, BinaryIO
 import duckdb
 from lxml import etree
 
+from openepb.context import Log
 from openepb.contract.fields import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.contract.tables import EXPORT_ORDER, has_table
 from openepb.contract.xsd import (
@@ -153,11 +153,6 @@ class ExportReport:
 
 class ExportError(RuntimeError):
     """An export could not be completed (for example the XML does not validate against the XSD)."""
-
-
-def _log(quiet: bool, message: str) -> None:
-    if not quiet:
-        print(f"export: {message}", file=sys.stderr, flush=True)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
@@ -629,7 +624,7 @@ def export_all(
         rows["records.csv"] = report.records = write_csv(
             con, "records", out_dir / "records.csv", RECORD_ORDER
         )
-        _log(quiet, f"records.csv: {report.records} records")
+        Log(quiet, "export").info(f"records.csv: {report.records} records")
         write_parquet(con, out_dir / "records.parquet")
         rows["records.parquet"] = report.records
         rows["rejects.csv"] = write_csv(con, "rejects", out_dir / "rejects.csv", EXPORT_ORDER["rejects"])
@@ -651,7 +646,7 @@ def export_all(
         pieces = write_xml(con, out_dir, generated, report)
         rows["records.xml"] = sum(piece.rows for piece in pieces)
         rows.update({f"offices/{piece.code}.xml": piece.rows for piece in pieces})
-        _log(quiet, f"records.xml and {len(pieces)} office files written and valid")
+        Log(quiet, "export").info(f"records.xml and {len(pieces)} office files written and valid")
         write_datapackage(
             con, out_dir, generated, [name for name in rows if name.count("/") == 0], report.misfits
         )
@@ -666,7 +661,7 @@ def export_all(
         ExportedFile(name, (out_dir / name).stat().st_size, count) for name, count in rows.items()
     ]
     report.seconds = time.perf_counter() - started
-    _log(quiet, f"done in {report.seconds:.1f} s")
+    Log(quiet, "export").info(f"done in {report.seconds:.1f} s")
     return report
 
 

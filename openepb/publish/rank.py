@@ -22,7 +22,6 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from openepb.context import Log
 from openepb.contract.sources import SCHEMA_DIR
 from openepb.contract.tables import has_table
 
@@ -612,11 +612,6 @@ class RankReport:
         ]
 
 
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        print(f"rank: {text}", file=sys.stderr)
-
-
 class Stopwatch:
     """Seconds per stage, summed over variants, for the report."""
 
@@ -737,7 +732,7 @@ def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool
         writer = Writer(out_dir)
         variants: dict[str, Any] = {}
         for variant in VARIANTS:
-            _say(quiet, f"variant {variant}")
+            Log(quiet).info(f"variant {variant}")
             variants[variant] = _build_variant(con, axes, variant, writer, top_n, clock)
     finally:
         con.close()
@@ -760,7 +755,7 @@ def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool
         stages=clock.stages,
     )
     for line in report.lines():
-        _say(quiet, line)
+        Log(quiet).info(line)
     return report
 
 

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from openepb.context import Log
 from openepb.contract import STATIC_DIR
 from openepb.contract.formats import get as get_format
 from openepb.contract.sources import ROOT, SCHEMA_DIR
@@ -184,11 +184,6 @@ class RenderReport:
             f"site: {self.files} files, {self.bytes / 1e6:.1f} MB in {self.site_dir}",
             f"site: done in {self.seconds:.1f} s",
         ]
-
-
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        print(text, file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -890,7 +885,7 @@ def render_site(
             roles[role] = {"count": len(facts), "first_ids": first_ids}
             report.detail_shards[role] = len(first_ids)
             report.organizations[role] = len(facts)
-            _say(quiet, f"site: {role}: {len(facts)} organizations, {len(first_ids)} detail shards")
+            Log(quiet).info(f"site: {role}: {len(facts)} organizations, {len(first_ids)} detail shards")
         downloads = publish_schema_files(site_dir)
         has_exports = exports_dir is not None and exports_dir.is_dir()
         if has_exports:
@@ -929,5 +924,5 @@ def render_site(
     report.files, report.bytes = _tree_size(site_dir)
     report.seconds = time.perf_counter() - started
     for line in report.lines():
-        _say(quiet, line)
+        Log(quiet).info(line)
     return report
