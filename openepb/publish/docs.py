@@ -28,6 +28,7 @@ from lxml import etree
 
 from openepb.contract import STATIC_DIR, formats
 from openepb.contract.sources import ROOT, SCHEMA_DIR, load_sources
+from openepb.publish.files import EXPORT_FILES
 
 DOCS_DIR = ROOT / "docs"
 MKDOCS_CONFIG = ROOT / "mkdocs.yml"
@@ -105,15 +106,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     },
 }
 
-#: Export files that are not tables of the data package: name (or glob) → description.
-FILE_NOTES: dict[str, str] = {
-    "records.xml": "Все записи по [единой XML-схеме](schema.md), проверены по XSD при выгрузке.",
-    "offices/*.xml": "Записи одного территориального органа по единой XML-схеме (`offices/<код>.xml`).",
-    "datapackage.json": "Описание выгрузки по стандарту Frictionless Data Package (эта страница — его чтение).",
-    "meta.csv": "Паспорт набора открытых данных (Методические рекомендации, версия 3.0).",
-    "structure-*.csv": "Структура набора открытых данных к паспорту: поле, описание, формат.",
-    "SHA256SUMS": "Контрольные суммы SHA-256 всех файлов выгрузки.",
-}
+#: Export files that are not tables of the data package: name (or glob) → description (publish/files.py).
+FILE_NOTES: dict[str, str] = {f.name: f.note for f in EXPORT_FILES if not f.resource}
 
 #: Tables of the store the exports read, and the store's column lists (used when no export exists).
 FALLBACK_TABLES = ("records", "rejects", "organizations", "merge_candidates", "exclusions_unmatched")

@@ -39,6 +39,7 @@ from openepb.contract.xsd import (
     value_fits,
 )
 from openepb.fileio import atomic_path, sha256_of
+from openepb.publish.files import tabular
 
 BOM = b"\xef\xbb\xbf"
 BATCH_ROWS = 20_000
@@ -461,20 +462,8 @@ def _resource(
     return resource
 
 
-TABULAR_RESOURCES = (
-    # path, resource name, table, title
-    ("records.csv", "records", "records", "Записи реестра (CSV)"),
-    ("records.parquet", "records-parquet", "records", "Записи реестра (Parquet)"),
-    ("rejects.csv", "rejects", "rejects", "Строки, не ставшие записями"),
-    ("organizations.csv", "organizations", "organizations", "Организации"),
-    ("merge_candidates.csv", "merge-candidates", "merge_candidates", "Предлагаемые объединения организаций"),
-    (
-        "exclusions_unmatched.csv",
-        "exclusions-unmatched",
-        "exclusions_unmatched",
-        "Исключения из реестра, для которых нет заключения в собранных данных",
-    ),
-)
+#: The data package's tables this stage writes: path, resource name, table, title (publish/files.py).
+TABULAR_RESOURCES = tuple((f.name, f.resource, f.table, f.title) for f in tabular("export"))
 
 
 def write_datapackage(
@@ -563,11 +552,8 @@ def write_checksums(out_dir: Path, names: list[str]) -> None:
     _write_text(out_dir / "SHA256SUMS", "".join(lines))
 
 
-#: CSV files later stages add to the exports: path, resource name, title.
-LATER_CSV_RESOURCES = (
-    ("quality.csv", "quality", "Качество данных по территориальным органам"),
-    ("changes.csv", "changes", "Изменения с прошлой сборки"),
-)
+#: CSV files later stages add to the exports: path, resource name, title (publish/files.py).
+LATER_CSV_RESOURCES = tuple((f.name, f.resource, f.title) for f in [*tabular("quality"), *tabular("feeds")])
 
 
 def describe_later_exports(out_dir: Path) -> None:
@@ -607,9 +593,18 @@ def _now() -> str:
 
 
 def export_all(
-    db_path: Path, out_dir: Path, *, quiet: bool = False, generated_at: str | None = None
+    db_path: Path,
+    out_dir: Path,
+    *,
+    quiet: bool = False,
+    generated_at: str | None = None,
+    checksums: bool = True,
 ) -> ExportReport:
-    """Write every export of the store at ``db_path`` into ``out_dir``; raise ExportError on invalid XML."""
+    """Write every export of the store at ``db_path`` into ``out_dir``; raise ExportError on invalid XML.
+
+    A build passes ``checksums=False``: later stages add files, and :func:`describe_later_exports`
+    writes ``SHA256SUMS`` once over all of them.
+    """
     started = time.perf_counter()
     generated = generated_at or _now()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -655,8 +650,9 @@ def export_all(
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-    write_checksums(out_dir, list(rows))
-    rows["SHA256SUMS"] = None
+    if checksums:
+        write_checksums(out_dir, list(rows))
+        rows["SHA256SUMS"] = None
     report.files = [
         ExportedFile(name, (out_dir / name).stat().st_size, count) for name, count in rows.items()
     ]

@@ -30,6 +30,7 @@ from openepb.contract.formats import get as get_format
 from openepb.contract.sources import ROOT, SCHEMA_DIR
 from openepb.contract.tables import has_table
 from openepb.fileio import sha256_of, write_bytes_atomically
+from openepb.publish.files import EXPORT_FILES
 from openepb.publish.search import write_search_index
 from openepb.resolve.entities import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
 from openepb.validate.page import validator_context
@@ -79,34 +80,9 @@ def site_nav() -> list[tuple[str, str]]:
     return [(out, label) for _, out, _, label in PAGES if label] + list(EXTRA_NAV)
 
 
-#: Export files the Downloads page describes: name → (title, format note). Others are listed plainly.
+#: Export files the Downloads page describes, in its order: name → (title, note) (publish/files.py).
 EXPORT_NOTES: dict[str, tuple[str, str]] = {
-    "records.csv": (
-        "Записи реестра, CSV",
-        "UTF-8 с BOM, разделитель — запятая, первая строка — имена полей. Открывается в Excel и LibreOffice.",
-    ),
-    "records.parquet": (
-        "Записи реестра, Parquet",
-        "Столбцовый формат для DuckDB, pandas, Spark: типы полей сохранены, файл в разы меньше CSV.",
-    ),
-    "records.xml": (
-        "Записи реестра, XML",
-        "Проверяется схемой XSD (ниже); один элемент на заключение.",
-    ),
-    "rejects.csv": (
-        "Строки, не ставшие записями",
-        "Файл, лист, строка, причина и исходные ячейки каждой отклонённой строки.",
-    ),
-    "organizations.csv": (
-        "Организации",
-        "Экспертные организации и заявители: идентификатор, наименование, лицензия, варианты написания.",
-    ),
-    "datapackage.json": (
-        "Описание набора (Frictionless Data Package)",
-        "Поля, типы, размеры и sha256 табличных файлов; проверка: frictionless validate.",
-    ),
-    "meta.csv": ("Паспорт набора открытых данных", "По методическим рекомендациям для открытых данных."),
-    "SHA256SUMS": ("Контрольные суммы", "Проверка: sha256sum -c SHA256SUMS."),
+    f.name: (f.title, f.note) for f in EXPORT_FILES if "*" not in f.name
 }
 
 #: Files of ``schema/`` published beside the exports: name → (title, note).
