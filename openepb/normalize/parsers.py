@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from openepb.contract import SCHEMA_DIR, formats
+from openepb.contract.legal_forms import form_codes_pattern
 
 # --------------------------------------------------------------------------------------------------
 # Text
@@ -347,9 +348,7 @@ _ADDRESS_START = re.compile(
 _SEGMENT_BREAK = re.compile(r"\s*(?:\n|;)\s*")
 _CHUNK_BREAK = re.compile(r",\s+")
 _UNQUOTED_NAME_END = re.compile(r"[,;\n]")
-_LEGAL_FORM_AFTER = re.compile(
-    r"\s*(?:ООО|ОАО|ЗАО|ПАО|НАО|АО|ИП|ФГУП|ФГБУ|ФКП|ГУП|МУП|МУ|ГУ|АНО|НП|НКО|ТОО|ЧУ|ОДО)(?![^\W\d_])"
-)
+_LEGAL_FORM_AFTER = re.compile(r"\s*(?:" + form_codes_pattern() + r")(?![^\W\d_])")
 _OPEN_QUOTES = "«„"
 _CLOSE_QUOTES = "»"
 _CONTEXT_QUOTES = '"“”'

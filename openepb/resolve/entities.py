@@ -35,47 +35,18 @@ from rapidfuzz.process import cdist
 
 from openepb.build.licences import LicenceEntry
 from openepb.contract import formats
+from openepb.contract.legal_forms import LegalForm, legal_forms  # noqa: F401 - re-exported
 from openepb.contract.sources import SCHEMA_DIR, SOURCES_DIR
 from openepb.contract.tables import CANDIDATE_COLUMNS, ORGANIZATION_COLUMNS, arrow_table, create_table
 from openepb.fileio import atomic_path
 from openepb.normalize.parsers import inn_checksum_ok, split_name_inn
 
 DEFAULT_ALIASES = SOURCES_DIR / "aliases.yaml"
-LEGAL_FORMS_FILE = SCHEMA_DIR / "legal_forms.yaml"
 NAME_MARKS_FILE = SCHEMA_DIR / "name_marks.yaml"
 
 # --------------------------------------------------------------------------------------------------
 # Legal forms and distinguishing tokens (schema/legal_forms.yaml, schema/name_marks.yaml)
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LegalForm:
-    code: str  # ООО
-    name: str  # Общество с ограниченной ответственностью
-    long: tuple[str, ...]  # full phrases, lower case
-    short: tuple[str, ...]  # abbreviations, lower case
-
-
-@cache
-def legal_forms() -> tuple[LegalForm, ...]:
-    """The legal forms of schema/legal_forms.yaml; everything under one entry is one form."""
-    data = yaml.safe_load(LEGAL_FORMS_FILE.read_text(encoding="utf-8"))
-    forms = tuple(
-        LegalForm(
-            str(f["code"]),
-            str(f["name"]),
-            tuple(_fold(str(p)) for p in f.get("long") or ()),
-            tuple(_fold(str(s)) for s in f.get("short") or ()),
-        )
-        for f in data["forms"]
-    )
-    seen: dict[str, str] = {}
-    for form in forms:
-        for spelling in (*form.long, *form.short):
-            if seen.setdefault(spelling, form.code) != form.code:
-                raise ValueError(f"{LEGAL_FORMS_FILE.name}: «{spelling}» is listed under two forms")
-    return forms
 
 
 @dataclass(frozen=True, slots=True)
