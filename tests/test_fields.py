@@ -531,8 +531,8 @@ def test_split_contact_is_cached_and_immutable() -> None:
 
 
 def test_demo_contact_cells_split_back_into_their_parts() -> None:
-    entities = pytest.importorskip("openepb.demo.entities")
-    mess = pytest.importorskip("openepb.demo.mess")
+    from openepb.demo import entities, mess
+
     world = entities.make_world(7, 300)
     wrong = []
     for party in world.experts + world.applicants:
@@ -555,7 +555,8 @@ def test_demo_contact_cells_split_back_into_their_parts() -> None:
 
 
 def test_demo_spellings_parse_to_the_canonical_values() -> None:
-    mess = pytest.importorskip("openepb.demo.mess")
+    from openepb.demo import mess
+
     day = dt.date(2018, 12, 1)
     for code in ("ТУ", "ЗС", "ОБ", "ТП"):
         spellings = {

@@ -3,6 +3,8 @@
 Accumulated from the generator's own model (the rows it tags as records, duplicates and rejects, and
 the files it writes), never from the pipeline's output, and written to ``truth/quality.csv``.
 The reference date is the newest registration date over all offices, as in ``openepb.publish.quality``.
+Only the definitions (which fields count, the lag thresholds) are shared with the quality stage; the
+figures are computed here by their own code, so a fault in the stage's arithmetic is caught.
 """
 
 from __future__ import annotations
@@ -13,14 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from openepb.publish.quality import (
-    CONTACT_FIELDS,
-    FILL_FIELDS,
-    READ_STATUSES,
-    gap_months,
-    months_between,
-    publication_status,
-)
+from openepb.publish.quality import CONTACT_FIELDS, FILL_FIELDS, LATE_DAYS, READ_STATUSES, STALE_DAYS
 
 TRUTH_QUALITY_COLUMNS = (
     "office_code",
@@ -48,6 +43,20 @@ class OfficeTruth:
     rejects: int = 0
     days: set[date] = field(default_factory=set)
     filled: Counter[str] = field(default_factory=Counter)
+
+
+def _month_gaps(days: set[date]) -> list[str]:
+    """Months between the first and the last registration in which none was registered."""
+    if not days:
+        return []
+    index = {d.year * 12 + d.month - 1 for d in days}
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(min(index), max(index) + 1) if m not in index]
+
+
+def _publication(lag: int | None) -> str:
+    if lag is None:
+        return "none"
+    return "current" if lag <= LATE_DAYS else ("late" if lag <= STALE_DAYS else "stale")
 
 
 class QualityTruth:
@@ -84,7 +93,7 @@ class QualityTruth:
         for code, o in sorted(self.offices.items()):
             first, last = (min(o.days), max(o.days)) if o.days else (None, None)
             lag = (reference - last).days if reference and last else None
-            gaps = gap_months({d.strftime("%Y-%m") for d in o.days}, months_between(first, last))
+            gaps = _month_gaps(o.days)
             rows.append(
                 [
                     code,
@@ -98,7 +107,7 @@ class QualityTruth:
                     "" if lag is None else lag,
                     len(gaps),
                     " ".join(gaps),
-                    publication_status(lag),
+                    _publication(lag),
                     *(o.filled[name] for name in FILL_FIELDS),
                 ]
             )

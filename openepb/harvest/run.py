@@ -30,6 +30,7 @@ import requests
 from openepb import read as readers
 from openepb.contract import problems
 from openepb.contract.sources import Office, Sources
+from openepb.fileio import write_bytes_atomically
 from openepb.harvest.crawl import Scope, Target, crawl_targets, robot_rules, visit_key
 from openepb.harvest.fetch import (
     USER_AGENT,
@@ -627,7 +628,7 @@ def write_freshness(report: HarvestReport, cache: Cache, chosen: dict[str, list[
     if report.federal is not None:
         data["federal"] = _freshness_entry(report.federal, cache, chosen)
     path = cache.dir / FRESHNESS_FILE
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_bytes_atomically(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
     return path
 
 

@@ -19,6 +19,8 @@ from urllib.parse import quote
 import duckdb
 from lxml import etree
 
+from openepb.fileio import atomic_path, write_bytes_atomically
+
 ATOM = "http://www.w3.org/2005/Atom"
 STATE_FILE = "records.parquet"
 PENDING_DIR = ".next"  # this build's snapshot until the whole build has been published
@@ -118,8 +120,7 @@ def save_state(con: duckdb.DuckDBPyConnection, state_dir: Path) -> Path:
 
 def write_changes_csv(rows: list[dict[str, Any]], path: Path) -> None:
     """``changes.csv``: UTF-8 with BOM like the other CSV exports, added rows first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CHANGE_COLUMNS)
         for row in rows:
@@ -290,8 +291,7 @@ def write_feeds(
             old.unlink()
     for feed in feeds:
         path = site_dir / feed.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(atom_feed(feed, _members(feed, added), updated, initial=initial))
+        write_bytes_atomically(path, atom_feed(feed, _members(feed, added), updated, initial=initial))
         report.feeds.append(feed.path)
     write_changes_csv(added + removed, exports_dir / CHANGES_CSV)
     if commit:

@@ -22,6 +22,7 @@ from openepb.contract import problems
 from openepb.contract.fields import SOURCE_FIELDS
 from openepb.contract.sources import SCHEMA_DIR, load_sources
 from openepb.contract.tables import EXPORT_ORDER, has_table
+from openepb.fileio import atomic_path
 
 #: An office whose newest registration date is more than this many days older than the reference
 #: date has stopped publishing (stale); more than LATE_DAYS, it publishes late.
@@ -507,8 +508,7 @@ def csv_row(office: OfficeQuality, reference: date | None) -> list[Any]:
 
 def write_quality_csv(offices: list[OfficeQuality], path: Path, reference: date | None) -> int:
     """``quality.csv``: UTF-8 with BOM like the other CSV exports, one row per office."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CSV_COLUMNS)
         writer.writerows(csv_row(office, reference) for office in offices)
