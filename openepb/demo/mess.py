@@ -10,21 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from openepb.demo.writers import CellValue
+from openepb.normalize.parsers import MONTHS_GENITIVE
 
-MONTHS_GENITIVE = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 MONTHS_NOMINATIVE = (
     "Январь",
     "Февраль",

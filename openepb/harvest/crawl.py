@@ -21,10 +21,10 @@ from openepb.harvest.links import (
     FILE_EXTENSIONS,
     PAGE_EXTENSIONS,
     REGISTER_TEXT,
-    decode_page,
     discover_links,
     discover_pages,
     normalize_url,
+    parse_page,
     same_site,
     site_host,
     url_extension,
@@ -151,15 +151,6 @@ def _same_path(url: str, page_url: str) -> bool:
     return same_site(url, page_url) and visit_key(url).split("?")[0] == visit_key(page_url).split("?")[0]
 
 
-def _document(page: bytes) -> lxml.html.HtmlElement | None:
-    if not page.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(decode_page(page))
-    except (ValueError, lxml.etree.ParserError):
-        return None
-
-
 def crawl_targets(page: bytes, page_url: str, scope: Scope, depth: int) -> list[Target]:
     """What to fetch next from a fetched register page, in page order, each URL once.
 
@@ -183,7 +174,7 @@ def crawl_targets(page: bytes, page_url: str, scope: Scope, depth: int) -> list[
             add(Target(link.url, "file", link.text, depth + 1, wander=True))
     for url in discover_pages(page, page_url):
         add(Target(url, "page", "", depth))
-    doc = _document(page)
+    doc = parse_page(page)
     if doc is None:
         return list(found.values())
     for url, text in _query_tabs(doc, page_url):

@@ -97,6 +97,16 @@ def decode_page(page: bytes) -> str:
     return page.decode("cp1251", errors="replace")
 
 
+def parse_page(page: bytes) -> lxml.html.HtmlElement | None:
+    """The page's document, or None for an empty page or one lxml cannot parse."""
+    if not page.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(decode_page(page))
+    except (ValueError, lxml.etree.ParserError):
+        return None
+
+
 def _text_of(element: lxml.html.HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
@@ -109,11 +119,8 @@ def discover_links(page: bytes, page_url: str) -> list[Link]:
     заключений 2018", "Скачать", "Исключённые сведения"). Relative, root-relative and
     percent-encoded Cyrillic links are all resolved against the page URL (and ``<base href>``).
     """
-    if not page.strip():
-        return []
-    try:
-        doc = lxml.html.document_fromstring(decode_page(page))
-    except (ValueError, lxml.etree.ParserError):
+    doc = parse_page(page)
+    if doc is None:
         return []
     base = page_url
     for href in doc.xpath("//base/@href"):
@@ -155,11 +162,8 @@ def is_next_page(url: str, page_url: str) -> bool:
 
 def discover_pages(page: bytes, page_url: str) -> list[str]:
     """Further pages of a paginated list, in page order, each once."""
-    if not page.strip():
-        return []
-    try:
-        doc = lxml.html.document_fromstring(decode_page(page))
-    except (ValueError, lxml.etree.ParserError):
+    doc = parse_page(page)
+    if doc is None:
         return []
     found: dict[str, None] = {}
     for href in doc.xpath("//a/@href"):

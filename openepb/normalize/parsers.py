@@ -111,7 +111,7 @@ _DATE_WORDS = re.compile(rf"[«\"]?([0-9]{{1,2}})[»\"]?\s*([а-яё]+)\.?\s*([0
 _DATE_SERIAL = re.compile(r"([0-9]{5})(?:\.[0-9]+)?")
 
 #: Month names in the genitive, as written after a day (``1 декабря 2018 г.``).
-_MONTHS_GENITIVE = (
+MONTHS_GENITIVE = (
     "января",
     "февраля",
     "марта",
@@ -126,7 +126,7 @@ _MONTHS_GENITIVE = (
     "декабря",
 )
 #: Three-letter stems identify a month uniquely (``мар``/``мая``, ``июн``/``июл`` differ).
-_MONTH_BY_STEM = {name[:3]: number for number, name in enumerate(_MONTHS_GENITIVE, start=1)}
+_MONTH_BY_STEM = {name[:3]: number for number, name in enumerate(MONTHS_GENITIVE, start=1)}
 _MONTH_BY_STEM["май"] = 5
 
 
@@ -135,7 +135,7 @@ def _month_from_word(word: str) -> int | None:
     month = _MONTH_BY_STEM.get(word[:3])
     if month is None or len(word) < 3:
         return None
-    if word == "май" or _MONTHS_GENITIVE[month - 1].startswith(word):
+    if word == "май" or MONTHS_GENITIVE[month - 1].startswith(word):
         return month
     return None
 
