@@ -1,13 +1,24 @@
-"""How each office publishes its part of the register, as data: files, columns, spellings and mess.
+"""How each office publishes its part of the register: files, columns, spellings and mess.
 
-One :class:`OfficeLayout` per office. The generator reads nothing but these switches, so a new kind
-of mess is a new field here and one branch in the generator, never an office-specific if-chain.
+One :class:`OfficeLayout` per office, read from ``layouts.yaml`` beside this module; the dataclasses
+here are its schema and :func:`load_layouts` checks the file against them. The generator reads nothing
+but these switches, so a new kind of mess is a new field here and one branch in the generator, never
+an office-specific if-chain.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import codecs
+import re
+import typing
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from openepb.demo import mess
 
 #: the two eras the demo world covers: the paper's register and today's files
 PAPER_YEARS: tuple[int, ...] = (2014, 2015, 2016, 2017, 2018)
@@ -34,6 +45,35 @@ NATIONAL_SERIALS: dict[int, tuple[int, int]] = {
 PREFIX_EXCEPTIONS = 0.03
 #: formats whose volume stays capped at any scale (slow to write, and offices keep them small)
 CAPPED_FORMATS = frozenset({"xls", "xls_html", "docx", "doc", "pdf", "page"})
+#: the layouts of every demo office
+LAYOUTS_FILE = Path(__file__).with_name("layouts.yaml")
+#: the logical values a published column can hold (see :class:`Column`)
+COLUMN_VALUES = frozenset(
+    {
+        "npp",
+        "reg_number",
+        "date",
+        "object_type",
+        "object_name",
+        "applicant_name",
+        "applicant_inn",
+        "applicant_address",
+        "applicant_contact",
+        "expert_name",
+        "expert_inn",
+        "expert_contact",
+        "licence",
+        "certificate",
+        "excluded_date",
+        "exclusion_reason",
+        "region",
+        "opo_number",
+        "opo_name",
+        "hazard_class",
+        "verdict",
+        "term",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,390 +171,236 @@ class OfficeLayout:
         return any(p.kind != "half_year" and year in p.years for p in self.publications)
 
 
-NPP = Column("npp", "№ п/п")
-REG = Column("reg_number", "Регистрационный номер заключения")
-DATE = Column("date", "Дата внесения в реестр")
-OBJ_NAME = Column("object_name", "Наименование объекта экспертизы")
-APPLICANT = Column("applicant_name", "Наименование заявителя")
-EXPERT = Column("expert_name", "Наименование экспертной организации")
-LICENCE = Column("licence", "Номер лицензии экспертной организации")
-CERT = Column("certificate", "Номер квалификационного удостоверения эксперта")
-TITLE = "Сведения из реестра заключений экспертизы промышленной безопасности"
-TODAY_TITLE = "Сведения о заключениях экспертизы промышленной безопасности, внесённых в реестр"
-#: Западно-Сибирское before 2024: «Наименование заявителя», «Наименование заключения», no subject or ИНН
-ZSIB_BEFORE_2024 = (
-    NPP,
-    Column("reg_number", "Регистрационный номер"),
-    Column("date", "Дата регистрации"),
-    Column("term", "Срок дальнейшей безопасной эксплуатации"),
-    Column("verdict", "Вывод заключения"),
-    Column("object_name", "Наименование заключения"),
-    Column("applicant_name", "Наименование заявителя"),
-    Column("expert_name", "Наименование экспертной организации"),
-    Column("licence", "Номер лицензии экспертной организации"),
-)
-SIGNATURE = (("Начальник отдела", "", "подпись", "", "{head}"), ("Исполнитель: {clerk}",))
+# --- the layouts file ------------------------------------------------------------------------------
 
-LAYOUTS: tuple[OfficeLayout, ...] = (
-    OfficeLayout(
-        code="mos",
-        volume=1.1,
-        publications=(
-            Publication("per_year", "xlsx", "upload/iblock/3f2/reestr_{year}.xlsx"),
-            Publication("half_year", "xlsx", "upload/iblock/3f2/reestr_{year}-1pol.xlsx", year=2017),
+
+class LayoutError(ValueError):
+    """``layouts.yaml`` does not fit the schema: the message names the office and the key."""
+
+
+#: the values a field may take (a tuple field: each of its items)
+CHOICES: dict[str, frozenset[str]] = {
+    "kind": frozenset({"per_year", "half_year", "workbook", "all_years", "page", "weekly"}),
+    "fmt": frozenset({"xlsx", "xls", "xls_html", "docx", "doc", "pdf", "csv", "page"}),
+    "week_sheets": frozenset({"range", "number"}),
+    "date_style": frozenset({*mess.DATE_TEXT_STYLES, "cell", "serial", "mixed"}),
+    "org_style": frozenset(mess.ORG_STYLES),
+    "applicant_style": frozenset(mess.ORG_STYLES),
+    "reg_styles": frozenset(mess.REG_STYLES),
+    "licence_style": frozenset(mess.LICENCE_STYLES),
+    "certificate_style": frozenset({"semicolon", "lines", "names", "latin"}),
+    "contact_shapes": frozenset(mess.CONTACT_SHAPES),
+    "sections": frozenset({"", "year", "month", "quarter"}),
+    "region_styles": frozenset(mess.REGION_STYLES),
+    "opo_styles": frozenset(mess.OPO_STYLES),
+    "hazard_styles": frozenset(mess.HAZARD_STYLES),
+    "verdict_styles": frozenset(mess.VERDICT_STYLES),
+    "term_styles": frozenset(mess.TERM_STYLES),
+}
+#: what can be wrong with a file of ``file_mess`` (besides ``copy:<path>``, a copy of another file)
+FILE_MESS = frozenset({"empty", "corrupt", "encrypted", "not_a_register"})
+#: a publication's ``years`` by name
+ERAS: dict[str, tuple[int, ...]] = {"paper": PAPER_YEARS, "today": TODAY_YEARS}
+_FILE_KEYS = frozenset({"columns", "column_sets", "texts", "offices"})
+_PATTERNS = {"stops": re.compile(r"(\d{4}-\d{2}-\d{2})?"), "gap_months": re.compile(r"\d{4}-\d{2}")}
+
+
+def load_layouts(path: Path = LAYOUTS_FILE) -> tuple[OfficeLayout, ...]:
+    """Every office's layout from ``path``; :class:`LayoutError` for anything the schema does not know."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise LayoutError(f"{path}: expected a mapping with {sorted(_FILE_KEYS)}")
+    _known_keys(data, _FILE_KEYS, str(path))
+    named = {
+        str(name): _column(spec, {}, f"column {name}") for name, spec in _mapping(data, "columns", "").items()
+    }
+    sets = {
+        str(name): _columns(spec, named, {}, f"column set {name}")
+        for name, spec in _mapping(data, "column_sets", "").items()
+    }
+    offices = data.get("offices")
+    if not isinstance(offices, list) or not offices:
+        raise LayoutError(f"{path}: `offices` must be a list of offices")
+    layouts = tuple(_office(entry, named, sets, i) for i, entry in enumerate(offices))
+    seen: set[str] = set()
+    for item in layouts:
+        if item.code in seen:
+            raise LayoutError(f"office {item.code}: listed twice")
+        seen.add(item.code)
+    return layouts
+
+
+def _office(
+    entry: Any, named: dict[str, Column], sets: dict[str, tuple[Column, ...]], i: int
+) -> OfficeLayout:
+    code = entry.get("code") if isinstance(entry, dict) else None
+    where = f"office {code}" if isinstance(code, str) and code else f"office #{i + 1}"
+    if not isinstance(entry, dict):
+        raise LayoutError(f"{where}: expected a mapping of fields")
+    special = {
+        "publications": lambda value, at: tuple(
+            _publication(p, named, sets, f"{at} #{n + 1}") for n, p in enumerate(_list(value, at))
         ),
-        columns=(
-            NPP,
-            Column("reg_number", "Регистрационный\nномер заключения"),
-            Column("date", "Дата внесения\nв реестр"),
-            Column("applicant_name", "Наименование", "Заявитель"),
-            Column("applicant_inn", "ИНН", "Заявитель"),
-            Column("object_name", "Наименование объекта экспертизы"),
-            Column("expert_name", "Наименование", "Экспертная организация"),
-            Column("licence", "№ лицензии", "Экспертная организация"),
+        "columns": lambda value, at: _columns(value, named, sets, at),
+        "file_mess": _file_mess,
+        "page_links": lambda value, at: tuple(
+            (_str(k, at), _str(v, f"{at}: {k}")) for k, v in _dict(value, at).items()
         ),
-        date_style="cell",
-        org_style="short",
-        title_rows=(TITLE, "{office}", "за {period}", ""),
-        colnum_row=True,
-        merge_applicant=True,
-        paste_twice=True,
-        licence_style="numero_date",
-        reg_styles=("spaces", "dashes"),
-        reg_mess=0.02,
-    ),
-    OfficeLayout(
-        code="cntr",
-        volume=1.1,
-        publications=(Publication("per_year", "csv", "files/epb_{year}.csv"),),
-        columns=(
-            REG,
-            Column("date", "Дата регистрации"),
-            Column("object_type", "Объект экспертизы"),
-            OBJ_NAME,
-            Column("applicant_name", "Заказчик (наименование)"),
-            Column("applicant_inn", "ИНН заказчика"),
-            EXPERT,
-            Column("licence", "Лицензия"),
-        ),
-        date_style="slash2",
-        org_style="long_straight",
-        applicant_style="short_straight",
-        reg_styles=("spaces", "underscore", "latin"),
-        reg_mess=0.03,
-        encoding="cp1251",
-        file_mess=(("files/reestr_2018_zashita.xlsx", "encrypted"),),
-    ),
-    OfficeLayout(
-        code="vdon",
-        volume=1.0,
-        publications=(
-            Publication("workbook", "xlsx", "upload/reestr_epb.xlsx", years=PAPER_YEARS),
-            Publication("per_year", "xlsx", "upload/reestr_epb_{year}.xlsx", years=TODAY_YEARS),
-        ),
-        columns=(
-            NPP,
-            Column("reg_number", "Рег. № заключения"),
-            Column("date", "Дата\nвнесения в реестр"),
-            Column("expert_name", "Наименование экспертной\nорганизации"),
-            Column("object_name", "Наименование заключения экспертизы"),
-            Column("certificate", "№ удостоверения эксперта"),
-            Column("applicant_name", "Наименование заявителя"),
-        ),
-        date_style="dmy",
-        org_style="upper",
-        certificate_style="lines",
-        reg_styles=("latin", "digit"),
-        reg_mess=0.03,
-        file_mess=(("upload/архив/reestr_epb (копия).xlsx", "copy:upload/reestr_epb.xlsx"),),
-    ),
-    OfficeLayout(
-        code="priok",
-        volume=0.8,
-        publications=(Publication("per_year", "xls", "activity/expertise/reestr_{year}.xls"),),
-        columns=(
-            NPP,
-            REG,
-            DATE,
-            APPLICANT,
-            OBJ_NAME,
-            EXPERT,
-            Column("excluded_date", "Дата исключения из реестра"),
-            Column("exclusion_reason", "Основание исключения"),
-        ),
-        date_style="cell",
-        org_style="after",
-        title_rows=(TITLE, "{office}", ""),
-        sections="month",
-        totals=True,
-    ),
-    OfficeLayout(
-        code="szap",
-        volume=0.9,
-        publications=(Publication("per_year", "xls_html", "upload/medialibrary/epb_{year}.xls"),),
-        columns=(
-            Column("reg_number", "Регистрационный номер"),
-            Column("date", "Дата\nвнесения"),
-            Column("applicant_name", "Заявитель\n(наименование)"),
-            Column("object_name", "Наименование\nобъекта экспертизы"),
-            Column("expert_name", "Наименование экспертной организации"),
-            Column("licence", "Лицензия"),
-        ),
-        date_style="iso",
-        org_style="short_curly",
-        applicant_style="short_curly",
-        multiline=True,
-        newest_first=True,
-        licence_style="latin",
-        stops="2026-04-20",  # late: publishes a couple of months behind the others
-    ),
-    OfficeLayout(
-        code="pech",
-        volume=0.5,
-        publications=(Publication("per_year", "docx", "upload/Реестр ЗЭПБ {year}.docx"),),
-        columns=(
-            NPP,
-            REG,
-            DATE,
-            APPLICANT,
-            OBJ_NAME,
-            EXPERT,
-            Column("certificate", "Эксперт (ФИО, № удостоверения)"),
-        ),
-        date_style="dmy_g",
-        org_style="plain",
-        certificate_style="names",
-        sections="quarter",
-        footer=SIGNATURE,
-        before=(TITLE, "{office}"),
-        file_mess=(("upload/Приказ № 45 от 12.01.2017.docx", "not_a_register"),),
-    ),
-    OfficeLayout(
-        code="zural",
-        volume=0.7,
-        publications=(Publication("per_year", "pdf", "files/reestr_{year}.pdf"),),
-        columns=(NPP, REG, DATE, EXPERT, CERT, APPLICANT, OBJ_NAME),
-        date_style="dmy",
-        org_style="long",
-        certificate_style="latin",
-        newest_first=True,
-    ),
-    OfficeLayout(
-        code="srpov",
-        volume=0.6,
-        publications=(Publication("all_years", "page", "index.html"),),
-        columns=(
-            NPP,
-            REG,
-            Column("date", "Дата внесения"),
-            Column("applicant_name", "Наименование", "Заявитель"),
-            Column("applicant_address", "Адрес", "Заявитель"),
-            OBJ_NAME,
-            EXPERT,
-        ),
-        date_style="long",
-        org_style="short",
-        sections="year",
-        merge_applicant=True,
-        multiline=True,
-        newest_first=True,
-        encoding="cp1251",
-    ),
-    OfficeLayout(
-        code="ural",
-        volume=1.1,
-        publications=(Publication("per_year", "xlsx", "upload/iblock/a1c/Сведения_ЭПБ_{year}.xlsx"),),
-        columns=(
-            NPP,
-            REG,
-            DATE,
-            Column(
-                "applicant_contact",
-                "Сведения о заявителе (наименование, адрес, руководитель, телефон, e-mail)",
-            ),
-            OBJ_NAME,
-            EXPERT,
-            LICENCE,
-        ),
-        date_style="mixed",
-        org_style="short",
-        contact_shapes=("lines_full", "semicolon_inn", "lines_fax", "name_address"),
-        reg_styles=("latin", "digit", "lower", "numero", "junk", "second_line"),
-        reg_mess=0.08,
-        licence_style="spaces",
-        invalid_dates=0.005,
-        file_mess=(("upload/iblock/a1c/old/reestr_2016.xlsx", "corrupt"),),
-    ),
-    OfficeLayout(
-        code="sural",
-        volume=1.0,
-        publications=(Publication("per_year", "xlsx", "activity/ekspertiza-pb/data/epb_{year}.xlsx"),),
-        columns=(
-            REG,
-            DATE,
-            APPLICANT,
-            OBJ_NAME,
-            Column("expert_contact", "Экспертная организация (наименование, адрес, телефон)"),
-            LICENCE,
-        ),
-        date_style="dmy",
-        org_style="short",
-        contact_shapes=("lines_full", "semicolon_inn"),
-        blank_every=40,
-        paste_twice=True,
-        title_rows=(TITLE, "за {period}"),
-    ),
-    OfficeLayout(
-        code="enis",
-        volume=0.6,
-        publications=(Publication("per_year", "doc", "upload/reestr_{year}.doc", years=PAPER_YEARS),),
-        columns=(NPP, REG, DATE, APPLICANT, EXPERT, CERT, OBJ_NAME),
-        date_style="dmy2",
-        org_style="short",
-        footer=SIGNATURE,
-        before=(TITLE, "{office}", "за {period}"),
-        stops="2018-05-31",  # stale: stopped publishing in 2018, half a year before the paper's end
-    ),
-    OfficeLayout(
-        code="nvol",
-        volume=1.0,
-        publications=(Publication("per_year", "xlsx", "upload/expert/reestr_{year}.xlsx"),),
-        columns=(
-            NPP,
-            REG,
-            DATE,
-            APPLICANT,
-            EXPERT,
-            OBJ_NAME,
-            Column("excluded_date", "Дата исключения из реестра"),
-            Column("exclusion_reason", "Основание исключения"),
-        ),
-        date_style="dmy_g_space",
-        org_style="short",
-        newest_first=True,
-        reg_styles=("lower", "latin", "numero", "junk", "dashes"),
-        reg_mess=0.06,
-        invalid_dates=0.003,
-        file_mess=(("upload/expert/reestr_2019.xlsx", "empty"),),
-        gap_months=("2016-06", "2016-07", "2016-08", "2017-03"),  # months with nothing published
-    ),
-    OfficeLayout(
-        code="zab",
-        volume=0.5,
-        publications=(Publication("per_year", "docx", "upload/sved_{year}.docx"),),
-        columns=(NPP, REG, DATE, APPLICANT, OBJ_NAME, EXPERT, LICENCE, CERT),
-        date_style="dmy_g",
-        org_style="short",
-        sections="month",
-        merge_applicant=True,
-        before=(TITLE, "{office}"),
-    ),
-    OfficeLayout(
-        code="sahal",
-        volume=0.6,
-        publications=(
-            Publication("per_year", "doc", "upload/СИЭР {year}.doc", years=(2014, 2015, 2016, 2017)),
-            Publication(
-                "per_year", "xlsx", "upload/СИЭР {year} (для сайта).xlsx", years=(2018, *TODAY_YEARS)
-            ),
-        ),
-        columns=(NPP, REG, DATE, APPLICANT, OBJ_NAME, EXPERT, LICENCE),
-        date_style="dmy",
-        org_style="short",
-        title_rows=(TITLE, "{office}", "за {period}"),
-    ),
-    # --- today's layout: yearly workbooks with a sheet per week (domain notes, §5) ---------------------
-    OfficeLayout(
-        code="zsib",
-        volume=1.6,
-        publications=(
-            Publication(
-                "weekly",
-                "xlsx",
-                "upload/medialibrary/reestr/Сведения из реестра ЗЭПБ {year}.xlsx",
-                years=(2022, 2023),
-                columns=ZSIB_BEFORE_2024,
-            ),
-            Publication(
-                "weekly",
-                "xlsx",
-                "upload/medialibrary/reestr/Сведения из реестра ЗЭПБ {year}.xlsx",
-                years=(2024, 2025, 2026),
-            ),
-        ),
-        columns=(
-            NPP,
-            Column("region", "Субъект РФ"),
-            Column("reg_number", "Регистрационный номер ЗЭПБ"),
-            Column("date", "Дата регистрации ЗЭПБ"),
-            Column("term", "Срок дальнейшей безопасной эксплуатации"),
-            Column("verdict", "Вывод заключения"),
-            Column("object_name", "Наименование ЗЭПБ"),
-            Column("opo_number", "Номер ОПО"),
-            Column("opo_name", "Наименование ОПО"),
-            Column("hazard_class", "Класс опасности ОПО"),
-            Column("applicant_name", "Наименование эксплуатирующей организации"),
-            Column("applicant_inn", "ИНН эксплуатирующей организации"),
-            Column("expert_name", "Наименование экспертной организации"),
-            Column("licence", "Номер лицензии экспертной организации"),
-        ),
-        date_style="cell",
-        org_style="short_straight",
-        applicant_style="short_straight",
-        title_rows=(TODAY_TITLE, "{office}", "за период {period}", ""),
-        region_styles=("official", "official", "official", "synonym", "short"),
-        opo_styles=("plain", "plain", "plain", "latin"),
-        hazard_styles=("roman", "roman", "digit_class", "roman_class"),
-        verdict_styles=("short",),
-        term_styles=("until", "until", "date", "until_g"),
-        expert_inn_in_name=0.3,
-        bad_inn=0.003,
-    ),
-    OfficeLayout(
-        code="privol",
-        volume=1.3,
-        publications=(
-            Publication(
-                "weekly",
-                "xlsx",
-                "activity/expertiza/files/sved_zepb_{year}.xlsx",
-                years=TODAY_YEARS,
-                week_sheets="number",
-            ),
-        ),
-        columns=(
-            NPP,
-            Column("reg_number", "Регистрационный номер заключения экспертизы"),
-            Column("date", "Дата регистрации заключения"),
-            Column("region", "Субъект Российской Федерации"),
-            Column("object_name", "Наименование ЗЭПБ (объект экспертизы)"),
-            Column("opo_number", "Регистрационный номер ОПО"),
-            Column("opo_name", "Наименование ОПО"),
-            Column("hazard_class", "Класс опасности"),
-            Column("applicant_name", "Наименование эксплуатирующей организации"),
-            Column("applicant_inn", "ИНН эксплуатирующей организации"),
-            Column("expert_name", "Наименование экспертной организации"),
-            Column("expert_inn", "ИНН экспертной организации"),
-            Column("licence", "Лицензия экспертной организации"),
-            Column("verdict", "Вывод заключения экспертизы"),
-            Column("term", "Срок дальнейшей безопасной эксплуатации (при наличии)"),
-        ),
-        date_style="dmy",
-        org_style="short",
-        applicant_style="short",
-        title_rows=(TODAY_TITLE, "{office}", "{period}"),
-        reg_styles=("short_first",),  # 2-ТУ-600791-2025: the leading zero of 02 dropped
-        reg_mess=0.02,
-        region_styles=("official", "synonym"),
-        hazard_styles=("roman", "digit", "digit_class", "roman_class", "label"),
-        verdict_styles=("short", "full", "full"),
-        term_styles=("until", "cell"),
-        expert_inn_in_name=0.05,
-        licence_style="numero_date",
-        bad_inn=0.003,
-        applicant_inn_in_name=0.03,
-    ),
-)
+    }
+    return _build(OfficeLayout, entry, where, special)
+
+
+def _publication(
+    entry: Any, named: dict[str, Column], sets: dict[str, tuple[Column, ...]], where: str
+) -> Publication:
+    special = {
+        "years": _years,
+        "columns": lambda value, at: _columns(value, named, sets, at),
+    }
+    return _build(Publication, _dict(entry, where), where, special)
+
+
+def _build(cls: type, entry: dict, where: str, special: dict) -> Any:
+    """An instance of the dataclass ``cls`` from ``entry``: every key a field, every required field there."""
+    hints = typing.get_type_hints(cls)
+    schema = {f.name: f for f in fields(cls)}
+    _known_keys(entry, frozenset(schema), where)
+    values = {}
+    for name, spec in schema.items():
+        at = f"{where}, {name}"
+        if name not in entry:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                raise LayoutError(f"{where}: `{name}` is missing")
+            continue
+        value = entry[name]
+        if name in special:
+            values[name] = special[name](value, at)
+        else:
+            values[name] = _value(value, hints[name], at)
+        _check_choice(name, values[name], at)
+    return cls(**values)
+
+
+def _value(value: Any, hint: Any, where: str) -> Any:
+    """``value`` as the plain type ``hint`` (str, int, float, bool or a tuple of them)."""
+    if hint is str:
+        return _str(value, where)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise LayoutError(f"{where}: expected true or false, not {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise LayoutError(f"{where}: expected a whole number, not {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise LayoutError(f"{where}: expected a number, not {value!r}")
+        return float(value)
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(
+                _value(item, args[0], f"{where} #{n + 1}") for n, item in enumerate(_list(value, where))
+            )
+    raise TypeError(f"{where}: no reader for fields of type {hint}")
+
+
+def _check_choice(name: str, value: Any, where: str) -> None:
+    items = value if isinstance(value, tuple) else (value,)
+    if name in CHOICES:
+        unknown = [item for item in items if item not in CHOICES[name]]
+        if unknown:
+            raise LayoutError(f"{where}: unknown {unknown[0]!r}; known: {', '.join(sorted(CHOICES[name]))}")
+    if name in _PATTERNS:
+        for item in items:
+            if not _PATTERNS[name].fullmatch(item):
+                raise LayoutError(f"{where}: {item!r} is not {_PATTERNS[name].pattern}")
+    if name == "encoding":
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise LayoutError(f"{where}: unknown encoding {value!r}") from None
+
+
+def _columns(
+    value: Any, named: dict[str, Column], sets: dict[str, tuple[Column, ...]], where: str
+) -> tuple[Column, ...]:
+    """A column list, or the name of a column set."""
+    if isinstance(value, str):
+        if value not in sets:
+            raise LayoutError(f"{where}: unknown column set {value!r}; known: {', '.join(sorted(sets))}")
+        return sets[value]
+    return tuple(_column(spec, named, f"{where} #{n + 1}") for n, spec in enumerate(_list(value, where)))
+
+
+def _column(spec: Any, named: dict[str, Column], where: str) -> Column:
+    """A shared column by name, or ``{value, header, group}``."""
+    if isinstance(spec, str):
+        if spec not in named:
+            raise LayoutError(f"{where}: unknown column {spec!r}; shared columns: {', '.join(sorted(named))}")
+        return named[spec]
+    column = _build(Column, _dict(spec, where), where, {})
+    if column.value not in COLUMN_VALUES:
+        raise LayoutError(
+            f"{where}: unknown column value {column.value!r}; known: {', '.join(sorted(COLUMN_VALUES))}"
+        )
+    return column
+
+
+def _years(value: Any, where: str) -> tuple[int, ...]:
+    if isinstance(value, str):
+        if value not in ERAS:
+            raise LayoutError(f"{where}: unknown era {value!r}; known: {', '.join(ERAS)}")
+        return ERAS[value]
+    years = _value(value, tuple[int, ...], where)
+    unknown = [year for year in years if year not in YEARS]
+    if unknown:
+        raise LayoutError(f"{where}: {unknown[0]} is not a year of the demo ({YEARS[0]}-{YEARS[-1]})")
+    return years
+
+
+def _file_mess(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    items = []
+    for rel, what in _dict(value, where).items():
+        what = _str(what, f"{where}: {rel}")
+        if what not in FILE_MESS and not (what.startswith("copy:") and len(what) > len("copy:")):
+            raise LayoutError(
+                f"{where}: {rel}: unknown {what!r}; known: {', '.join(sorted(FILE_MESS))}, copy:<path>"
+            )
+        items.append((_str(rel, where), what))
+    return tuple(items)
+
+
+def _known_keys(entry: dict, known: frozenset[str], where: str) -> None:
+    unknown = [key for key in entry if key not in known]
+    if unknown:
+        raise LayoutError(f"{where}: unknown key {unknown[0]!r}; known: {', '.join(sorted(known))}")
+
+
+def _mapping(data: dict, key: str, where: str) -> dict:
+    return _dict(data.get(key) or {}, f"{where}{key}")
+
+
+def _dict(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise LayoutError(f"{where}: expected a mapping, not {value!r}")
+    return value
+
+
+def _list(value: Any, where: str) -> list:
+    if not isinstance(value, list):
+        raise LayoutError(f"{where}: expected a list, not {value!r}")
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise LayoutError(f"{where}: expected text, not {value!r}")
+    return value
+
+
+LAYOUTS: tuple[OfficeLayout, ...] = load_layouts()
 
 
 def layout(code: str) -> OfficeLayout:
