@@ -33,6 +33,7 @@ import duckdb
 import numpy as np
 
 from openepb.config import SCHEMA_DIR
+from openepb.counting import COUNTED
 
 FORMAT_VERSION = 1
 
@@ -41,7 +42,7 @@ NONE = "?"
 
 #: Record sets the site can switch between: key → SQL condition on ``records``. A later
 #: "include excluded" filter adds ``"all": "TRUE"``; the layout already nests everything under it.
-VARIANTS: dict[str, str] = {"active": "excluded_date IS NULL"}
+VARIANTS: dict[str, str] = {"active": COUNTED}
 
 #: Ranked roles: key → (id column, name column) of ``records``.
 ROLES: dict[str, tuple[str, str]] = {

@@ -26,6 +26,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openepb.config import ROOT, SCHEMA_DIR
+from openepb.counting import COUNTED, COUNTED_NOTE
 from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.formats import get as get_format
 from openepb.resolve import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
@@ -626,7 +627,7 @@ def record_counts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, int]:
     id_col = ROLES[role][0]
     return dict(
         con.execute(
-            f"SELECT {id_col}, count(*) FROM records WHERE {id_col} IS NOT NULL GROUP BY 1"
+            f"SELECT {id_col}, count(*) FROM records WHERE {id_col} IS NOT NULL AND {COUNTED} GROUP BY 1"
         ).fetchall()
     )
 
@@ -774,27 +775,41 @@ def about_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         return con.execute(sql).fetchall()
 
     figures: dict[str, Any] = {
-        "records": rows("SELECT count(*) FROM records")[0][0],
+        "records": rows(f"SELECT count(*) FROM records WHERE {COUNTED}")[0][0],
+        "stored": rows("SELECT count(*) FROM records")[0][0],
         "excluded": rows("SELECT count(*) FROM records WHERE excluded_date IS NOT NULL")[0][0],
         "duplicates": rows("SELECT count(*) FROM duplicates")[0][0] if _has_table(con, "duplicates") else 0,
-        "offices": rows("SELECT count(DISTINCT office_code) FROM records")[0][0],
+        "offices": rows(f"SELECT count(DISTINCT office_code) FROM records WHERE {COUNTED}")[0][0],
         "files": rows("SELECT status, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
         "formats": rows("SELECT format, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
         "rejects": rows("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1"),
         "problems": rows(
             "SELECT code, level, count(*) FROM problems GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 25"
         ),
-        "years": rows("SELECT min(year), max(year) FROM records")[0],
+        "years": rows(f"SELECT min(year), max(year) FROM records WHERE {COUNTED}")[0],
         "orgs": [],
         "candidates": 0,
+        "note": COUNTED_NOTE,
     }
-    if _has_table(con, "organizations"):
-        figures["orgs"] = rows(
-            """SELECT role, count(*), sum(json_array_length(spellings)) FROM organizations
-               GROUP BY 1 ORDER BY 1 DESC"""
-        )
-    if _has_table(con, "merge_candidates"):
-        figures["candidates"] = rows("SELECT count(*) FROM merge_candidates")[0][0]
+    # Organizations with at least one counted conclusion (as on every other page), with the spellings
+    # the resolver gathered for them; the organizations table also lists those with excluded ones only.
+    has_orgs = _has_table(con, "organizations")
+    for role, (id_col, name_col, values) in ROLES.items():
+        counted_ids = f"SELECT DISTINCT {id_col} AS id FROM records WHERE {id_col} IS NOT NULL AND {COUNTED}"
+        n = rows(f"SELECT count(*) FROM ({counted_ids})")[0][0]
+        if has_orgs:
+            spellings = con.execute(
+                f"""SELECT coalesce(sum(json_array_length(o.spellings)), 0) FROM organizations o
+                    WHERE o.role IN (SELECT unnest(?)) AND o.id IN ({counted_ids})""",
+                [list(values)],
+            ).fetchone()[0]
+        else:
+            spellings = rows(
+                f"""SELECT count(DISTINCT ({id_col}, {name_col})) FROM records
+                    WHERE {id_col} IS NOT NULL AND {COUNTED}"""
+            )[0][0]
+        if n:
+            figures["orgs"].append((role, n, int(spellings)))
     return figures
 
 
@@ -925,6 +940,7 @@ def render_site(
         "downloads": downloads,
         "has_exports": has_exports,
         "figures": figures,
+        "counted_note": COUNTED_NOTE,
         "top_n": manifest.get("top_n", 30),
         "review": review_context(review, views, has_exports),
     }
