@@ -469,8 +469,9 @@ def _share(count: int, total: int) -> float:
 
 
 def _top_rows(ranking: Ranking, cells: RoleCells, total: int) -> list[list[Any]]:
+    """``[id, name, count, rank, share, static rank]`` of each organization of the TOP-N."""
     return [
-        [cells.ids[o], cells.names[o], int(c), int(r), _share(int(c), total)]
+        [cells.ids[o], cells.names[o], int(c), int(r), _share(int(c), total), int(cells.static_rank[o])]
         for o, c, r in zip(ranking.top, ranking.top_counts, ranking.top_ranks, strict=True)
     ]
 

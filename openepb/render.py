@@ -29,6 +29,7 @@ from openepb.config import ROOT, SCHEMA_DIR
 from openepb.counting import COUNTED, COUNTED_NOTE
 from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.formats import get as get_format
+from openepb.org_lists import write_org_lists
 from openepb.resolve import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
 from openepb.search_index import write_search_index
 from openepb.validator_page import validator_context
@@ -489,6 +490,30 @@ def review_context(index: dict[str, Any], views: dict[str, dict[str, list]], exp
     }
 
 
+def orgs_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any]:
+    """The first page of «Организации» under the default filter (all years, types and regions, expert
+    organizations, by count), written into ``orgs.html`` so the page reads without JavaScript."""
+    variant = "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
+    years = manifest.get("years") or []
+    role = next(iter(ROLES))
+    empty = {"role": role, "rows": [], "total": 0, "orgs": 0, "pages": 1}
+    if not variant or not years:
+        return empty
+    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
+    if not path.exists():
+        return empty
+    combo = json.loads(path.read_text(encoding="utf-8"))
+    orgs = combo["distinct"][manifest["distinct"].index(role)]
+    rows = combo["top"][role]
+    return {
+        "role": role,
+        "rows": rows,
+        "total": combo["n"],
+        "orgs": orgs,
+        "pages": max(1, -(-orgs // len(rows or [0]))),
+    }
+
+
 def write_review(site_data: Path, views: dict[str, dict[str, list[list[Any]]]]) -> dict[str, Any]:
     """Write ``review/{role}/{view}/{page}.json`` (pages from 1, ``REVIEW_PAGE_ROWS`` rows each) and
     ``review/index.json``; return the index (rows and pages per role and view)."""
@@ -598,8 +623,11 @@ def _entry_cost(org_id: str, fact: OrgFacts, latest: list[tuple]) -> list[Any]:
     ]
 
 
-def write_details(site_data: Path, role: str, facts: dict[str, OrgFacts], latest: dict) -> list[str]:
-    """Write the detail shards of a role; return the first id of each shard (ids in code-point order)."""
+def write_details(
+    site_data: Path, role: str, facts: dict[str, OrgFacts], latest: dict, pieces: dict | None = None
+) -> list[str]:
+    """Write the detail shards of a role; return the first id of each shard (ids in code-point order).
+    ``pieces`` (id → the pieces of its list of conclusions, ``openepb.org_lists``) go into entry 10."""
     ids = sorted(facts)
     costed = [_entry_cost(i, facts[i], latest.get(i, [])) for i in ids]
     first_ids: list[str] = []
@@ -609,7 +637,11 @@ def write_details(site_data: Path, role: str, facts: dict[str, OrgFacts], latest
     for number, shard in enumerate(shards_by_size(costed, DETAIL_SHARD_BYTES)):
         shard_ids = [entry[0] for entry in shard]
         first_ids.append(shard_ids[0])
-        write_json(folder / f"{number}.json", detail_shard(shard_ids, facts, latest))
+        shard_data = detail_shard(shard_ids, facts, latest)
+        if pieces is not None:
+            for entry in shard_data["orgs"]:
+                entry.append(pieces.get(entry[0], []))
+        write_json(folder / f"{number}.json", shard_data)
     return first_ids
 
 
@@ -898,11 +930,12 @@ def render_site(
     try:
         roles: dict[str, Any] = {}
         views: dict[str, dict[str, list[list[Any]]]] = {}
+        lists, pieces, _ = write_org_lists(db_path, site_data, quiet=quiet)
         for role in ROLES:
             candidates = load_candidates(con, role)
             facts = load_org_facts(con, role, candidates)
             latest = load_latest(con, role, LATEST_PER_ORG)
-            first_ids = write_details(site_data, role, facts, latest)
+            first_ids = write_details(site_data, role, facts, latest, pieces.get(role, {}))
             counts = record_counts(con, role)
             write_json(site_data / "search" / f"{role}.json", search_entries(facts, counts))
             views[role] = review_views(facts, counts, candidates)
@@ -929,7 +962,13 @@ def render_site(
     report.review = {role: {v: c["rows"] for v, c in by.items()} for role, by in review["roles"].items()}
     write_json(
         site_data / "index.json",
-        {"format": SITE_FORMAT, "latest": LATEST_PER_ORG, "roles": roles, "exports": has_exports},
+        {
+            "format": SITE_FORMAT,
+            "latest": LATEST_PER_ORG,
+            "roles": roles,
+            "exports": has_exports,
+            "list": lists,
+        },
     )
     versions = copy_static(site_dir)
     context = {
@@ -943,6 +982,7 @@ def render_site(
         "counted_note": COUNTED_NOTE,
         "top_n": manifest.get("top_n", 30),
         "review": review_context(review, views, has_exports),
+        "orgs_default": orgs_default(manifest, rank_dir),
     }
     context.update(validator_context())
     report.pages = render_pages(site_dir, context)
