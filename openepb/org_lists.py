@@ -13,7 +13,7 @@ the data and not the number of combinations:
   in the first blocks.
 - ``list/{role}/a.json`` — every idx in name order (for sorting by name).
 - ``list/{role}/q/{prefix}.json`` — the search within: ``{token: [idx deltas]}`` of name words (every
-  spelling) and INNs, by the token's first ``Q_PREFIX`` characters; a shard over ``Q_SHARD_BYTES``
+  spelling), INNs and (expert organizations) licence numbers, by the token's first ``Q_PREFIX`` characters; a shard over ``Q_SHARD_BYTES``
   is split by one more character (``split`` in the index lists the split prefixes).
 - ``orgrec/{role}/{n}.json`` — every counted conclusion of every organization, newest first, in
   pieces of at most ``PIECE_ROWS``: ``{"id#piece": [[number, date, cell, verdict], …]}``; the
@@ -120,6 +120,24 @@ def _inns(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, list[str]]:
             if inn not in found.get(org_id, []):
                 found[org_id].insert(0, inn)
     return found
+
+
+def _licences(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, set[str]]:
+    """Licence numbers an expert organization is found by (records and the resolver's licence)."""
+    if role != "expert":
+        return {}
+    out: dict[str, set[str]] = defaultdict(set)
+    for org_id, licence in con.execute(
+        """SELECT DISTINCT expert_org_id, licence_number FROM db.records
+           WHERE expert_org_id IS NOT NULL AND licence_number IS NOT NULL"""
+    ).fetchall():
+        out[org_id].add(licence)
+    if rank._has_table(con, "organizations") and "licence_number" in rank._table_columns(con, "organizations"):
+        for org_id, licence in con.execute(
+            "SELECT id, licence_number FROM db.organizations WHERE licence_number IS NOT NULL"
+        ).fetchall():
+            out[org_id].add(licence)
+    return out
 
 
 def _spellings(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, set[str]]:
@@ -285,6 +303,7 @@ def write_org_lists(
             idx_of[order] = np.arange(len(order))
             inns = _inns(con, role)
             spellings = _spellings(con, role)
+            licences = _licences(con, role)
             rows = []
             tokens_of: list[set[str]] = []
             for o in order.tolist():
@@ -300,7 +319,7 @@ def write_org_lists(
                     ]
                 )
                 tokens: set[str] = set(org_inns)
-                for spelling in {name, *spellings.get(ident, ())}:
+                for spelling in {name, *spellings.get(ident, ()), *licences.get(ident, ())}:
                     tokens.update(words(spelling))
                 tokens_of.append(tokens)
             for b in range(0, len(rows), LIST_BLOCK):

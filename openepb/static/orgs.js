@@ -293,6 +293,7 @@
           ls = { ...ls, page: p };
           render(filter, "push").then(() => $("o-list").focus && $("o-status").scrollIntoView({ block: "nearest" }));
         });
+        BODY.dataset.ready = O.comboUrl(m, st);
         BODY.dataset.listReady = url;
       } catch (err) {
         if (mine === ticket) setStatus("o-status", `Не удалось загрузить данные: ${err.message}`, true);
