@@ -11,7 +11,8 @@ the data and not the number of combinations:
   ``[[id, name, INN(s), static count, static rank], …]``. ``idx`` is the organization's place in the
   static order (all-time count descending, then name), so the busiest organizations of any view sit
   in the first blocks.
-- ``list/{role}/a.json`` — every idx in name order (for sorting by name).
+- ``list/{role}/b/{block}.json`` — the same rows in name order, ``LIST_BLOCK`` a file, each with its
+  idx first: a page in name order walks these blocks and keeps the rows of the view.
 - ``list/{role}/q/{prefix}.json`` — the search within: ``{token: [idx deltas]}`` of name words (every
   spelling), INNs and (expert organizations) licence numbers, by the token's first ``Q_PREFIX`` characters; a shard over ``Q_SHARD_BYTES``
   is split by one more character (``split`` in the index lists the split prefixes).
@@ -43,8 +44,8 @@ from openepb.search_index import words
 LIST_FORMAT = 1
 #: Rows of one page of «Организации» (the first page of the count order is the combination's TOP-N).
 PAGE_ROWS = 30
-#: Organizations per name block.
-LIST_BLOCK = 200
+#: Organizations per name block (a page reads the blocks of its rows: small blocks, small pages).
+LIST_BLOCK = 64
 #: Characters of a token that name its search shard, and the size at which a shard is split.
 Q_PREFIX = 2
 Q_SHARD_BYTES = 24_000
@@ -132,7 +133,9 @@ def _licences(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, set[str]]:
            WHERE expert_org_id IS NOT NULL AND licence_number IS NOT NULL"""
     ).fetchall():
         out[org_id].add(licence)
-    if rank._has_table(con, "organizations") and "licence_number" in rank._table_columns(con, "organizations"):
+    if rank._has_table(con, "organizations") and "licence_number" in rank._table_columns(
+        con, "organizations"
+    ):
         for org_id, licence in con.execute(
             "SELECT id, licence_number FROM db.organizations WHERE licence_number IS NOT NULL"
         ).fetchall():
@@ -325,7 +328,9 @@ def write_org_lists(
             for b in range(0, len(rows), LIST_BLOCK):
                 out.json("names", f"list/{role}/n/{b // LIST_BLOCK}.json", rows[b : b + LIST_BLOCK])
             by_name = sorted(range(len(rows)), key=lambda i: _name_key(rows[i][1], rows[i][0]))
-            out.json("names", f"list/{role}/a.json", by_name)
+            for b in range(0, len(rows), LIST_BLOCK):
+                block = [[i, *rows[i]] for i in by_name[b : b + LIST_BLOCK]]
+                out.json("names", f"list/{role}/b/{b // LIST_BLOCK}.json", block)
             split, common = _write_search(out, role, tokens_of)
             _write_years(out, role, cells, axes, idx_of)
             pieces[role] = _write_pieces(con, out, role, axes)

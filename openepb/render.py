@@ -873,6 +873,7 @@ def environment() -> Environment:
     )
     env.filters["num"] = format_number
     env.filters["size"] = format_size
+    env.filters["pct"] = format_share
     return env
 
 
@@ -881,6 +882,14 @@ def format_number(value: int | float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,}".replace(",", "\u202f")
+
+
+def format_share(value: float | None) -> str:
+    """A share as the pages' script writes it (``pct`` in app.js): 9,45 %, 0,032 %."""
+    if not value:
+        return "0 %"
+    digits = 3 if value < 0.001 else 2 if value < 0.1 else 1
+    return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
 
 
 def format_size(value: int) -> str:

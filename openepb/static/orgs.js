@@ -212,14 +212,29 @@
       }
       rows = rows.slice();
       if (l.sort === "static") rows.sort((a, b) => a[0] - b[0]);
-      else if (l.sort === "name") {
-        const byName = await getJSON(`${base}${role}/a.json`);
-        const pos = new Int32Array(byName.length);
-        byName.forEach((idx, i) => { pos[idx] = i; });
-        rows.sort((a, b) => pos[a[0]] - pos[b[0]]);
+      if (l.dir === "rev" && l.sort !== "name") rows.reverse();
+      return rows; // in name order: see byName
+    }
+
+    /** Rows [from, to) of the view in name order: walk the name-order blocks (backwards for «обратное»),
+        keeping the view's organizations; returns the rows with their name-block entries. */
+    async function byName(role, rows, l, from, to) {
+      const inView = new Map(rows.map((r) => [r[0], r]));
+      const blocks = index.roles[role].blocks;
+      const out = [];
+      let seen = 0;
+      for (let k = 0; k < blocks && out.length < to - from; k++) {
+        const b = l.dir === "rev" ? blocks - 1 - k : k;
+        const block = await getJSON(`${base}${role}/b/${b}.json`);
+        const entries = l.dir === "rev" ? block.slice().reverse() : block;
+        for (const entry of entries) {
+          const row = inView.get(entry[0]);
+          if (!row) continue;
+          if (seen >= from && out.length < to - from) out.push([row, entry.slice(1)]);
+          seen++;
+        }
       }
-      if (l.dir === "rev") rows.reverse();
-      return rows;
+      return out;
     }
 
     async function names(role, idxs) {
@@ -271,13 +286,16 @@
           count = rows.length;
           const pages = Math.max(1, Math.ceil(count / per));
           if (l.page > pages) l.page = pages;
-          const slice = rows.slice((l.page - 1) * per, l.page * per);
-          const byIdx = await names(l.role, slice.map((r) => r[0]));
+          let pairs;
+          if (l.sort === "name") pairs = await byName(l.role, rows, l, (l.page - 1) * per, l.page * per);
+          else {
+            const slice = rows.slice((l.page - 1) * per, l.page * per);
+            const byIdx = await names(l.role, slice.map((r) => r[0]));
+            pairs = slice.map((r) => [r, byIdx.get(r[0])]);
+          }
           if (mine !== ticket) return;
-          shown = slice.map(([idx, n, rank]) => {
-            const [id, name, inn, , staticRank] = byIdx.get(idx);
-            return { id, name, inn, count: n, rank, share: combo.n ? n / combo.n : 0, staticRank };
-          });
+          shown = pairs.map(([[, n, rank], [id, name, inn, , staticRank]]) => (
+            { id, name, inn, count: n, rank, share: combo.n ? n / combo.n : 0, staticRank }));
         }
         const pages = Math.max(1, Math.ceil(count / per));
         const what = `${ROLE_TITLES[l.role]}, ${O.describeState(m, st)}`;
@@ -307,11 +325,14 @@
       try {
         const combo = await getJSON(O.comboUrl(m, st));
         const rows = await ordered(l.role, st, combo, l);
-        const byIdx = await names(l.role, rows.map((r) => r[0]));
-        const out = rows.map(([idx, n, rank]) => {
-          const [id, name, inn, staticCount, staticRank] = byIdx.get(idx);
-          return [rank, name, inn, n, combo.n ? (n / combo.n).toFixed(6) : 0, staticRank, staticCount, id];
-        });
+        let pairs;
+        if (l.sort === "name") pairs = await byName(l.role, rows, l, 0, rows.length);
+        else {
+          const byIdx = await names(l.role, rows.map((r) => r[0]));
+          pairs = rows.map((r) => [r, byIdx.get(r[0])]);
+        }
+        const out = pairs.map(([[, n, rank], [id, name, inn, staticCount, staticRank]]) => (
+          [rank, name, inn, n, combo.n ? (n / combo.n).toFixed(6) : 0, staticRank, staticCount, id]));
         const stem = `organizations-${l.role}-${st.from}-${st.to}-${st.type || "all"}-${st.office || st.district || "all"}`;
         download(`${stem}.csv`, ["место_по_фильтру", "наименование", "инн", "заключений_по_фильтру", "доля", "место_за_всё_время", "заключений_за_всё_время", "идентификатор"], out);
         setStatus("o-csv-status", `В файле ${fmt(out.length)} строк.`);
