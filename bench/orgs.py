@@ -9,7 +9,8 @@ builds the rankings and the files of ``openepb.org_lists``, then replays what th
 (``openepb/static/orgs.js``) and reports gzip bytes:
 
 - one page of «Организации» per view and order (the first page of the count order is the filter's
-  combination file; any other page sums the view's year files and reads the name blocks of its rows;
+  combination file; the view of everything reads only the name blocks of the page; any other page
+  sums the view's year files (one file for the whole year range) and reads the name blocks of its rows;
   the name order walks the name-order blocks until the page is full), against the budget of 50 KB;
 - one keystroke of the search within: the shard each prefix of a typed word needs, against 50 KB;
 - the first page of an organization's conclusions under a filter, and its whole CSV;
@@ -114,6 +115,8 @@ class Client:
         return self.rank / "active" / "c" / f"{years[0]}-{years[1]}" / type_ / f"{region}.json"
 
     def view_files(self, role: str, years: tuple[int, int], type_: str, region: str) -> list[Path]:
+        if years == (self.manifest["years"][0], self.manifest["years"][-1]):
+            return [self.data / "list" / role / "y" / "all" / type_ / f"{region}.json"]
         paths = [
             self.data / "list" / role / "y" / str(y) / type_ / f"{region}.json"
             for y in range(years[0], years[1] + 1)
@@ -136,13 +139,20 @@ class Client:
         """(gzip bytes, organizations in the view) of one page."""
         combo = self.combo(years, type_, region)
         total = gz(combo)
+        combo_data = json.loads(combo.read_text(encoding="utf-8"))
+        orgs = combo_data["distinct"][self.manifest["distinct"].index(role)]
         if sort == "count" and page == 1:
-            combo_data = json.loads(combo.read_text(encoding="utf-8"))
-            return total, combo_data["distinct"][self.manifest["distinct"].index(role)]
+            return total, orgs
+        per = self.manifest["top_n"]
+        whole = years == (self.manifest["years"][0], self.manifest["years"][-1])
+        if whole and type_ == "all" and region == "all":  # everything: pages are idx ranges
+            first, last = (page - 1) * per, page * per - 1
+            folder = "b" if sort == "name" else "n"
+            blocks = range(first // self.index["block"], last // self.index["block"] + 1)
+            return total + sum(gz(self.data / "list" / role / folder / f"{b}.json") for b in blocks), orgs
         files = self.view_files(role, years, type_, region)
         total += sum(gz(p) for p in files)
         counts = self.rows(files)
-        per = self.manifest["top_n"]
         if sort == "count":
             ordered = sorted(counts, key=lambda i: (-counts[i], i))
         elif sort == "static":
@@ -195,7 +205,8 @@ def main() -> None:
             rename_applicants(db_path)
         print(f"records: {args.records:,} in {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
-        build_rankings(db_path, rank_dir, quiet=True)
+        if not (rank_dir / "manifest.json").exists():
+            build_rankings(db_path, rank_dir, quiet=True)
         print(f"rankings: {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
         index, _, report = write_org_lists(db_path, site_data, quiet=True)

@@ -6,7 +6,10 @@ the data and not the number of combinations:
 
 - ``list/{role}/y/{year}/{type}/{region}.json`` — the organizations with counted conclusions in one
   year, object type (or ``all``) and region (``all``, ``d-…``, ``o-…``): ``[[idx deltas], [counts]]``
-  in idx order. A year range is the sum of its years (done in the browser), so no file per range.
+  in idx order. A year range is the sum of its years (done in the browser), so no file per range;
+  only the whole range has its own file (``y/all/…``), the view most people look at. The view of
+  everything (all years, types, regions) needs no file at all: its counts are the static counts and
+  its count order is the idx order.
 - ``list/{role}/n/{block}.json`` — ``LIST_BLOCK`` organizations in idx order:
   ``[[id, name, INN(s), static count, static rank], …]``. ``idx`` is the organization's place in the
   static order (all-time count descending, then name), so the busiest organizations of any view sit
@@ -203,8 +206,8 @@ def _write_years(out: _Out, role: str, cells: rank.RoleCells, axes: rank.Axes, i
             keep = axes.office_mask(region)[cells.office]
             if type_ is not None:
                 keep &= cells.type == type_
-            for y, year in enumerate(axes.years):
-                sel = keep & (cells.year == y)
+            for y, year in [*enumerate(axes.years), (None, "all")]:
+                sel = keep & (cells.year == y) if y is not None else keep
                 if not sel.any():
                     continue
                 counts = np.bincount(idx_of[cells.org[sel]], weights=cells.n[sel], minlength=len(cells.ids))

@@ -139,9 +139,10 @@
 
     /** Organizations under the filter: [[idx, count], …] summed over the years of the range. */
     async function viewRows(role, st, combo) {
-      const years = m.years.filter((y) => y >= st.from && y <= st.to);
       const region = st.office || st.district || "all";
-      const files = await Promise.all(years.map((y, i) => (combo.year[i] > 0
+      const whole = st.from === m.years[0] && st.to === m.years[m.years.length - 1];
+      const years = whole ? ["all"] : m.years.filter((y) => y >= st.from && y <= st.to);
+      const files = await Promise.all(years.map((y, i) => (whole || combo.year[i] > 0
         ? getJSON(`${base}${role}/y/${y}/${st.type || "all"}/${region}.json`).catch(() => [[], []])
         : [[], []])));
       const counts = new Map();
@@ -204,6 +205,22 @@
       return found;
     }
 
+    const everything = (st) => st.from === m.years[0] && st.to === m.years[m.years.length - 1] && !st.type && !st.district && !st.office;
+
+    /** The view of everything without a query: pages are idx ranges (count order = static order). */
+    async function everythingPage(role, l, from, to) {
+      const count = index.roles[role].count;
+      if (l.sort === "name") return [count, null];
+      const rev = l.dir === "rev";
+      const idxs = [];
+      for (let k = from; k < Math.min(to, count); k++) idxs.push(rev ? count - 1 - k : k);
+      const byIdx = await names(role, idxs);
+      return [count, idxs.map((i) => {
+        const entry = byIdx.get(i);
+        return [[i, entry[3], entry[4]], entry];
+      })];
+    }
+
     async function ordered(role, st, combo, l) {
       let rows = await loadView(role, st, combo);
       if (l.q) {
@@ -219,16 +236,22 @@
     /** Rows [from, to) of the view in name order: walk the name-order blocks (backwards for «обратное»),
         keeping the view's organizations; returns the rows with their name-block entries. */
     async function byName(role, rows, l, from, to) {
-      const inView = new Map(rows.map((r) => [r[0], r]));
+      const inView = rows ? new Map(rows.map((r) => [r[0], r])) : null;
       const blocks = index.roles[role].blocks;
       const out = [];
       let seen = 0;
-      for (let k = 0; k < blocks && out.length < to - from; k++) {
+      let k0 = 0;
+      if (!inView && l.dir !== "rev") {
+        // every organization is in the view: skip the blocks before the page
+        k0 = Math.floor(from / index.block);
+        seen = k0 * index.block;
+      }
+      for (let k = k0; k < blocks && out.length < to - from; k++) {
         const b = l.dir === "rev" ? blocks - 1 - k : k;
         const block = await getJSON(`${base}${role}/b/${b}.json`);
         const entries = l.dir === "rev" ? block.slice().reverse() : block;
         for (const entry of entries) {
-          const row = inView.get(entry[0]);
+          const row = inView ? inView.get(entry[0]) : [entry[0], entry[4], entry[5]];
           if (!row) continue;
           if (seen >= from && out.length < to - from) out.push([row, entry.slice(1)]);
           seen++;
@@ -281,13 +304,16 @@
           const top = combo.top[l.role].slice(0, per);
           shown = top.map(([id, name, n, rank, share, staticRank]) => ({ id, name, inn: null, count: n, rank, share, staticRank }));
         } else {
-          const rows = await ordered(l.role, st, combo, l);
+          const fast = everything(st) && !l.q;
+          const rows = fast ? null : await ordered(l.role, st, combo, l);
           if (mine !== ticket) return;
-          count = rows.length;
+          count = fast ? index.roles[l.role].count : rows.length;
           const pages = Math.max(1, Math.ceil(count / per));
           if (l.page > pages) l.page = pages;
           let pairs;
-          if (l.sort === "name") pairs = await byName(l.role, rows, l, (l.page - 1) * per, l.page * per);
+          if (l.sort === "name" && fast) pairs = await byName(l.role, null, l, (l.page - 1) * per, l.page * per);
+          else if (fast) pairs = (await everythingPage(l.role, l, (l.page - 1) * per, l.page * per))[1];
+          else if (l.sort === "name") pairs = await byName(l.role, rows, l, (l.page - 1) * per, l.page * per);
           else {
             const slice = rows.slice((l.page - 1) * per, l.page * per);
             const byIdx = await names(l.role, slice.map((r) => r[0]));
