@@ -172,8 +172,11 @@ def expected_payload(con: duckdb.DuckDBPyConnection, axes: Axes, combo: Combo, t
     for role, column in ROLE_COLUMNS.items():
         counted = f"SELECT {column} AS id, count(*) AS c {base} AND {column} IS NOT NULL GROUP BY 1"
         top = rows(f"SELECT id, c, rank() OVER (ORDER BY c DESC) FROM ({counted}) ORDER BY c DESC, id")
+        everything = f"""SELECT {column} AS id, rank() OVER (ORDER BY count(*) DESC) AS r FROM records
+                         WHERE excluded_date IS NULL AND {column} IS NOT NULL GROUP BY 1"""
+        static = dict(con.execute(everything).fetchall())
         payload["top"][role] = [
-            [i, f"{'ООО' if role == 'expert' else 'АО'} «{i}»", c, r, round(c / n, 5)]
+            [i, f"{'ООО' if role == 'expert' else 'АО'} «{i}»", c, r, round(c / n, 5), static[i]]
             for i, c, r in top[:top_n]
         ]
         hist = rows(f"SELECT c, count(*) FROM ({counted}) GROUP BY c ORDER BY c DESC")
@@ -290,7 +293,11 @@ def test_excluded_records_are_not_counted(tmp_path: Path) -> None:
     db = make_db(tmp_path / "r.duckdb", rows)
     build_rankings(db, tmp_path / "rank", quiet=True)
     got = load(tmp_path / "rank/active/c/2016-2016/all/all.json")
-    assert (got["n"], got["distinct"], got["top"]["expert"]) == (1, [1, 0, 1], [["A", "ООО «A»", 1, 1, 1.0]])
+    assert (got["n"], got["distinct"], got["top"]["expert"]) == (
+        1,
+        [1, 0, 1],
+        [["A", "ООО «A»", 1, 1, 1.0, 1]],
+    )
 
 
 def test_empty_combination_has_empty_lists(tmp_path: Path) -> None:

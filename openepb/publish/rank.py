@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 
 from openepb.context import Log
+from openepb.contract.counting import COUNTED
 from openepb.contract.sources import SCHEMA_DIR
 from openepb.contract.tables import has_table
 
@@ -42,7 +43,7 @@ NONE = "?"
 
 #: Record sets the site can switch between: key → SQL condition on ``records``. A later
 #: "include excluded" filter adds ``"all": "TRUE"``; the layout already nests everything under it.
-VARIANTS: dict[str, str] = {"active": "excluded_date IS NULL"}
+VARIANTS: dict[str, str] = {"active": COUNTED}
 
 #: Ranked roles: key → (id column, name column) of ``records``.
 ROLES: dict[str, tuple[str, str]] = {
@@ -466,8 +467,9 @@ def _share(count: int, total: int) -> float:
 
 
 def _top_rows(ranking: Ranking, cells: RoleCells, total: int) -> list[list[Any]]:
+    """``[id, name, count, rank, share, static rank]`` of each organization of the TOP-N."""
     return [
-        [cells.ids[o], cells.names[o], int(c), int(r), _share(int(c), total)]
+        [cells.ids[o], cells.names[o], int(c), int(r), _share(int(c), total), int(cells.static_rank[o])]
         for o, c, r in zip(ranking.top, ranking.top_counts, ranking.top_ranks, strict=True)
     ]
 

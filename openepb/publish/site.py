@@ -26,11 +26,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openepb.context import Log
 from openepb.contract import STATIC_DIR
+from openepb.contract.counting import COUNTED, COUNTED_NOTE
 from openepb.contract.formats import get as get_format
 from openepb.contract.sources import ROOT, SCHEMA_DIR
 from openepb.contract.tables import has_table
 from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.publish.files import EXPORT_FILES
+from openepb.publish.orgs import write_org_lists
 from openepb.publish.search import write_search_index
 from openepb.resolve.entities import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
 from openepb.validate.page import validator_context
@@ -455,6 +457,30 @@ def review_context(index: dict[str, Any], views: dict[str, dict[str, list]], exp
     }
 
 
+def orgs_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any]:
+    """The first page of «Организации» under the default filter (all years, types and regions, expert
+    organizations, by count), written into ``orgs.html`` so the page reads without JavaScript."""
+    variant = "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
+    years = manifest.get("years") or []
+    role = next(iter(ROLES))
+    empty = {"role": role, "rows": [], "total": 0, "orgs": 0, "pages": 1}
+    if not variant or not years:
+        return empty
+    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
+    if not path.exists():
+        return empty
+    combo = json.loads(path.read_text(encoding="utf-8"))
+    orgs = combo["distinct"][manifest["distinct"].index(role)]
+    rows = combo["top"][role]
+    return {
+        "role": role,
+        "rows": rows,
+        "total": combo["n"],
+        "orgs": orgs,
+        "pages": max(1, -(-orgs // len(rows or [0]))),
+    }
+
+
 def write_review(site_data: Path, views: dict[str, dict[str, list[list[Any]]]]) -> dict[str, Any]:
     """Write ``review/{role}/{view}/{page}.json`` (pages from 1, ``REVIEW_PAGE_ROWS`` rows each) and
     ``review/index.json``; return the index (rows and pages per role and view)."""
@@ -564,8 +590,11 @@ def _entry_cost(org_id: str, fact: OrgFacts, latest: list[tuple]) -> list[Any]:
     ]
 
 
-def write_details(site_data: Path, role: str, facts: dict[str, OrgFacts], latest: dict) -> list[str]:
-    """Write the detail shards of a role; return the first id of each shard (ids in code-point order)."""
+def write_details(
+    site_data: Path, role: str, facts: dict[str, OrgFacts], latest: dict, pieces: dict | None = None
+) -> list[str]:
+    """Write the detail shards of a role; return the first id of each shard (ids in code-point order).
+    ``pieces`` (id → the pieces of its list of conclusions, ``openepb.publish.orgs``) go into entry 10."""
     ids = sorted(facts)
     costed = [_entry_cost(i, facts[i], latest.get(i, [])) for i in ids]
     first_ids: list[str] = []
@@ -575,7 +604,11 @@ def write_details(site_data: Path, role: str, facts: dict[str, OrgFacts], latest
     for number, shard in enumerate(shards_by_size(costed, DETAIL_SHARD_BYTES)):
         shard_ids = [entry[0] for entry in shard]
         first_ids.append(shard_ids[0])
-        write_json(folder / f"{number}.json", detail_shard(shard_ids, facts, latest))
+        shard_data = detail_shard(shard_ids, facts, latest)
+        if pieces is not None:
+            for entry in shard_data["orgs"]:
+                entry.append(pieces.get(entry[0], []))
+        write_json(folder / f"{number}.json", shard_data)
     return first_ids
 
 
@@ -593,7 +626,7 @@ def record_counts(con: duckdb.DuckDBPyConnection, role: str) -> dict[str, int]:
     id_col = ROLES[role][0]
     return dict(
         con.execute(
-            f"SELECT {id_col}, count(*) FROM records WHERE {id_col} IS NOT NULL GROUP BY 1"
+            f"SELECT {id_col}, count(*) FROM records WHERE {id_col} IS NOT NULL AND {COUNTED} GROUP BY 1"
         ).fetchall()
     )
 
@@ -741,27 +774,41 @@ def about_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         return con.execute(sql).fetchall()
 
     figures: dict[str, Any] = {
-        "records": rows("SELECT count(*) FROM records")[0][0],
+        "records": rows(f"SELECT count(*) FROM records WHERE {COUNTED}")[0][0],
+        "stored": rows("SELECT count(*) FROM records")[0][0],
         "excluded": rows("SELECT count(*) FROM records WHERE excluded_date IS NOT NULL")[0][0],
         "duplicates": rows("SELECT count(*) FROM duplicates")[0][0] if has_table(con, "duplicates") else 0,
-        "offices": rows("SELECT count(DISTINCT office_code) FROM records")[0][0],
+        "offices": rows(f"SELECT count(DISTINCT office_code) FROM records WHERE {COUNTED}")[0][0],
         "files": rows("SELECT status, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
         "formats": rows("SELECT format, count(*) FROM files GROUP BY 1 ORDER BY 2 DESC, 1"),
         "rejects": rows("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1"),
         "problems": rows(
             "SELECT code, level, count(*) FROM problems GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 25"
         ),
-        "years": rows("SELECT min(year), max(year) FROM records")[0],
+        "years": rows(f"SELECT min(year), max(year) FROM records WHERE {COUNTED}")[0],
         "orgs": [],
         "candidates": 0,
+        "note": COUNTED_NOTE,
     }
-    if has_table(con, "organizations"):
-        figures["orgs"] = rows(
-            """SELECT role, count(*), sum(json_array_length(spellings)) FROM organizations
-               GROUP BY 1 ORDER BY 1 DESC"""
-        )
-    if has_table(con, "merge_candidates"):
-        figures["candidates"] = rows("SELECT count(*) FROM merge_candidates")[0][0]
+    # Organizations with at least one counted conclusion (as on every other page), with the spellings
+    # the resolver gathered for them; the organizations table also lists those with excluded ones only.
+    has_orgs = has_table(con, "organizations")
+    for role, (id_col, name_col, values) in ROLES.items():
+        counted_ids = f"SELECT DISTINCT {id_col} AS id FROM records WHERE {id_col} IS NOT NULL AND {COUNTED}"
+        n = rows(f"SELECT count(*) FROM ({counted_ids})")[0][0]
+        if has_orgs:
+            spellings = con.execute(
+                f"""SELECT coalesce(sum(json_array_length(o.spellings)), 0) FROM organizations o
+                    WHERE o.role IN (SELECT unnest(?)) AND o.id IN ({counted_ids})""",
+                [list(values)],
+            ).fetchone()[0]
+        else:
+            spellings = rows(
+                f"""SELECT count(DISTINCT ({id_col}, {name_col})) FROM records
+                    WHERE {id_col} IS NOT NULL AND {COUNTED}"""
+            )[0][0]
+        if n:
+            figures["orgs"].append((role, n, int(spellings)))
     return figures
 
 
@@ -793,6 +840,7 @@ def environment() -> Environment:
     )
     env.filters["num"] = format_number
     env.filters["size"] = format_size
+    env.filters["pct"] = format_share
     return env
 
 
@@ -801,6 +849,14 @@ def format_number(value: int | float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,}".replace(",", "\u202f")
+
+
+def format_share(value: float | None) -> str:
+    """A share as the pages' script writes it (``pct`` in app.js): 9,45 %, 0,032 %."""
+    if not value:
+        return "0 %"
+    digits = 3 if value < 0.001 else 2 if value < 0.1 else 1
+    return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
 
 
 def format_size(value: int) -> str:
@@ -850,11 +906,12 @@ def render_site(
     try:
         roles: dict[str, Any] = {}
         views: dict[str, dict[str, list[list[Any]]]] = {}
+        lists, pieces, _ = write_org_lists(db_path, site_data, quiet=quiet)
         for role in ROLES:
             candidates = load_candidates(con, role)
             facts = load_org_facts(con, role, candidates)
             latest = load_latest(con, role, LATEST_PER_ORG)
-            first_ids = write_details(site_data, role, facts, latest)
+            first_ids = write_details(site_data, role, facts, latest, pieces.get(role, {}))
             counts = record_counts(con, role)
             write_json(site_data / "search" / f"{role}.json", search_entries(facts, counts))
             views[role] = review_views(facts, counts, candidates)
@@ -881,7 +938,13 @@ def render_site(
     report.review = {role: {v: c["rows"] for v, c in by.items()} for role, by in review["roles"].items()}
     write_json(
         site_data / "index.json",
-        {"format": SITE_FORMAT, "latest": LATEST_PER_ORG, "roles": roles, "exports": has_exports},
+        {
+            "format": SITE_FORMAT,
+            "latest": LATEST_PER_ORG,
+            "roles": roles,
+            "exports": has_exports,
+            "list": lists,
+        },
     )
     versions = copy_static(site_dir)
     context = {
@@ -892,8 +955,10 @@ def render_site(
         "downloads": downloads,
         "has_exports": has_exports,
         "figures": figures,
+        "counted_note": COUNTED_NOTE,
         "top_n": manifest.get("top_n", 30),
         "review": review_context(review, views, has_exports),
+        "orgs_default": orgs_default(manifest, rank_dir),
     }
     context.update(validator_context())
     report.pages = render_pages(site_dir, context)

@@ -254,7 +254,7 @@
   function keepParams() {
     const q = new URLSearchParams(location.search);
     const kept = {};
-    for (const key of ["role", "id", "q"]) if (q.has(key)) kept[key] = q.get(key);
+    for (const key of ["role", "id", "q", "sort", "dir"]) if (q.has(key)) kept[key] = q.get(key);
     return kept;
   }
 
@@ -845,7 +845,9 @@
   function renderLatest(m, role, id, latest, siteIndex) {
     const box = $("org-latest");
     const files = latest.files;
-    if (!latest.rows.length) {
+    if (!box) {
+      // the list of conclusions under the filter (static/orgs.js) replaced the latest ten
+    } else if (!latest.rows.length) {
       box.replaceChildren(h("p", { class: "empty" }, "Заключений нет."));
     } else {
       const officeShort = new Map(m.offices.map((o) => [o.code, o.short]));
@@ -866,7 +868,7 @@
     }
     const column = role === "expert" ? "expert_org_id" : "applicant_id";
     const note = $("org-exports");
-    note.replaceChildren(`Показаны последние ${siteIndex.latest} заключений. Все заключения организации — в выгрузке, поле ${column} = «${id}»: `);
+    note.replaceChildren(`Все поля всех заключений организации — в выгрузке, поле ${column} = «${id}»: `);
     if (siteIndex.exports) {
       note.append(h("a", { href: "exports/records.csv" }, "records.csv"), ", ",
         h("a", { href: "exports/records.parquet" }, "records.parquet"), " (", h("a", { href: "downloads.html" }, "как отобрать"), ").");
@@ -917,7 +919,7 @@
       [detail, rankEntry] = await Promise.all([
         findEntry((k) => `${SITE}org/${role}/${k}.json`, siteIndex.roles[role].first_ids, id, (data, key) => {
           const entry = data.orgs.find((e) => e[0] === key);
-          return entry ? [...entry.slice(0, 8), { files: data.files, rows: entry[8] }, entry[9] || null] : null;
+          return entry ? [...entry.slice(0, 8), { files: data.files, rows: entry[8] }, entry[9] || null, entry[10] || []] : null;
         }),
         findEntry((k) => `${RANK}${v}/o/${role}/${k}.json`, m.variants[v].orgs[role].first_ids, id,
           (data, key) => data.find((e) => e[0] === key) || null),
@@ -943,6 +945,8 @@
         last = st;
         const started = performance.now();
         renderOrgFilter(m, st, combo, role, rankEntry);
+        if (window.openepbOrgRecords) await window.openepbOrgRecords(m, st, role, id, detail[10], countInFilter(m, st, rankEntry ? rankEntry[4] : []).count);
+        if (mine !== ticket) return;
         BODY.dataset.renderMs = (performance.now() - started).toFixed(1);
         BODY.dataset.ready = comboUrl(m, st);
         $("back-orgs").setAttribute("href", `orgs.html${stateQuery(m, st)}`);
@@ -1217,15 +1221,16 @@
 
   const PAGES = {
     "index.html": () => analyticPage(renderPulse),
-    "orgs.html": () => {
-      setupSearch();
-      analyticPage(renderOrgs);
-    },
+    // «Организации» and the organization's list of conclusions: static/orgs.js, with the helpers below.
     "org.html": orgPage,
     "top.html": topPage,
     "review.html": reviewPage,
   };
+  window.openepb = {
+    normalizeName, levenshtein, parseState, stateQuery, reviewState, reviewQuery,
+    getJSON, h, $, fmt, pct, setStatus, setupFilters, comboUrl, describeState, regionTest, orgHref, variantOf,
+    RANK, SITE, BODY,
+  };
   const start = PAGES[BODY.dataset.page];
   if (start) start();
-  window.openepb = { normalizeName, levenshtein, parseState, stateQuery, reviewState, reviewQuery };
 })();
