@@ -47,7 +47,7 @@ from pdfplumber.utils import cluster_objects, extract_text
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import LIGATURES
 
-from openepb.readers import RawRow, ReadError
+from openepb.readers import RawRow, ReadError, pdf_chars
 
 Box = tuple[float, float, float, float]
 Char = dict[str, Any]
@@ -74,39 +74,60 @@ def read_pdf(path: Path) -> Iterator[RawRow]:
     Soft wraps that widths cannot decide are decided by the document's own words at the end
     (``resolve_ambiguous_wraps``), so the rows are yielded once the whole file is read.
     """
-    yield from resolve_ambiguous_wraps(list(_read_pdf_rows(path)))
+    yield from resolve_ambiguous_wraps(list(_page_rows(_pdfium_pages(path))))
 
 
-def _read_pdf_rows(path: Path) -> Iterator[RawRow]:
+def read_pdf_pdfplumber(path: Path) -> Iterator[RawRow]:
+    """The same rows read through pdfplumber (pdfminer's chars and ruling lines): the reader before
+    PDFium, kept for the comparison bench and the equivalence tests (``bench/pdf_readers.py``)."""
+    yield from resolve_ambiguous_wraps(list(_page_rows(_pdfplumber_pages(path))))
+
+
+def _pdfium_pages(path: Path) -> Iterator[list[Grid] | None]:
+    try:
+        for page in pdf_chars.pages(path):
+            yield None if page is None else page_grids(page, page.chars)
+    except pdf_chars.PdfOpenError as e:
+        if e.encrypted:
+            raise ReadError("file_encrypted", "PDF защищён паролем") from e
+        raise ReadError("file_corrupt", f"pdf: файл не читается ({e})") from e
+
+
+def _pdfplumber_pages(path: Path) -> Iterator[list[Grid] | None]:
     with open_pdf(path) as pdf:
-        pages_with_text = 0
-        held: tuple[str, Grid] | None = None  # the previous page's last table, its last row unread
-        for number, page in enumerate(pdf.pages, start=1):
+        for page in pdf.pages:
             tables = page_tables(page)
             page.close()  # frees the page's parsed objects: long registers have hundreds of pages
-            if tables is None:
-                if held is not None:
-                    yield last_row(*held)
-                    held = None
-                continue
-            pages_with_text += 1
-            for index, table in enumerate(tables, start=1):
-                name = f"page {number}" if len(tables) == 1 else f"page {number} table {index}"
-                skip = -1
-                if held is not None:
-                    fragment = fragment_index(held[1], table) if index == 1 else None
-                    yield last_row(*held) if fragment is None else joined_row(*held, table, fragment)
-                    skip = -1 if fragment is None else fragment
-                    held = None
-                rows = table.rows
-                end = len(rows) - 1 if index == len(tables) and rows else len(rows)
-                for row_number, row in enumerate(rows[:end], start=1):
-                    if row_number - 1 != skip:
-                        yield RawRow(name, row_number, tuple(row))
-                if end < len(rows) and end != skip:  # a fragment alone on its page is read already
-                    held = (name, table)
-        if held is not None:
-            yield last_row(*held)
+            yield tables
+
+
+def _page_rows(pages: Iterable[list[Grid] | None]) -> Iterator[RawRow]:
+    pages_with_text = 0
+    held: tuple[str, Grid] | None = None  # the previous page's last table, its last row unread
+    for number, tables in enumerate(pages, start=1):
+        if tables is None:
+            if held is not None:
+                yield last_row(*held)
+                held = None
+            continue
+        pages_with_text += 1
+        for index, table in enumerate(tables, start=1):
+            name = f"page {number}" if len(tables) == 1 else f"page {number} table {index}"
+            skip = -1
+            if held is not None:
+                fragment = fragment_index(held[1], table) if index == 1 else None
+                yield last_row(*held) if fragment is None else joined_row(*held, table, fragment)
+                skip = -1 if fragment is None else fragment
+                held = None
+            rows = table.rows
+            end = len(rows) - 1 if index == len(tables) and rows else len(rows)
+            for row_number, row in enumerate(rows[:end], start=1):
+                if row_number - 1 != skip:
+                    yield RawRow(name, row_number, tuple(row))
+            if end < len(rows) and end != skip:  # a fragment alone on its page is read already
+                held = (name, table)
+    if held is not None:
+        yield last_row(*held)
     if not pages_with_text:
         raise ReadError("pdf_no_text", "в PDF нет текстового слоя (похоже на скан), таблицы не прочитать")
 
@@ -275,10 +296,18 @@ def page_tables(page: pdfplumber.page.Page) -> list[Grid] | None:
         chars = page.chars
         if not chars:
             return None
-        tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
-        return [table_grid(table, chars) for table in tables]
+        return page_grids(page, chars)
     except Exception as e:
         raise pdf_error(e) from e
+
+
+def page_grids(page: Any, chars: Sequence[Char]) -> list[Grid]:
+    """The grids of a page's ruled tables, or else of the tables its text's alignment shows.
+
+    ``page`` is a pdfplumber page or a ``pdf_chars.CharPage``: both find tables with pdfplumber's
+    table geometry, on pdfminer's or on PDFium's chars and ruling lines."""
+    tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
+    return [table_grid(table, chars) for table in tables]
 
 
 @dataclass(frozen=True, slots=True)

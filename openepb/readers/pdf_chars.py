@@ -1,0 +1,225 @@
+"""Characters, ruling lines and cell boxes of PDF pages, pulled from pypdfium2 (PDFium).
+
+This is the part of the PDF reader that takes things off the page; ``openepb.readers.pdf`` turns them
+into rows. PDFium gives every character with its box straight from C, an order of magnitude faster
+than pdfminer's interpreter under pdfplumber, and the page's path objects with their segments.
+
+The characters come out as pdfplumber's char dicts (``text``, ``x0``, ``x1``, ``top``, ``bottom``,
+``size``, ``upright``, ``doctop``), in page coordinates from the top-left corner:
+
+* across, a char runs from its origin over its advance width (PDFium's loose box: the same as
+  pdfminer's ``x0``/``x1``);
+* down, its box is the font size tall and stands on the font's descent, as pdfminer draws it;
+* the chars PDFium makes up itself (a space between text objects, line ends) are dropped: the reader
+  judges wraps by the space chars the renderer really wrote (see ``line_joint``).
+
+The ruling lines are the horizontal and vertical segments of the page's stroked or filled paths
+(rectangles, lines and polylines alike, inside form XObjects too), given as pdfplumber's edges. From
+them pdfplumber's own table geometry — snapping and joining edges, their intersections, the cells
+between intersections, the tables of touching cells — finds the cell boxes: that part is plain
+arithmetic on coordinates and costs nothing next to reading the page. A page without ruled table
+gets pdfplumber's text strategy on the same chars: columns from the x-alignment of words.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdfplumber.table import Table, TableFinder
+from pdfplumber.utils import extract_words
+
+Char = dict[str, Any]
+Edge = dict[str, Any]
+TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
+
+
+class PdfOpenError(Exception):
+    """The PDF could not be opened: ``encrypted`` tells a password from any other failure."""
+
+    def __init__(self, message: str, encrypted: bool) -> None:
+        super().__init__(message)
+        self.encrypted = encrypted
+
+
+@dataclass(slots=True)
+class CharPage:
+    """What pdfplumber's ``TableFinder`` reads from a page, filled from PDFium."""
+
+    chars: list[Char]
+    edges: list[Edge]
+    bbox: tuple[float, float, float, float]
+
+    def extract_words(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return extract_words(self.chars, **kwargs)
+
+    def find_tables(self, settings: dict[str, Any] | None = None) -> list[Table]:
+        return TableFinder(self, settings).tables  # type: ignore[arg-type]
+
+
+@contextmanager
+def open_document(path: Path) -> Iterator[pdfium.PdfDocument]:
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        raise PdfOpenError(str(e), e.err_code == pdfium_c.FPDF_ERR_PASSWORD) from e
+    try:
+        yield document
+    finally:
+        document.close()
+
+
+def pages(path: Path) -> Iterator[CharPage | None]:
+    """Each page's chars, edges and box in turn; None for a page without any char."""
+    with open_document(path) as document:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                yield read_page(page)
+            finally:
+                page.close()
+
+
+def read_page(page: pdfium.PdfPage) -> CharPage | None:
+    left, bottom, right, top = page.get_mediabox()
+    textpage = page.get_textpage()
+    try:
+        chars = page_chars(textpage.raw, top)
+    finally:
+        textpage.close()
+    if not chars:
+        return None
+    return CharPage(chars, page_edges(page.raw, top), (0.0, 0.0, right - left, top - bottom))
+
+
+def page_chars(textpage: Any, top: float) -> list[Char]:
+    """The page's chars as pdfplumber's char dicts (``top`` is the page's upper edge in PDF units)."""
+    count = pdfium_c.FPDFText_CountChars(textpage)
+    box = pdfium_c.FS_RECTF()
+    matrix = pdfium_c.FS_MATRIX()
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    get_size = pdfium_c.FPDFText_GetFontSize
+    get_matrix = pdfium_c.FPDFText_GetMatrix
+    is_generated = pdfium_c.FPDFText_IsGenerated
+    box_ref, matrix_ref = ctypes.byref(box), ctypes.byref(matrix)
+    chars = []
+    for i in range(count):
+        code = get_unicode(textpage, i)
+        text = chr(code) if code < 0x110000 else "\ufffd"
+        if text.isspace() and is_generated(textpage, i):
+            continue
+        get_box(textpage, i, box_ref)
+        get_matrix(textpage, i, matrix_ref)
+        a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
+        upright = a * d > 0 and b * c <= 0
+        size = get_size(textpage, i) * (abs(d) if upright else (a * a + b * b) ** 0.5)
+        y_bottom = top - box.bottom
+        chars.append(
+            {
+                "text": text,
+                "x0": box.left,
+                "x1": box.right,
+                "top": y_bottom - size,
+                "bottom": y_bottom,
+                "doctop": y_bottom - size,
+                "size": size,
+                "upright": upright,
+            }
+        )
+    return chars
+
+
+def page_edges(page: Any, top: float) -> list[Edge]:
+    """Horizontal and vertical segments of the page's painted paths, as pdfplumber's edges."""
+    edges: list[Edge] = []
+    for index in range(pdfium_c.FPDFPage_CountObjects(page)):
+        _object_edges(pdfium_c.FPDFPage_GetObject(page, index), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), top, edges)
+    return edges
+
+
+Matrix = tuple[float, float, float, float, float, float]
+
+
+def _multiply(m: Matrix, n: Matrix) -> Matrix:
+    """``m`` then ``n`` (PDF row-vector convention)."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _object_matrix(obj: Any) -> Matrix:
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(m)):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _object_edges(obj: Any, outer: Matrix, top: float, edges: list[Edge]) -> None:
+    kind = pdfium_c.FPDFPageObj_GetType(obj)
+    if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+        inner = _multiply(_object_matrix(obj), outer)
+        for index in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
+            _object_edges(pdfium_c.FPDFFormObj_GetObject(obj, index), inner, top, edges)
+        return
+    if kind != pdfium_c.FPDF_PAGEOBJ_PATH:
+        return
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
+        return
+    if not fill.value and not stroke.value:
+        return
+    a, b, c, d, e, f = _multiply(_object_matrix(obj), outer)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    start: tuple[float, float] | None = None
+    previous: tuple[float, float] | None = None
+    for index in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj, index)
+        pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+        px, py = x.value, y.value
+        point = (a * px + c * py + e, top - (b * px + d * py + f))
+        if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+            start = point
+        elif previous is not None:
+            _add_edge(previous, point, edges)
+        if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+            _add_edge(point, start, edges)
+            point = start
+        previous = point
+
+
+def _add_edge(p0: tuple[float, float], p1: tuple[float, float], edges: list[Edge]) -> None:
+    if p0[0] == p1[0]:
+        orientation = "v"
+    elif p0[1] == p1[1]:
+        orientation = "h"
+    else:
+        return
+    x0, x1 = min(p0[0], p1[0]), max(p0[0], p1[0])
+    y0, y1 = min(p0[1], p1[1]), max(p0[1], p1[1])
+    edges.append(
+        {
+            "object_type": "path_edge",
+            "x0": x0,
+            "x1": x1,
+            "top": y0,
+            "bottom": y1,
+            "doctop": y0,
+            "width": x1 - x0,
+            "height": y1 - y0,
+            "orientation": orientation,
+        }
+    )
