@@ -370,11 +370,12 @@ def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[
     """
     ordered = sorted(chars, key=vertical_centre)
     centres = [vertical_centre(char) for char in ordered]
+    anchors = [anchor_x(char) for char in ordered]
     result = {}
     for box in boxes:
         x0, top, x1, bottom = box
-        band = ordered[bisect.bisect_left(centres, top) : bisect.bisect_left(centres, bottom)]
-        result[box] = [char for char in band if x0 <= anchor_x(char) < x1]
+        start, end = bisect.bisect_left(centres, top), bisect.bisect_left(centres, bottom)
+        result[box] = [ordered[i] for i in range(start, end) if x0 <= anchors[i] < x1]
     return result
 
 

@@ -10,6 +10,7 @@ The characters come out as pdfplumber's char dicts (``text``, ``x0``, ``x1``, ``
 * across, a char runs from its origin over its advance width (PDFium's loose box: the same as
   pdfminer's ``x0``/``x1``);
 * down, its box is the font size tall and stands on the font's descent, as pdfminer draws it;
+* a hyphen that ends a line is a hyphen (PDFium reports it as U+0002);
 * the chars PDFium makes up itself (a space between text objects, line ends) are dropped: the reader
   judges wraps by the space chars the renderer really wrote (see ``line_joint``).
 
@@ -98,6 +99,14 @@ def read_page(page: pdfium.PdfPage) -> CharPage | None:
     return CharPage(chars, page_edges(page.raw, top), (0.0, 0.0, right - left, top - bottom))
 
 
+#: PDFium reports a hyphen that ends a line as U+0002; the PDF has a plain hyphen there.
+HYPHEN_AT_LINE_END = 0x02
+#: ``FPDFText_GetTextObject`` returning the object's address as a plain int (a dict key).
+_TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)(
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
+)
+
+
 def page_chars(textpage: Any, top: float) -> list[Char]:
     """The page's chars as pdfplumber's char dicts (``top`` is the page's upper edge in PDF units)."""
     count = pdfium_c.FPDFText_CountChars(textpage)
@@ -105,21 +114,27 @@ def page_chars(textpage: Any, top: float) -> list[Char]:
     matrix = pdfium_c.FS_MATRIX()
     get_unicode = pdfium_c.FPDFText_GetUnicode
     get_box = pdfium_c.FPDFText_GetLooseCharBox
-    get_size = pdfium_c.FPDFText_GetFontSize
-    get_matrix = pdfium_c.FPDFText_GetMatrix
+    get_object = _TEXT_OBJECT
     is_generated = pdfium_c.FPDFText_IsGenerated
-    box_ref, matrix_ref = ctypes.byref(box), ctypes.byref(matrix)
+    box_ref = ctypes.byref(box)
+    # A text object's chars share its font size and matrix: (size, upright) per object.
+    styles: dict[int | None, tuple[float, bool]] = {}
     chars = []
     for i in range(count):
         code = get_unicode(textpage, i)
-        text = chr(code) if code < 0x110000 else "\ufffd"
+        text = "-" if code == HYPHEN_AT_LINE_END else chr(code) if code < 0x110000 else "\ufffd"
         if text.isspace() and is_generated(textpage, i):
             continue
         get_box(textpage, i, box_ref)
-        get_matrix(textpage, i, matrix_ref)
-        a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
-        upright = a * d > 0 and b * c <= 0
-        size = get_size(textpage, i) * (abs(d) if upright else (a * a + b * b) ** 0.5)
+        handle = get_object(textpage, i)
+        style = styles.get(handle)
+        if style is None:
+            pdfium_c.FPDFText_GetMatrix(textpage, i, ctypes.byref(matrix))
+            a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
+            upright = a * d > 0 and b * c <= 0
+            size = pdfium_c.FPDFText_GetFontSize(textpage, i) * (abs(d) if upright else (a * a + b * b) ** 0.5)
+            style = styles[handle] = (size, upright)
+        size, upright = style
         y_bottom = top - box.bottom
         chars.append(
             {
