@@ -37,13 +37,14 @@ import statistics
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.table import Table as TableFinderTable
-from pdfplumber.utils import cluster_objects, extract_text
+from pdfplumber.utils import extract_text
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import LIGATURES
 
@@ -368,8 +369,10 @@ def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[
     The page's chars are sorted by vertical centre once, so each box only scans its own band of the
     page instead of every char (a per-cell ``crop`` is far too slow on registers of many pages).
     """
-    ordered = sorted(chars, key=vertical_centre)
-    centres = [vertical_centre(char) for char in ordered]
+    middles = [vertical_centre(char) for char in chars]
+    order = sorted(range(len(chars)), key=middles.__getitem__)
+    ordered = [chars[i] for i in order]
+    centres = [middles[i] for i in order]
     anchors = [anchor_x(char) for char in ordered]
     result = {}
     for box in boxes:
@@ -449,8 +452,8 @@ def lines_text(cell: CellLines, keeps_spaces: bool) -> str:
 def text_lines(chars: list[Char]) -> list[Line]:
     """Chars grouped into lines by ``top`` and into words by space chars and gaps, top to bottom."""
     lines = []
-    for cluster in cluster_objects(chars, "top", Y_TOLERANCE):
-        ordered = sorted(cluster, key=lambda char: char["x0"])
+    for cluster in clusters_by_top(chars):
+        ordered = sorted(cluster, key=_X0)
         words = line_words(ordered)
         if words:
             trailing = ordered[-1]["text"].isspace() and ordered[-1]["x0"] >= words[-1].x1 - FIT_SLACK
@@ -458,21 +461,52 @@ def text_lines(chars: list[Char]) -> list[Line]:
     return lines
 
 
+_X0 = itemgetter("x0")
+
+
+def clusters_by_top(chars: list[Char]) -> list[list[Char]]:
+    """The chars grouped as pdfplumber's ``cluster_objects(chars, "top", Y_TOLERANCE)`` groups them
+    (a ``top`` within the tolerance of the one before it joins its group; groups top to bottom, chars
+    in their order), without its dict of tuples: this runs for every cell."""
+    index: dict[float, int] = {}
+    group, last = -1, None
+    for top in sorted({char["top"] for char in chars}):
+        if last is None or top > last + Y_TOLERANCE:
+            group += 1
+        index[top] = group
+        last = top
+    groups: list[list[Char]] = [[] for _ in range(group + 1)]
+    for char in chars:
+        groups[index[char["top"]]].append(char)
+    return groups
+
+
+def word_text(group: list[Char]) -> str:
+    text = "".join(c["text"] for c in group)
+    if _LIGATURE_CHARS.isdisjoint(text):
+        return text
+    return "".join(LIGATURES.get(c["text"], c["text"]) for c in group)
+
+
+_LIGATURE_CHARS = frozenset("".join(LIGATURES))
+
+
 def line_words(chars: list[Char]) -> list[Word]:
     """The words of one line of chars sorted left to right."""
     groups: list[list[Char]] = []
-    previous = None
+    end = None  # x1 of the previous char, None after a space
     for char in chars:
         if char["text"].isspace():
-            previous = None
+            end = None
             continue
-        if previous is None or char["x0"] > previous["x1"] + X_TOLERANCE:
-            groups.append([])
-        groups[-1].append(char)
-        previous = char
+        if end is None or char["x0"] > end + X_TOLERANCE:
+            groups.append([char])
+        else:
+            groups[-1].append(char)
+        end = char["x1"]
     return [
         Word(
-            "".join(LIGATURES.get(c["text"], c["text"]) for c in group),
+            word_text(group),
             group[0]["x0"],
             group[-1]["x1"],
             group[0]["x1"] - group[0]["x0"],

@@ -5,7 +5,7 @@ into rows. PDFium gives every character with its box straight from C, an order o
 than pdfminer's interpreter under pdfplumber, and the page's path objects with their segments.
 
 The characters come out as pdfplumber's char dicts (``text``, ``x0``, ``x1``, ``top``, ``bottom``,
-``size``, ``upright``, ``doctop``), in page coordinates from the top-left corner:
+``size``, ``upright``), in page coordinates from the top-left corner:
 
 * across, a char runs from its origin over its advance width (PDFium's loose box: the same as
   pdfminer's ``x0``/``x1``);
@@ -33,9 +33,10 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from pdfplumber.table import Table, TableFinder
-from pdfplumber.utils import extract_words
+from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+from pdfplumber.utils import extract_words, obj_to_bbox
 
+Box = tuple[float, float, float, float]
 Char = dict[str, Any]
 Edge = dict[str, Any]
 TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
@@ -58,10 +59,65 @@ class CharPage:
     bbox: tuple[float, float, float, float]
 
     def extract_words(self, **kwargs: Any) -> list[dict[str, Any]]:
-        return extract_words(self.chars, **kwargs)
+        """pdfplumber's words (for the text strategy), which also need each char's ``doctop``."""
+        return extract_words([{**char, "doctop": char["top"]} for char in self.chars], **kwargs)
 
     def find_tables(self, settings: dict[str, Any] | None = None) -> list[Table]:
-        return TableFinder(self, settings).tables  # type: ignore[arg-type]
+        return CellFinder(self, settings).tables
+
+
+class CellFinder(TableFinder):
+    """pdfplumber's ``TableFinder`` with its cells found from the same intersections by the same
+    rule, but each point's edges put into sets once instead of on every comparison of two points."""
+
+    def __init__(self, page: CharPage, settings: dict[str, Any] | None = None) -> None:
+        self.page = page  # type: ignore[assignment]
+        self.settings = TableSettings.resolve(settings)
+        self.edges = self.get_edges()
+        self.intersections = edges_to_intersections(
+            self.edges, self.settings.intersection_x_tolerance, self.settings.intersection_y_tolerance
+        )
+        self.cells = intersections_to_cells(self.intersections)
+        self.tables = [Table(self.page, group) for group in cells_to_tables(self.cells)]  # type: ignore[arg-type]
+
+
+def intersections_to_cells(intersections: dict[tuple[float, float], dict[str, list[Edge]]]) -> list[Box]:
+    """The cells of pdfplumber's ``intersections_to_cells``, in its order: for each intersection (by
+    x, then y) the first point below it and then the first to its right, each joined to it by an
+    edge, whose corner below-right is an intersection joined to both."""
+    points = sorted(intersections)
+    v_sets = {p: {obj_to_bbox(e) for e in edges["v"]} for p, edges in intersections.items()}
+    h_sets = {p: {obj_to_bbox(e) for e in edges["h"]} for p, edges in intersections.items()}
+    by_x: dict[float, list[tuple[float, float]]] = {}
+    by_y: dict[float, list[tuple[float, float]]] = {}
+    for point in points:  # sorted, so each list runs down (same x) or right (same y)
+        by_x.setdefault(point[0], []).append(point)
+        by_y.setdefault(point[1], []).append(point)
+    position = {p: (by_x[p[0]].index(p), by_y[p[1]].index(p)) for p in points}
+
+    def connects(p1: tuple[float, float], p2: tuple[float, float]) -> bool:
+        return bool(
+            (p1[0] == p2[0] and not v_sets[p1].isdisjoint(v_sets[p2]))
+            or (p1[1] == p2[1] and not h_sets[p1].isdisjoint(h_sets[p2]))
+        )
+
+    cells = []
+    for point in points[:-1]:
+        down, across = position[point]
+        below = [p for p in by_x[point[0]][down + 1 :] if connects(point, p)]
+        right = [p for p in by_y[point[1]][across + 1 :] if connects(point, p)]
+        cell = next(
+            (
+                (point[0], point[1], r[0], b[1])
+                for b in below
+                for r in right
+                if (r[0], b[1]) in intersections and connects((r[0], b[1]), r) and connects((r[0], b[1]), b)
+            ),
+            None,
+        )
+        if cell is not None:
+            cells.append(cell)
+    return cells
 
 
 @contextmanager
@@ -143,7 +199,6 @@ def page_chars(textpage: Any, top: float) -> list[Char]:
                 "x1": box.right,
                 "top": y_bottom - size,
                 "bottom": y_bottom,
-                "doctop": y_bottom - size,
                 "size": size,
                 "upright": upright,
             }
