@@ -366,20 +366,36 @@ def covering_box(point: tuple[float, float], boxes: Iterable[Box]) -> Box | None
 def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[Char]]:
     """The chars whose centre lies in each box, as pdfplumber's ``Table.extract`` assigns them.
 
-    The page's chars are sorted by vertical centre once, so each box only scans its own band of the
-    page instead of every char (a per-cell ``crop`` is far too slow on registers of many pages).
+    The page's chars are sorted by vertical centre once, so each band of boxes (the same top and
+    bottom) only scans its own chars instead of every char (a per-cell ``crop`` is far too slow on
+    registers of many pages), and each char is put into its box by bisection across the band.
     """
     middles = [vertical_centre(char) for char in chars]
     order = sorted(range(len(chars)), key=middles.__getitem__)
     ordered = [chars[i] for i in order]
     centres = [middles[i] for i in order]
     anchors = [anchor_x(char) for char in ordered]
-    result = {}
+    boxes = list(boxes)
+    bands: dict[tuple[float, float], set[Box]] = {}
     for box in boxes:
-        x0, top, x1, bottom = box
+        bands.setdefault((box[1], box[3]), set()).add(box)
+    found: dict[Box, list[Char]] = {}
+    for (top, bottom), band in bands.items():
         start, end = bisect.bisect_left(centres, top), bisect.bisect_left(centres, bottom)
-        result[box] = [ordered[i] for i in range(start, end) if x0 <= anchors[i] < x1]
-    return result
+        row = sorted(band)
+        if all(a[2] <= b[0] for a, b in zip(row, row[1:], strict=False)):
+            # Boxes side by side: a char can only be in the last box starting left of it.
+            lefts = [box[0] for box in row]
+            lists: list[list[Char]] = [[] for _ in row]
+            for i in range(start, end):
+                k = bisect.bisect_right(lefts, anchors[i]) - 1
+                if k >= 0 and anchors[i] < row[k][2]:
+                    lists[k].append(ordered[i])
+            found.update(zip(row, lists, strict=True))
+        else:
+            for x0, _, x1, _ in row:
+                found[(x0, top, x1, bottom)] = [ordered[i] for i in range(start, end) if x0 <= anchors[i] < x1]
+    return {box: found[box] for box in boxes}
 
 
 def vertical_centre(char: Char) -> float:
