@@ -111,11 +111,17 @@ def compare(path: Path, label: str, totals: dict[str, float]) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pdfs", type=Path, help="read every PDF under this folder instead of the demo corpus")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--pdfs", type=Path, help="read every PDF under this folder instead of the demo corpus"
+    )
     parser.add_argument("--no-metamorphic", action="store_true", help="skip the LibreOffice-exported PDFs")
     parser.add_argument("--no-demo", action="store_true", help="only the metamorphic PDFs")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per reader and file; the least time counts")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per reader and file; the least time counts"
+    )
     args = parser.parse_args()
     global REPEAT
     REPEAT = args.repeat

@@ -1,4 +1,9 @@
-"""Text PDFs with tables, read page by page with pdfplumber.
+"""Text PDFs with tables, read page by page from PDFium's chars and ruling lines.
+
+Each page's chars (with their boxes) and the segments of its painted paths come from pypdfium2
+(``openepb.readers.pdf_chars``); pdfplumber's table geometry finds the cells on them. The reader on
+pdfminer's chars (``read_pdf_pdfplumber``) gives the same rows some twenty times slower; it stays for
+the comparison bench and for a file PDFium cannot open, which goes to pdfminer's parser.
 
 Ruled tables (the lines strategy) are what office PDFs exported from Word and Excel contain; a page
 with text but no ruled table gets one more try with the text strategy (tables drawn without lines).
@@ -75,7 +80,15 @@ def read_pdf(path: Path) -> Iterator[RawRow]:
     Soft wraps that widths cannot decide are decided by the document's own words at the end
     (``resolve_ambiguous_wraps``), so the rows are yielded once the whole file is read.
     """
-    yield from resolve_ambiguous_wraps(list(_page_rows(_pdfium_pages(path))))
+    try:
+        rows = list(_page_rows(_pdfium_pages(path)))
+    except pdf_chars.PdfOpenError as e:
+        if e.encrypted:
+            raise ReadError("file_encrypted", "PDF защищён паролем") from e
+        # A file PDFium refuses goes to pdfminer, whose parser is more lenient with some broken
+        # files; when it fails too, the file is ``file_corrupt`` as pdfminer names the cause.
+        rows = list(_page_rows(_pdfplumber_pages(path)))
+    yield from resolve_ambiguous_wraps(rows)
 
 
 def read_pdf_pdfplumber(path: Path) -> Iterator[RawRow]:
@@ -85,13 +98,8 @@ def read_pdf_pdfplumber(path: Path) -> Iterator[RawRow]:
 
 
 def _pdfium_pages(path: Path) -> Iterator[list[Grid] | None]:
-    try:
-        for page in pdf_chars.pages(path):
-            yield None if page is None else page_grids(page, page.chars)
-    except pdf_chars.PdfOpenError as e:
-        if e.encrypted:
-            raise ReadError("file_encrypted", "PDF защищён паролем") from e
-        raise ReadError("file_corrupt", f"pdf: файл не читается ({e})") from e
+    for page in pdf_chars.pages(path):
+        yield None if page is None else page_grids(page, page.chars)
 
 
 def _pdfplumber_pages(path: Path) -> Iterator[list[Grid] | None]:
@@ -394,7 +402,9 @@ def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[
             found.update(zip(row, lists, strict=True))
         else:
             for x0, _, x1, _ in row:
-                found[(x0, top, x1, bottom)] = [ordered[i] for i in range(start, end) if x0 <= anchors[i] < x1]
+                found[(x0, top, x1, bottom)] = [
+                    ordered[i] for i in range(start, end) if x0 <= anchors[i] < x1
+                ]
     return {box: found[box] for box in boxes}
 
 

@@ -136,7 +136,10 @@ def pages(path: Path) -> Iterator[CharPage | None]:
     """Each page's chars, edges and box in turn; None for a page without any char."""
     with open_document(path) as document:
         for index in range(len(document)):
-            page = document[index]
+            try:
+                page = document[index]
+            except pdfium.PdfiumError as e:
+                raise PdfOpenError(f"page {index + 1}: {e}", encrypted=False) from e
             try:
                 yield read_page(page)
             finally:
@@ -188,7 +191,9 @@ def page_chars(textpage: Any, top: float) -> list[Char]:
             pdfium_c.FPDFText_GetMatrix(textpage, i, ctypes.byref(matrix))
             a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
             upright = a * d > 0 and b * c <= 0
-            size = pdfium_c.FPDFText_GetFontSize(textpage, i) * (abs(d) if upright else (a * a + b * b) ** 0.5)
+            size = pdfium_c.FPDFText_GetFontSize(textpage, i) * (
+                abs(d) if upright else (a * a + b * b) ** 0.5
+            )
             style = styles[handle] = (size, upright)
         size, upright = style
         y_bottom = top - box.bottom
