@@ -209,3 +209,22 @@ def test_a_file_pdfium_cannot_open_is_corrupt(tmp_path: Path) -> None:
     with pytest.raises(ReadError) as error:
         list(read_pdf(path))
     assert error.value.code == "file_corrupt"
+
+
+def test_chars_of_a_font_with_fractional_widths_stand_where_its_widths_put_them(tmp_path: Path) -> None:
+    """reportlab writes the font's exact widths (641.1133), which PDFium cuts to whole thousandths:
+    along a long line the chars must still stand where the exact widths put them."""
+    font, size = register_font(), 10
+    text = "Документация на техническое перевооружение опасного производственного объекта"
+    path = tmp_path / "long.pdf"
+    page = canvas.Canvas(str(path), pagesize=A4)
+    page.setFont(font, size)
+    page.drawString(50, 700, text)
+    page.showPage()
+    page.save()
+    [read] = list(pdf_chars.pages(path))
+    assert read is not None
+    assert "".join(c["text"] for c in read.chars) == text
+    for i, char in enumerate(read.chars):
+        assert char["x0"] == pytest.approx(50 + stringWidth(text[:i], font, size), abs=0.005), (i, char)
+        assert char["x1"] == pytest.approx(50 + stringWidth(text[: i + 1], font, size), abs=0.005), (i, char)

@@ -8,7 +8,8 @@ The characters come out as pdfplumber's char dicts (``text``, ``x0``, ``x1``, ``
 ``size``, ``upright``), in page coordinates from the top-left corner:
 
 * across, a char runs from its origin over its advance width (PDFium's loose box: the same as
-  pdfminer's ``x0``/``x1``);
+  pdfminer's ``x0``/``x1``, with the fraction of a width PDFium drops put back where a font has
+  fractional widths, see ``fractional_widths``);
 * down, its box is the font size tall and stands on the font's descent, as pdfminer draws it;
 * a hyphen that ends a line is a hyphen (PDFium reports it as U+0002);
 * the chars PDFium makes up itself (a space between text objects, line ends) are dropped: the reader
@@ -134,6 +135,7 @@ def open_document(path: Path) -> Iterator[pdfium.PdfDocument]:
 
 def pages(path: Path) -> Iterator[CharPage | None]:
     """Each page's chars, edges and box in turn; None for a page without any char."""
+    widths = fractional_widths(path)
     with open_document(path) as document:
         for index in range(len(document)):
             try:
@@ -141,16 +143,16 @@ def pages(path: Path) -> Iterator[CharPage | None]:
             except pdfium.PdfiumError as e:
                 raise PdfOpenError(f"page {index + 1}: {e}", encrypted=False) from e
             try:
-                yield read_page(page)
+                yield read_page(page, widths)
             finally:
                 page.close()
 
 
-def read_page(page: pdfium.PdfPage) -> CharPage | None:
+def read_page(page: pdfium.PdfPage, widths: FontWidths | None = None) -> CharPage | None:
     left, bottom, right, top = page.get_mediabox()
     textpage = page.get_textpage()
     try:
-        chars = page_chars(textpage.raw, top)
+        chars = page_chars(textpage.raw, top, widths or {})
     finally:
         textpage.close()
     if not chars:
@@ -166,8 +168,82 @@ _TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.
 )
 
 
-def page_chars(textpage: Any, top: float) -> list[Char]:
-    """The page's chars as pdfplumber's char dicts (``top`` is the page's upper edge in PDF units)."""
+#: Per font (its ``BaseFont`` without a subset's tag), the widths of its chars in thousandths of
+#: the font size, for the fonts whose ``/Widths`` are not whole numbers.
+FontWidths = dict[str, dict[str, float]]
+
+
+def fractional_widths(path: Path) -> FontWidths:
+    """The char widths of the document's fonts whose ``/Widths`` are not whole numbers.
+
+    PDFium keeps a simple font's widths as whole thousandths of an em, cutting off the fraction
+    (641.1133 is 641), and lays out its chars by them. Word, Excel and LibreOffice write whole
+    widths, but reportlab writes the font's exact ones: there a line's chars drift left by up to a
+    thousandth of an em per char, some 0.2 pt on a long line of a cell, more than the slack of the
+    wrap arithmetic. pdfminer's parser reads the fonts' dictionaries (not the pages' content, which
+    is the slow part), and ``page_chars`` puts the chars of such fonts where their widths put them.
+    A char that two fonts of one name (or two codes of one font) give different widths is left
+    uncorrected.
+    """
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfinterp import PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psparser import literal_name
+
+    found: dict[str, dict[str, float | None]] = {}
+    try:
+        with open(path, "rb") as file:
+            document = PDFDocument(PDFParser(file))
+            manager = PDFResourceManager(caching=True)
+            seen: set[int] = set()
+            for page in PDFPage.create_pages(document):
+                fonts = resolve1(resolve1(page.resources or {}).get("Font")) or {}
+                for ref in fonts.values():
+                    key = getattr(ref, "objid", id(ref))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    spec = resolve1(ref)
+                    raw = resolve1(spec.get("Widths")) if isinstance(spec, dict) else None
+                    if not raw or all(float(resolve1(w)) == int(resolve1(w)) for w in raw):
+                        continue
+                    font = manager.get_font(None, spec)
+                    widths: list[tuple[str, float]] = []
+                    for cid, width in font.widths.items():  # type: ignore[attr-defined]
+                        try:
+                            widths.append((font.to_unichr(int(cid)), float(width)))
+                        except Exception:
+                            continue
+                    # PDFium names a font without its subset's tag (``AAAAAB+DejaVuSans``): the
+                    # subsets of one font hold different chars, so their widths go together.
+                    name = str(literal_name(spec.get("BaseFont")))
+                    name = name.split("+", 1)[1] if name[6:7] == "+" else name
+                    merged = found.setdefault(name, {})
+                    for char, width in widths:
+                        merged[char] = width if merged.get(char, width) == width else None
+    except Exception:  # no correction for a file pdfminer cannot parse; PDFium may still read it
+        return {}
+    return {
+        name: {char: width for char, width in widths.items() if width is not None}
+        for name, widths in found.items()
+    }
+
+
+def _font_name(text_object: Any) -> str:
+    font = pdfium_c.FPDFTextObj_GetFont(text_object)
+    if not font:
+        return ""
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
+    return buffer.value.decode("utf-8", "replace")
+
+
+def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> list[Char]:
+    """The page's chars as pdfplumber's char dicts (``top`` is the page's upper edge in PDF units);
+    ``widths``: the exact widths of fonts PDFium lays out by whole ones (``fractional_widths``)."""
     count = pdfium_c.FPDFText_CountChars(textpage)
     box = pdfium_c.FS_RECTF()
     matrix = pdfium_c.FS_MATRIX()
@@ -176,8 +252,9 @@ def page_chars(textpage: Any, top: float) -> list[Char]:
     get_object = _TEXT_OBJECT
     is_generated = pdfium_c.FPDFText_IsGenerated
     box_ref = ctypes.byref(box)
-    # A text object's chars share its font size and matrix: (size, upright) per object.
-    styles: dict[int | None, tuple[float, bool]] = {}
+    # A text object's chars share its font size, matrix and font: (size, upright, exact widths).
+    styles: dict[int | None, tuple[float, bool, dict[str, float] | None]] = {}
+    shift: dict[int | None, float] = {}  # per text object: how far its next char stands right of PDFium's
     chars = []
     for i in range(count):
         code = get_unicode(textpage, i)
@@ -194,14 +271,25 @@ def page_chars(textpage: Any, top: float) -> list[Char]:
             size = pdfium_c.FPDFText_GetFontSize(textpage, i) * (
                 abs(d) if upright else (a * a + b * b) ** 0.5
             )
-            style = styles[handle] = (size, upright)
-        size, upright = style
+            exact = widths.get(_font_name(pdfium_c.FPDFText_GetTextObject(textpage, i))) if widths else None
+            style = styles[handle] = (size, upright, exact)
+        size, upright, exact = style
+        x0, x1 = box.left, box.right
+        if exact is not None and upright:
+            width = exact.get(text)
+            whole = int(width) if width is not None else 0
+            if whole:  # PDFium's advance is the whole width's: scale it to the exact one
+                moved = shift.get(handle, 0.0)
+                advance = (x1 - x0) * width / whole  # type: ignore[operator]
+                shift[handle] = moved + advance - (x1 - x0)
+                x0 += moved
+                x1 = x0 + advance
         y_bottom = top - box.bottom
         chars.append(
             {
                 "text": text,
-                "x0": box.left,
-                "x1": box.right,
+                "x0": x0,
+                "x1": x1,
                 "top": y_bottom - size,
                 "bottom": y_bottom,
                 "size": size,
