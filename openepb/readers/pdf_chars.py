@@ -231,6 +231,10 @@ def fractional_widths(path: Path) -> FontWidths:
     }
 
 
+#: How far (in ems) PDFium's advance of a char may lie from its exact width to be corrected.
+WIDTH_SLACK = 0.02
+
+
 def _font_name(text_object: Any) -> str:
     font = pdfium_c.FPDFTextObj_GetFont(text_object)
     if not font:
@@ -275,13 +279,15 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
             style = styles[handle] = (size, upright, exact)
         size, upright, exact = style
         x0, x1 = box.left, box.right
-        if exact is not None and upright:
-            width = exact.get(text)
-            whole = int(width) if width is not None else 0
-            if whole:  # PDFium's advance is the whole width's: scale it to the exact one
+        if exact is not None and upright and text in exact:
+            # PDFium places the next char by the whole width, and the char's box is (nearly always)
+            # as wide: the char runs over its exact width, the chars after it move by the fraction.
+            # Far from the exact width the text is scaled (``Tz``), and is left as it is.
+            width = exact[text]
+            advance = width * size / 1000
+            if abs(advance - (x1 - x0)) < size * WIDTH_SLACK:
                 moved = shift.get(handle, 0.0)
-                advance = (x1 - x0) * width / whole  # type: ignore[operator]
-                shift[handle] = moved + advance - (x1 - x0)
+                shift[handle] = moved + (width - int(width)) * size / 1000
                 x0 += moved
                 x1 = x0 + advance
         y_bottom = top - box.bottom
