@@ -140,12 +140,13 @@ def pages(path: Path) -> Iterator[CharPage | None]:
         for index in range(len(document)):
             try:
                 page = document[index]
+                try:
+                    read = read_page(page, widths)
+                finally:
+                    page.close()
             except pdfium.PdfiumError as e:
                 raise PdfOpenError(f"page {index + 1}: {e}", encrypted=False) from e
-            try:
-                yield read_page(page, widths)
-            finally:
-                page.close()
+            yield read
 
 
 def read_page(page: pdfium.PdfPage, widths: FontWidths | None = None) -> CharPage | None:
