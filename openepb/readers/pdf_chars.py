@@ -169,9 +169,9 @@ _TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.
 )
 
 
-#: Per font (its ``BaseFont`` without a subset's tag), the widths of its chars in thousandths of
-#: the font size, for the fonts whose ``/Widths`` are not whole numbers.
-FontWidths = dict[str, dict[str, float]]
+#: Per font (its ``BaseFont`` without a subset's tag), the width of each char in ems (``/Widths``
+#: over 1000) and the fraction of it PDFium drops, for the fonts whose ``/Widths`` are not whole.
+FontWidths = dict[str, dict[str, tuple[float, float]]]
 
 
 def fractional_widths(path: Path) -> FontWidths:
@@ -227,7 +227,11 @@ def fractional_widths(path: Path) -> FontWidths:
     except Exception:  # no correction for a file pdfminer cannot parse; PDFium may still read it
         return {}
     return {
-        name: {char: width for char, width in widths.items() if width is not None}
+        name: {
+            char: (width / 1000, (width - int(width)) / 1000)
+            for char, width in widths.items()
+            if width is not None
+        }
         for name, widths in found.items()
     }
 
@@ -258,7 +262,7 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
     is_generated = pdfium_c.FPDFText_IsGenerated
     box_ref = ctypes.byref(box)
     # A text object's chars share its font size, matrix and font: (size, upright, exact widths).
-    styles: dict[int | None, tuple[float, bool, dict[str, float] | None]] = {}
+    styles: dict[int | None, tuple[float, bool, dict[str, tuple[float, float]] | None]] = {}
     shift: dict[int | None, float] = {}  # per text object: how far its next char stands right of PDFium's
     chars = []
     for i in range(count):
@@ -280,17 +284,18 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
             style = styles[handle] = (size, upright, exact)
         size, upright, exact = style
         x0, x1 = box.left, box.right
-        if exact is not None and upright and text in exact:
+        if exact is not None and upright:
             # PDFium places the next char by the whole width, and the char's box is (nearly always)
             # as wide: the char runs over its exact width, the chars after it move by the fraction.
             # Far from the exact width the text is scaled (``Tz``), and is left as it is.
-            width = exact[text]
-            advance = width * size / 1000
-            if abs(advance - (x1 - x0)) < size * WIDTH_SLACK:
-                moved = shift.get(handle, 0.0)
-                shift[handle] = moved + (width - int(width)) * size / 1000
-                x0 += moved
-                x1 = x0 + advance
+            width = exact.get(text)
+            if width is not None:
+                advance = width[0] * size
+                if -size * WIDTH_SLACK < advance - (x1 - x0) < size * WIDTH_SLACK:
+                    moved = shift.get(handle, 0.0)
+                    shift[handle] = moved + width[1] * size
+                    x0 += moved
+                    x1 = x0 + advance
         y_bottom = top - box.bottom
         chars.append(
             {
