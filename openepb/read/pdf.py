@@ -1,4 +1,9 @@
-"""Text PDFs with tables, read page by page with pdfplumber.
+"""Text PDFs with tables, read page by page from PDFium's chars and ruling lines.
+
+Each page's chars (with their boxes) and the segments of its painted paths come from pypdfium2
+(``openepb.read.pdf_chars``); pdfplumber's table geometry finds the cells on them. The reader on
+pdfminer's chars (``read_pdf_pdfplumber``) gives the same rows some twenty times slower; it stays for
+the comparison bench and for a file PDFium cannot open, which goes to pdfminer's parser.
 
 Ruled tables (the lines strategy) are what office PDFs exported from Word and Excel contain; a page
 with text but no ruled table gets one more try with the text strategy (tables drawn without lines).
@@ -37,17 +42,18 @@ import statistics
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.table import Table as TableFinderTable
-from pdfplumber.utils import cluster_objects, extract_text
+from pdfplumber.utils import extract_text
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import LIGATURES
 
-from openepb.read import RawRow, ReadError
+from openepb.read import RawRow, ReadError, pdf_chars
 
 Box = tuple[float, float, float, float]
 Char = dict[str, Any]
@@ -74,39 +80,63 @@ def read_pdf(path: Path) -> Iterator[RawRow]:
     Soft wraps that widths cannot decide are decided by the document's own words at the end
     (``resolve_ambiguous_wraps``), so the rows are yielded once the whole file is read.
     """
-    yield from resolve_ambiguous_wraps(list(_read_pdf_rows(path)))
+    try:
+        rows = list(_page_rows(_pdfium_pages(path)))
+    except pdf_chars.PdfOpenError as e:
+        if e.encrypted:
+            raise ReadError("file_encrypted", "PDF защищён паролем") from e
+        # A file PDFium refuses goes to pdfminer, whose parser is more lenient with some broken
+        # files; when it fails too, the file is ``file_corrupt`` as pdfminer names the cause.
+        rows = list(_page_rows(_pdfplumber_pages(path)))
+    yield from resolve_ambiguous_wraps(rows)
 
 
-def _read_pdf_rows(path: Path) -> Iterator[RawRow]:
+def read_pdf_pdfplumber(path: Path) -> Iterator[RawRow]:
+    """The same rows read through pdfplumber (pdfminer's chars and ruling lines): the reader before
+    PDFium, kept for the comparison bench and the equivalence tests (``bench/pdf_readers.py``)."""
+    yield from resolve_ambiguous_wraps(list(_page_rows(_pdfplumber_pages(path))))
+
+
+def _pdfium_pages(path: Path) -> Iterator[list[Grid] | None]:
+    for page in pdf_chars.pages(path):
+        yield None if page is None else page_grids(page, page.chars)
+
+
+def _pdfplumber_pages(path: Path) -> Iterator[list[Grid] | None]:
     with open_pdf(path) as pdf:
-        pages_with_text = 0
-        held: tuple[str, Grid] | None = None  # the previous page's last table, its last row unread
-        for number, page in enumerate(pdf.pages, start=1):
+        for page in pdf.pages:
             tables = page_tables(page)
             page.close()  # frees the page's parsed objects: long registers have hundreds of pages
-            if tables is None:
-                if held is not None:
-                    yield last_row(*held)
-                    held = None
-                continue
-            pages_with_text += 1
-            for index, table in enumerate(tables, start=1):
-                name = f"page {number}" if len(tables) == 1 else f"page {number} table {index}"
-                skip = -1
-                if held is not None:
-                    fragment = fragment_index(held[1], table) if index == 1 else None
-                    yield last_row(*held) if fragment is None else joined_row(*held, table, fragment)
-                    skip = -1 if fragment is None else fragment
-                    held = None
-                rows = table.rows
-                end = len(rows) - 1 if index == len(tables) and rows else len(rows)
-                for row_number, row in enumerate(rows[:end], start=1):
-                    if row_number - 1 != skip:
-                        yield RawRow(name, row_number, tuple(row))
-                if end < len(rows) and end != skip:  # a fragment alone on its page is read already
-                    held = (name, table)
-        if held is not None:
-            yield last_row(*held)
+            yield tables
+
+
+def _page_rows(pages: Iterable[list[Grid] | None]) -> Iterator[RawRow]:
+    pages_with_text = 0
+    held: tuple[str, Grid] | None = None  # the previous page's last table, its last row unread
+    for number, tables in enumerate(pages, start=1):
+        if tables is None:
+            if held is not None:
+                yield last_row(*held)
+                held = None
+            continue
+        pages_with_text += 1
+        for index, table in enumerate(tables, start=1):
+            name = f"page {number}" if len(tables) == 1 else f"page {number} table {index}"
+            skip = -1
+            if held is not None:
+                fragment = fragment_index(held[1], table) if index == 1 else None
+                yield last_row(*held) if fragment is None else joined_row(*held, table, fragment)
+                skip = -1 if fragment is None else fragment
+                held = None
+            rows = table.rows
+            end = len(rows) - 1 if index == len(tables) and rows else len(rows)
+            for row_number, row in enumerate(rows[:end], start=1):
+                if row_number - 1 != skip:
+                    yield RawRow(name, row_number, tuple(row))
+            if end < len(rows) and end != skip:  # a fragment alone on its page is read already
+                held = (name, table)
+    if held is not None:
+        yield last_row(*held)
     if not pages_with_text:
         raise ReadError("pdf_no_text", "в PDF нет текстового слоя (похоже на скан), таблицы не прочитать")
 
@@ -275,10 +305,18 @@ def page_tables(page: pdfplumber.page.Page) -> list[Grid] | None:
         chars = page.chars
         if not chars:
             return None
-        tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
-        return [table_grid(table, chars) for table in tables]
+        return page_grids(page, chars)
     except Exception as e:
         raise pdf_error(e) from e
+
+
+def page_grids(page: Any, chars: Sequence[Char]) -> list[Grid]:
+    """The grids of a page's ruled tables, or else of the tables its text's alignment shows.
+
+    ``page`` is a pdfplumber page or a ``pdf_chars.CharPage``: both find tables with pdfplumber's
+    table geometry, on pdfminer's or on PDFium's chars and ruling lines."""
+    tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
+    return [table_grid(table, chars) for table in tables]
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,17 +374,38 @@ def covering_box(point: tuple[float, float], boxes: Iterable[Box]) -> Box | None
 def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[Char]]:
     """The chars whose centre lies in each box, as pdfplumber's ``Table.extract`` assigns them.
 
-    The page's chars are sorted by vertical centre once, so each box only scans its own band of the
-    page instead of every char (a per-cell ``crop`` is far too slow on registers of many pages).
+    The page's chars are sorted by vertical centre once, so each band of boxes (the same top and
+    bottom) only scans its own chars instead of every char (a per-cell ``crop`` is far too slow on
+    registers of many pages), and each char is put into its box by bisection across the band.
     """
-    ordered = sorted(chars, key=vertical_centre)
-    centres = [vertical_centre(char) for char in ordered]
-    result = {}
+    middles = [vertical_centre(char) for char in chars]
+    order = sorted(range(len(chars)), key=middles.__getitem__)
+    ordered = [chars[i] for i in order]
+    centres = [middles[i] for i in order]
+    anchors = [anchor_x(char) for char in ordered]
+    boxes = list(boxes)
+    bands: dict[tuple[float, float], set[Box]] = {}
     for box in boxes:
-        x0, top, x1, bottom = box
-        band = ordered[bisect.bisect_left(centres, top) : bisect.bisect_left(centres, bottom)]
-        result[box] = [char for char in band if x0 <= anchor_x(char) < x1]
-    return result
+        bands.setdefault((box[1], box[3]), set()).add(box)
+    found: dict[Box, list[Char]] = {}
+    for (top, bottom), band in bands.items():
+        start, end = bisect.bisect_left(centres, top), bisect.bisect_left(centres, bottom)
+        row = sorted(band)
+        if all(a[2] <= b[0] for a, b in zip(row, row[1:], strict=False)):
+            # Boxes side by side: a char can only be in the last box starting left of it.
+            lefts = [box[0] for box in row]
+            lists: list[list[Char]] = [[] for _ in row]
+            for i in range(start, end):
+                k = bisect.bisect_right(lefts, anchors[i]) - 1
+                if k >= 0 and anchors[i] < row[k][2]:
+                    lists[k].append(ordered[i])
+            found.update(zip(row, lists, strict=True))
+        else:
+            for x0, _, x1, _ in row:
+                found[(x0, top, x1, bottom)] = [
+                    ordered[i] for i in range(start, end) if x0 <= anchors[i] < x1
+                ]
+    return {box: found[box] for box in boxes}
 
 
 def vertical_centre(char: Char) -> float:
@@ -419,8 +478,8 @@ def lines_text(cell: CellLines, keeps_spaces: bool) -> str:
 def text_lines(chars: list[Char]) -> list[Line]:
     """Chars grouped into lines by ``top`` and into words by space chars and gaps, top to bottom."""
     lines = []
-    for cluster in cluster_objects(chars, "top", Y_TOLERANCE):
-        ordered = sorted(cluster, key=lambda char: char["x0"])
+    for cluster in clusters_by_top(chars):
+        ordered = sorted(cluster, key=_X0)
         words = line_words(ordered)
         if words:
             trailing = ordered[-1]["text"].isspace() and ordered[-1]["x0"] >= words[-1].x1 - FIT_SLACK
@@ -428,21 +487,52 @@ def text_lines(chars: list[Char]) -> list[Line]:
     return lines
 
 
+_X0 = itemgetter("x0")
+
+
+def clusters_by_top(chars: list[Char]) -> list[list[Char]]:
+    """The chars grouped as pdfplumber's ``cluster_objects(chars, "top", Y_TOLERANCE)`` groups them
+    (a ``top`` within the tolerance of the one before it joins its group; groups top to bottom, chars
+    in their order), without its dict of tuples: this runs for every cell."""
+    index: dict[float, int] = {}
+    group, last = -1, None
+    for top in sorted({char["top"] for char in chars}):
+        if last is None or top > last + Y_TOLERANCE:
+            group += 1
+        index[top] = group
+        last = top
+    groups: list[list[Char]] = [[] for _ in range(group + 1)]
+    for char in chars:
+        groups[index[char["top"]]].append(char)
+    return groups
+
+
+def word_text(group: list[Char]) -> str:
+    text = "".join(c["text"] for c in group)
+    if _LIGATURE_CHARS.isdisjoint(text):
+        return text
+    return "".join(LIGATURES.get(c["text"], c["text"]) for c in group)
+
+
+_LIGATURE_CHARS = frozenset("".join(LIGATURES))
+
+
 def line_words(chars: list[Char]) -> list[Word]:
     """The words of one line of chars sorted left to right."""
     groups: list[list[Char]] = []
-    previous = None
+    end = None  # x1 of the previous char, None after a space
     for char in chars:
         if char["text"].isspace():
-            previous = None
+            end = None
             continue
-        if previous is None or char["x0"] > previous["x1"] + X_TOLERANCE:
-            groups.append([])
-        groups[-1].append(char)
-        previous = char
+        if end is None or char["x0"] > end + X_TOLERANCE:
+            groups.append([char])
+        else:
+            groups[-1].append(char)
+        end = char["x1"]
     return [
         Word(
-            "".join(LIGATURES.get(c["text"], c["text"]) for c in group),
+            word_text(group),
             group[0]["x0"],
             group[-1]["x1"],
             group[0]["x1"] - group[0]["x0"],

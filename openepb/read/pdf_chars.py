@@ -1,0 +1,400 @@
+"""Characters, ruling lines and cell boxes of PDF pages, pulled from pypdfium2 (PDFium).
+
+This is the part of the PDF reader that takes things off the page; ``openepb.read.pdf`` turns them
+into rows. PDFium gives every character with its box straight from C, an order of magnitude faster
+than pdfminer's interpreter under pdfplumber, and the page's path objects with their segments.
+
+The characters come out as pdfplumber's char dicts (``text``, ``x0``, ``x1``, ``top``, ``bottom``,
+``size``, ``upright``), in page coordinates from the top-left corner:
+
+* across, a char runs from its origin over its advance width (PDFium's loose box: the same as
+  pdfminer's ``x0``/``x1``, with the fraction of a width PDFium drops put back where a font has
+  fractional widths, see ``fractional_widths``);
+* down, its box is the font size tall and stands on the font's descent, as pdfminer draws it;
+* a hyphen that ends a line is a hyphen (PDFium reports it as U+0002);
+* the chars PDFium makes up itself (a space between text objects, line ends) are dropped: the reader
+  judges wraps by the space chars the renderer really wrote (see ``line_joint``).
+
+The ruling lines are the horizontal and vertical segments of the page's stroked or filled paths
+(rectangles, lines and polylines alike, inside form XObjects too), given as pdfplumber's edges. From
+them pdfplumber's own table geometry — snapping and joining edges, their intersections, the cells
+between intersections, the tables of touching cells — finds the cell boxes: that part is plain
+arithmetic on coordinates and costs nothing next to reading the page. A page without ruled table
+gets pdfplumber's text strategy on the same chars: columns from the x-alignment of words.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+from pdfplumber.utils import extract_words, obj_to_bbox
+
+Box = tuple[float, float, float, float]
+Char = dict[str, Any]
+Edge = dict[str, Any]
+TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
+
+
+class PdfOpenError(Exception):
+    """The PDF could not be opened: ``encrypted`` tells a password from any other failure."""
+
+    def __init__(self, message: str, encrypted: bool) -> None:
+        super().__init__(message)
+        self.encrypted = encrypted
+
+
+@dataclass(slots=True)
+class CharPage:
+    """What pdfplumber's ``TableFinder`` reads from a page, filled from PDFium."""
+
+    chars: list[Char]
+    edges: list[Edge]
+    bbox: tuple[float, float, float, float]
+
+    def extract_words(self, **kwargs: Any) -> list[dict[str, Any]]:
+        """pdfplumber's words (for the text strategy), which also need each char's ``doctop``."""
+        return extract_words([{**char, "doctop": char["top"]} for char in self.chars], **kwargs)
+
+    def find_tables(self, settings: dict[str, Any] | None = None) -> list[Table]:
+        return CellFinder(self, settings).tables
+
+
+class CellFinder(TableFinder):
+    """pdfplumber's ``TableFinder`` with its cells found from the same intersections by the same
+    rule, but each point's edges put into sets once instead of on every comparison of two points."""
+
+    def __init__(self, page: CharPage, settings: dict[str, Any] | None = None) -> None:
+        self.page = page  # type: ignore[assignment]
+        self.settings = TableSettings.resolve(settings)
+        self.edges = self.get_edges()
+        self.intersections = edges_to_intersections(
+            self.edges, self.settings.intersection_x_tolerance, self.settings.intersection_y_tolerance
+        )
+        self.cells = intersections_to_cells(self.intersections)
+        self.tables = [Table(self.page, group) for group in cells_to_tables(self.cells)]  # type: ignore[arg-type]
+
+
+def intersections_to_cells(intersections: dict[tuple[float, float], dict[str, list[Edge]]]) -> list[Box]:
+    """The cells of pdfplumber's ``intersections_to_cells``, in its order: for each intersection (by
+    x, then y) the first point below it and then the first to its right, each joined to it by an
+    edge, whose corner below-right is an intersection joined to both."""
+    points = sorted(intersections)
+    v_sets = {p: {obj_to_bbox(e) for e in edges["v"]} for p, edges in intersections.items()}
+    h_sets = {p: {obj_to_bbox(e) for e in edges["h"]} for p, edges in intersections.items()}
+    by_x: dict[float, list[tuple[float, float]]] = {}
+    by_y: dict[float, list[tuple[float, float]]] = {}
+    for point in points:  # sorted, so each list runs down (same x) or right (same y)
+        by_x.setdefault(point[0], []).append(point)
+        by_y.setdefault(point[1], []).append(point)
+    position = {p: (by_x[p[0]].index(p), by_y[p[1]].index(p)) for p in points}
+
+    def connects(p1: tuple[float, float], p2: tuple[float, float]) -> bool:
+        return bool(
+            (p1[0] == p2[0] and not v_sets[p1].isdisjoint(v_sets[p2]))
+            or (p1[1] == p2[1] and not h_sets[p1].isdisjoint(h_sets[p2]))
+        )
+
+    cells = []
+    for point in points[:-1]:
+        down, across = position[point]
+        below = [p for p in by_x[point[0]][down + 1 :] if connects(point, p)]
+        right = [p for p in by_y[point[1]][across + 1 :] if connects(point, p)]
+        cell = next(
+            (
+                (point[0], point[1], r[0], b[1])
+                for b in below
+                for r in right
+                if (r[0], b[1]) in intersections and connects((r[0], b[1]), r) and connects((r[0], b[1]), b)
+            ),
+            None,
+        )
+        if cell is not None:
+            cells.append(cell)
+    return cells
+
+
+@contextmanager
+def open_document(path: Path) -> Iterator[pdfium.PdfDocument]:
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        raise PdfOpenError(str(e), e.err_code == pdfium_c.FPDF_ERR_PASSWORD) from e
+    try:
+        yield document
+    finally:
+        document.close()
+
+
+def pages(path: Path) -> Iterator[CharPage | None]:
+    """Each page's chars, edges and box in turn; None for a page without any char."""
+    widths = fractional_widths(path)
+    with open_document(path) as document:
+        for index in range(len(document)):
+            try:
+                page = document[index]
+                try:
+                    read = read_page(page, widths)
+                finally:
+                    page.close()
+            except pdfium.PdfiumError as e:
+                raise PdfOpenError(f"page {index + 1}: {e}", encrypted=False) from e
+            yield read
+
+
+def read_page(page: pdfium.PdfPage, widths: FontWidths | None = None) -> CharPage | None:
+    left, bottom, right, top = page.get_mediabox()
+    textpage = page.get_textpage()
+    try:
+        chars = page_chars(textpage.raw, top, widths or {})
+    finally:
+        textpage.close()
+    if not chars:
+        return None
+    return CharPage(chars, page_edges(page.raw, top), (0.0, 0.0, right - left, top - bottom))
+
+
+#: PDFium reports a hyphen that ends a line as U+0002; the PDF has a plain hyphen there.
+HYPHEN_AT_LINE_END = 0x02
+#: ``FPDFText_GetTextObject`` returning the object's address as a plain int (a dict key).
+_TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)(
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
+)
+
+
+#: Per font (its ``BaseFont`` without a subset's tag), the width of each char in ems (``/Widths``
+#: over 1000) and the fraction of it PDFium drops, for the fonts whose ``/Widths`` are not whole.
+FontWidths = dict[str, dict[str, tuple[float, float]]]
+
+
+def fractional_widths(path: Path) -> FontWidths:
+    """The char widths of the document's fonts whose ``/Widths`` are not whole numbers.
+
+    PDFium keeps a simple font's widths as whole thousandths of an em, cutting off the fraction
+    (641.1133 is 641), and lays out its chars by them. Word, Excel and LibreOffice write whole
+    widths, but reportlab writes the font's exact ones: there a line's chars drift left by up to a
+    thousandth of an em per char, some 0.2 pt on a long line of a cell, more than the slack of the
+    wrap arithmetic. pdfminer's parser reads the fonts' dictionaries (not the pages' content, which
+    is the slow part), and ``page_chars`` puts the chars of such fonts where their widths put them.
+    A char that two fonts of one name (or two codes of one font) give different widths is left
+    uncorrected.
+    """
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfinterp import PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psparser import literal_name
+
+    found: dict[str, dict[str, float | None]] = {}
+    try:
+        with open(path, "rb") as file:
+            document = PDFDocument(PDFParser(file))
+            manager = PDFResourceManager(caching=True)
+            seen: set[int] = set()
+            for page in PDFPage.create_pages(document):
+                fonts = resolve1(resolve1(page.resources or {}).get("Font")) or {}
+                for ref in fonts.values():
+                    key = getattr(ref, "objid", id(ref))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    spec = resolve1(ref)
+                    raw = resolve1(spec.get("Widths")) if isinstance(spec, dict) else None
+                    if not raw or all(float(resolve1(w)) == int(resolve1(w)) for w in raw):
+                        continue
+                    font = manager.get_font(None, spec)
+                    widths: list[tuple[str, float]] = []
+                    for cid, width in font.widths.items():  # type: ignore[attr-defined]
+                        try:
+                            widths.append((font.to_unichr(int(cid)), float(width)))
+                        except Exception:
+                            continue
+                    # PDFium names a font without its subset's tag (``AAAAAB+DejaVuSans``): the
+                    # subsets of one font hold different chars, so their widths go together.
+                    name = str(literal_name(spec.get("BaseFont")))
+                    name = name.split("+", 1)[1] if name[6:7] == "+" else name
+                    merged = found.setdefault(name, {})
+                    for char, width in widths:
+                        merged[char] = width if merged.get(char, width) == width else None
+    except Exception:  # no correction for a file pdfminer cannot parse; PDFium may still read it
+        return {}
+    return {
+        name: {
+            char: (width / 1000, (width - int(width)) / 1000)
+            for char, width in widths.items()
+            if width is not None
+        }
+        for name, widths in found.items()
+    }
+
+
+#: How far (in ems) PDFium's advance of a char may lie from its exact width to be corrected.
+WIDTH_SLACK = 0.02
+
+
+def _font_name(text_object: Any) -> str:
+    font = pdfium_c.FPDFTextObj_GetFont(text_object)
+    if not font:
+        return ""
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
+    return buffer.value.decode("utf-8", "replace")
+
+
+def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> list[Char]:
+    """The page's chars as pdfplumber's char dicts (``top`` is the page's upper edge in PDF units);
+    ``widths``: the exact widths of fonts PDFium lays out by whole ones (``fractional_widths``)."""
+    count = pdfium_c.FPDFText_CountChars(textpage)
+    box = pdfium_c.FS_RECTF()
+    matrix = pdfium_c.FS_MATRIX()
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    get_object = _TEXT_OBJECT
+    is_generated = pdfium_c.FPDFText_IsGenerated
+    box_ref = ctypes.byref(box)
+    # A text object's chars share its font size, matrix and font: (size, upright, exact widths).
+    styles: dict[int | None, tuple[float, bool, dict[str, tuple[float, float]] | None]] = {}
+    shift: dict[int | None, float] = {}  # per text object: how far its next char stands right of PDFium's
+    chars = []
+    for i in range(count):
+        code = get_unicode(textpage, i)
+        text = "-" if code == HYPHEN_AT_LINE_END else chr(code) if code < 0x110000 else "\ufffd"
+        if text.isspace() and is_generated(textpage, i):
+            continue
+        get_box(textpage, i, box_ref)
+        handle = get_object(textpage, i)
+        style = styles.get(handle)
+        if style is None:
+            pdfium_c.FPDFText_GetMatrix(textpage, i, ctypes.byref(matrix))
+            a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
+            upright = a * d > 0 and b * c <= 0
+            size = pdfium_c.FPDFText_GetFontSize(textpage, i) * (
+                abs(d) if upright else (a * a + b * b) ** 0.5
+            )
+            exact = widths.get(_font_name(pdfium_c.FPDFText_GetTextObject(textpage, i))) if widths else None
+            style = styles[handle] = (size, upright, exact)
+        size, upright, exact = style
+        x0, x1 = box.left, box.right
+        if exact is not None and upright:
+            # PDFium places the next char by the whole width, and the char's box is (nearly always)
+            # as wide: the char runs over its exact width, the chars after it move by the fraction.
+            # Far from the exact width the text is scaled (``Tz``), and is left as it is.
+            width = exact.get(text)
+            if width is not None:
+                advance = width[0] * size
+                if -size * WIDTH_SLACK < advance - (x1 - x0) < size * WIDTH_SLACK:
+                    moved = shift.get(handle, 0.0)
+                    shift[handle] = moved + width[1] * size
+                    x0 += moved
+                    x1 = x0 + advance
+        y_bottom = top - box.bottom
+        chars.append(
+            {
+                "text": text,
+                "x0": x0,
+                "x1": x1,
+                "top": y_bottom - size,
+                "bottom": y_bottom,
+                "size": size,
+                "upright": upright,
+            }
+        )
+    return chars
+
+
+def page_edges(page: Any, top: float) -> list[Edge]:
+    """Horizontal and vertical segments of the page's painted paths, as pdfplumber's edges."""
+    edges: list[Edge] = []
+    for index in range(pdfium_c.FPDFPage_CountObjects(page)):
+        _object_edges(pdfium_c.FPDFPage_GetObject(page, index), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), top, edges)
+    return edges
+
+
+Matrix = tuple[float, float, float, float, float, float]
+
+
+def _multiply(m: Matrix, n: Matrix) -> Matrix:
+    """``m`` then ``n`` (PDF row-vector convention)."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _object_matrix(obj: Any) -> Matrix:
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(m)):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _object_edges(obj: Any, outer: Matrix, top: float, edges: list[Edge]) -> None:
+    kind = pdfium_c.FPDFPageObj_GetType(obj)
+    if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+        inner = _multiply(_object_matrix(obj), outer)
+        for index in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
+            _object_edges(pdfium_c.FPDFFormObj_GetObject(obj, index), inner, top, edges)
+        return
+    if kind != pdfium_c.FPDF_PAGEOBJ_PATH:
+        return
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
+        return
+    if not fill.value and not stroke.value:
+        return
+    a, b, c, d, e, f = _multiply(_object_matrix(obj), outer)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    start: tuple[float, float] | None = None
+    previous: tuple[float, float] | None = None
+    for index in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj, index)
+        pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+        px, py = x.value, y.value
+        point = (a * px + c * py + e, top - (b * px + d * py + f))
+        if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+            start = point
+        elif previous is not None:
+            _add_edge(previous, point, edges)
+        if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+            _add_edge(point, start, edges)
+            point = start
+        previous = point
+
+
+def _add_edge(p0: tuple[float, float], p1: tuple[float, float], edges: list[Edge]) -> None:
+    if p0[0] == p1[0]:
+        orientation = "v"
+    elif p0[1] == p1[1]:
+        orientation = "h"
+    else:
+        return
+    x0, x1 = min(p0[0], p1[0]), max(p0[0], p1[0])
+    y0, y1 = min(p0[1], p1[1]), max(p0[1], p1[1])
+    edges.append(
+        {
+            "object_type": "path_edge",
+            "x0": x0,
+            "x1": x1,
+            "top": y0,
+            "bottom": y1,
+            "doctop": y0,
+            "width": x1 - x0,
+            "height": y1 - y0,
+            "orientation": orientation,
+        }
+    )
