@@ -62,6 +62,12 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=None, help="число процессов чтения (по умолчанию 2)")
     parser.add_argument("--quiet", action="store_true", help="без индикаторов прогресса")
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="читать каждый файл заново, не используя кэш прочитанных файлов в <out>/cache "
+        "(то же — переменная окружения OPENEPB_NO_CACHE)",
+    )
+    parser.add_argument(
         "--sources",
         type=Path,
         default=SOURCES_DIR,
@@ -114,8 +120,16 @@ def run_build(args: argparse.Namespace) -> int:
     state_dir = None if args.demo else out / "state"
     gate = Gate(sources, state_dir, accept_all=args.accept_shrink)
     started = time.perf_counter()
+    from openepb.cache import default_cache
+
     summary = build_database(
-        input_dir, out / "openepb.duckdb", quiet=args.quiet, workers=args.workers, sources=sources, gate=gate
+        input_dir,
+        out / "openepb.duckdb",
+        quiet=args.quiet,
+        workers=args.workers,
+        sources=sources,
+        gate=gate,
+        cache=None if args.no_cache else default_cache(out),
     )
     print(format_summary(summary))
     _log(args.quiet, f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")

@@ -20,8 +20,9 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -37,6 +38,9 @@ from openepb.normalize import FileResult, normalize_rows
 from openepb.problems import Problem
 from openepb.resolve import ResolveReport, resolve_database
 from openepb.store import FILE_KINDS, StoreWriter
+
+if TYPE_CHECKING:
+    from openepb.cache import FileCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ class FileOutcome:
     format: str | None
     problem: Problem | None = None  # file-level reject
     result: FileResult | None = None
+    unexpected: bool = False  # a reader raised something else than ReadError: never cached
 
 
 @dataclass
@@ -114,9 +119,22 @@ def _processing_key(rel: Path) -> tuple[bool, str]:
     return rel.parts[0] == ARCHIVE_FOLDER, rel.as_posix()
 
 
-def process_file(source: SourceFile) -> FileOutcome:
-    """Read and normalize one file; any failure becomes a file-level problem, never an exception."""
+def process_file(source: SourceFile, cache: FileCache | None = None) -> FileOutcome:
+    """Read and normalize one file; any failure becomes a file-level problem, never an exception.
+
+    With ``cache``, a file whose bytes were read before under the same rules comes from the cache
+    (openepb.cache) and is neither read nor normalized; a file read afresh is stored there.
+    """
     sha, size = sha256_and_size(source.path)
+    if cache is not None and (cached := cache.load(source, sha, size)) is not None:
+        return cached
+    outcome = _read_file(source, sha, size)
+    if cache is not None and not outcome.unexpected:
+        cache.store(outcome)
+    return outcome
+
+
+def _read_file(source: SourceFile, sha: str, size: int) -> FileOutcome:
     outcome = FileOutcome(source, sha, size, None)
     try:
         outcome.format = readers.detect_format(source.path)
@@ -128,6 +146,7 @@ def process_file(source: SourceFile) -> FileOutcome:
     except Exception as err:  # a reader bug must not stop the build: report it on this file
         outcome.problem = Problem("file_corrupt", source.rel, detail=f"{type(err).__name__}: {err}")
         outcome.result = None
+        outcome.unexpected = True
     return outcome
 
 
@@ -200,12 +219,13 @@ class Deduplicator:
         self.store.con.execute("DROP TABLE duplicate_values")
 
 
-def _iter_outcomes(files: list[SourceFile], workers: int) -> Iterator[FileOutcome]:
+def _iter_outcomes(files: list[SourceFile], workers: int, cache: FileCache | None) -> Iterator[FileOutcome]:
+    process = partial(process_file, cache=cache)
     if workers <= 1 or len(files) <= 1:
-        yield from map(process_file, files)
+        yield from map(process, files)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(process_file, files, chunksize=1)
+        yield from pool.map(process, files, chunksize=1)
 
 
 def build_database(
@@ -216,11 +236,13 @@ def build_database(
     workers: int | None = None,
     sources: Sources | None = None,
     gate: Gate | None = None,
+    cache: FileCache | None = None,
 ) -> BuildSummary:
     """Read every office file of ``input_dir`` into the store at ``db_path``.
 
     Without ``gate`` every reading is stored as read (``mapping_suspect`` is still reported); with
-    one, each office is judged after its last file and held back when a gate fails.
+    one, each office is judged after its last file and held back when a gate fails. With ``cache``,
+    files read before under the same rules are taken from it (openepb.cache).
     """
     sources = sources or load_sources()
     rules = load_gate_rules()
@@ -245,7 +267,7 @@ def build_database(
 
     try:
         progress = tqdm(
-            _iter_outcomes(files, workers),
+            _iter_outcomes(files, workers, cache),
             total=len(files),
             desc="read+normalize",
             unit="file",
