@@ -239,3 +239,98 @@ def default_cache(out_dir: Path) -> FileCache | None:
     if os.environ.get(DISABLE_ENV):
         return None
     return FileCache(out_dir / "cache", rules_version())
+
+
+# --- stages after the database ---------------------------------------------------------------------
+#
+# Rankings, exports, the site and the documentation are functions of the database and of the code,
+# templates and texts that write them. Each stage leaves a stamp in its output folder: the hash of
+# its inputs. A stage whose stamp matches is not run again; its output is left as it was.
+
+#: Folders and files of the repository the later stages read besides the database.
+PUBLISH_INPUTS = ("openepb", "templates", "schema", "sources", "docs", "mkdocs.yml", "pyproject.toml")
+
+#: Environment variables that change what the site writes.
+PUBLISH_ENV = ("OPENEPB_DOWNLOADS_URL", "OPENEPB_SITE_FILE_LIMIT_MB")
+
+
+def database_fingerprint(db_path: Path) -> str:
+    """A hash of every table of the database: its columns and, for every row in order, its values.
+
+    Rows are hashed by DuckDB (64-bit ``hash`` of the row with its position); a table is summed up
+    by its row count, the sum and the XOR of those hashes.
+    """
+    import duckdb
+
+    digest = hashlib.sha256()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = [n for (n,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+        for name in names:
+            columns = con.execute(f'DESCRIBE "{name}"').fetchall()
+            listed = ", ".join(f'"{c[0]}"' for c in columns)
+            row = con.execute(
+                f"""SELECT count(*), sum(h::HUGEINT)::VARCHAR, bit_xor(h)::VARCHAR
+                    FROM (SELECT hash(rowid, {listed}) AS h FROM "{name}")"""
+            ).fetchone()
+            digest.update(json.dumps([name, [c[:2] for c in columns], list(row)]).encode())
+    finally:
+        con.close()
+    return digest.hexdigest()
+
+
+def tree_hash(*roots: Path) -> str:
+    """A hash of the paths and bytes of every file under ``roots`` (dot-files left out)."""
+    digest = hashlib.sha256()
+    for root in roots:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            rel = path.relative_to(root).as_posix() if path != root else path.name
+            if any(part.startswith(".") or part == "__pycache__" for part in Path(rel).parts):
+                continue
+            digest.update(f"{root.name}/{rel}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@cache
+def publish_code_version() -> str:
+    """The code, templates and texts the later stages use, and the environment they read."""
+    env = {name: os.environ.get(name) for name in PUBLISH_ENV}
+    return hashlib.sha256(
+        (tree_hash(*(ROOT / name for name in PUBLISH_INPUTS)) + json.dumps(env, sort_keys=True)).encode()
+    ).hexdigest()
+
+
+def stage_key(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The stamp of one stage in its output folder."""
+
+    folder: Path
+    stage: str
+    key: str
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f".openepb-{self.stage}.stamp"
+
+    def fresh(self) -> bool:
+        """True when the stage's output was written from these very inputs and is still there."""
+        try:
+            return self.path.read_text(encoding="utf-8") == self.key
+        except OSError:
+            return False
+
+    def clear(self) -> None:
+        """Before the stage runs: a stage that fails half-way leaves no stamp behind."""
+        self.path.unlink(missing_ok=True)
+
+    def write(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(self.key, encoding="utf-8")
+        os.replace(tmp, self.path)

@@ -196,31 +196,57 @@ def record_newest_dates(out: Path, db_path: Path) -> None:
 
 
 def publish(db_path: Path, args: argparse.Namespace) -> int:
-    """Rankings, exports and the site, each from the database; any disagreement fails the build."""
+    """Rankings, exports and the site, each from the database; any disagreement fails the build.
+
+    Unless ``--no-cache``, a stage whose inputs (the database's contents, the code, templates and
+    texts, the folders it reads) are those of its last run is skipped: its output stays as it was.
+    """
+    from openepb.cache import Stamp, database_fingerprint, publish_code_version, stage_key, tree_hash
     from openepb.export import describe_later_exports, export_all
     from openepb.feeds import write_feeds
     from openepb.quality import write_quality
     from openepb.rank import build_rankings, check_rankings
     from openepb.render import render_site, site_nav
 
+    cached = not args.no_cache
+    inputs = stage_key(database_fingerprint(db_path), publish_code_version()) if cached else ""
+
+    def stamp(folder: Path, stage: str, *more: str) -> Stamp | None:
+        if not cached:
+            return None
+        found = Stamp(folder, stage, stage_key(stage, inputs, *more))
+        if found.fresh():
+            _log(args.quiet, f"{stage}: inputs unchanged, skipped")
+            return None
+        found.clear()
+        return found
+
     rank_dir = args.site / "data" / "rank"
     started = time.perf_counter()
-    report = build_rankings(db_path, rank_dir, quiet=args.quiet)
-    disagreements = check_rankings(db_path, rank_dir)
-    if disagreements:
-        for line in disagreements[:20]:
-            print(f"error: rankings disagree with the database: {line}", file=sys.stderr)
-        return 1
-    _log(
-        args.quiet,
-        f"rankings: {report.combinations} combinations checked ({time.perf_counter() - started:.1f} s)",
-    )
+    rank_stamp = stamp(rank_dir, "rankings")
+    if rank_stamp is not None or not cached:
+        report = build_rankings(db_path, rank_dir, quiet=args.quiet)
+        disagreements = check_rankings(db_path, rank_dir)
+        if disagreements:
+            for line in disagreements[:20]:
+                print(f"error: rankings disagree with the database: {line}", file=sys.stderr)
+            return 1
+        if rank_stamp is not None:
+            rank_stamp.write()
+        _log(
+            args.quiet,
+            f"rankings: {report.combinations} combinations checked ({time.perf_counter() - started:.1f} s)",
+        )
 
     started = time.perf_counter()
-    exported = export_all(db_path, args.exports, quiet=True)
-    for line in exported.misfits.lines():
-        print(line, file=sys.stderr)
-    _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
+    export_stamp = stamp(args.exports, "exports")
+    if export_stamp is not None or not cached:
+        exported = export_all(db_path, args.exports, quiet=True)
+        for line in exported.misfits.lines():
+            print(line, file=sys.stderr)
+        if export_stamp is not None:
+            export_stamp.write()
+        _log(args.quiet, f"exports: {args.exports} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
     harvested = not (args.demo or args.input)
@@ -243,15 +269,25 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     describe_later_exports(args.exports)
     _log(args.quiet, f"quality and {feeds.line()} ({time.perf_counter() - started:.1f} s)")
 
+    # The site and the documentation copy and describe the exports: their bytes are inputs too.
+    exports_hash = tree_hash(args.exports) if cached and args.exports.is_dir() else ""
     started = time.perf_counter()
-    render_site(db_path, rank_dir, args.site, exports_dir=args.exports, quiet=args.quiet)
-    _log(args.quiet, f"site: {args.site} ({time.perf_counter() - started:.1f} s)")
+    site_stamp = stamp(args.site, "site", exports_hash)
+    if site_stamp is not None or not cached:
+        render_site(db_path, rank_dir, args.site, exports_dir=args.exports, quiet=args.quiet)
+        if site_stamp is not None:
+            site_stamp.write()
+        _log(args.quiet, f"site: {args.site} ({time.perf_counter() - started:.1f} s)")
 
     from openepb.docs_site import build_docs
 
     started = time.perf_counter()
-    build_docs(args.site, db_path=db_path, exports_dir=args.exports, quiet=args.quiet)
-    _log(args.quiet, f"documentation: {args.site / 'docs'} ({time.perf_counter() - started:.1f} s)")
+    docs_stamp = stamp(args.site / "docs", "documentation", exports_hash)
+    if docs_stamp is not None or not cached:
+        build_docs(args.site, db_path=db_path, exports_dir=args.exports, quiet=args.quiet)
+        if docs_stamp is not None:
+            docs_stamp.write()
+        _log(args.quiet, f"documentation: {args.site / 'docs'} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
