@@ -93,20 +93,23 @@ _SCHEMA_FIELDS = [
 ]
 
 
-def rules_inputs() -> list[Path]:
-    """The files hashed into the rules version, in a fixed order."""
-    files = sorted(p for p in SCHEMA_DIR.rglob("*") if p.is_file())
-    files += sorted((ROOT / "openepb" / "readers").glob("*.py"))
-    files += [ROOT / rel for rel in SOURCE_MODULES]
-    return files
+def rules_inputs() -> list[tuple[str, Path]]:
+    """The files hashed into the rules version, each with the name it is hashed under, in a fixed order."""
+    files = [
+        (f"schema/{p.relative_to(SCHEMA_DIR).as_posix()}", p) for p in SCHEMA_DIR.rglob("*") if p.is_file()
+    ]
+    readers_dir = ROOT / "openepb" / "readers"
+    files += [(f"openepb/readers/{p.name}", p) for p in readers_dir.glob("*.py")]
+    files += [(rel, ROOT / rel) for rel in SOURCE_MODULES]
+    return sorted(files)
 
 
 @cache
 def rules_version() -> str:
     """One hash of every input of reading + normalizing except the file itself."""
     digest = hashlib.sha256(f"normalizer {NORMALIZER_VERSION}\n".encode())
-    for path in rules_inputs():
-        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+    for name, path in rules_inputs():
+        digest.update(name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     for name in READER_LIBRARIES:
         try:
