@@ -212,7 +212,8 @@ def publish(db_path: Path, args: argparse.Namespace) -> int:
     inputs = stage_key(database_fingerprint(db_path), publish_code_version()) if cached else ""
 
     def stamp(folder: Path, stage: str, *more: str) -> Stamp | None:
-        if not cached:
+        if not cached:  # the stage rewrites its output: a stamp left by an earlier build no longer holds
+            Stamp(folder, stage, "").clear()
             return None
         found = Stamp(folder, stage, stage_key(stage, inputs, *more))
         if found.fresh():

@@ -225,3 +225,38 @@ def test_a_stamp_is_fresh_only_for_its_own_key(tmp_path: Path):
     assert not Stamp(tmp_path / "site", "site", "key-2").fresh()
     stamp.clear()
     assert not stamp.fresh()
+
+
+def _publish(mirror: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    from openepb.cli import main
+
+    places = ["--out", str(out), "--site", str(out / "site"), "--exports", str(out / "exports")]
+    assert main(["--input", str(mirror), *places, "--workers", "1", *extra]) == 0
+    return capsys.readouterr().err
+
+
+def test_later_stages_are_skipped_only_while_their_inputs_hold(
+    mirror: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    out = tmp_path / "build"
+    csv_path = mirror / "mos" / "files" / "epb_2018.csv"
+    original = csv_path.read_bytes()
+    _publish(mirror, out, capsys)
+    first = (out / "exports" / "records.csv").read_bytes()
+    log = _publish(mirror, out, capsys)
+    for stage in ("rankings", "exports", "site", "documentation"):
+        assert f"{stage}: inputs unchanged, skipped" in log
+    assert (out / "exports" / "records.csv").read_bytes() == first
+    # A --no-cache build of other data rewrites every output, so no stamp of the first build may
+    # survive it: a cached build of the first data afterwards must write them again.
+    rows = [row.copy() for row in CSV_ROWS]
+    rows[1][2] = "АО «Новая экспертиза»"
+    write_csv(csv_path, rows)
+    _publish(mirror, out, capsys, "--no-cache")
+    assert "Новая экспертиза" in (out / "exports" / "records.csv").read_text(encoding="utf-8")
+    csv_path.write_bytes(original)
+    log = _publish(mirror, out, capsys)
+    assert "inputs unchanged, skipped" not in log
+    assert (out / "exports" / "records.csv").read_bytes() == first
+    site_text = "".join(p.read_text(encoding="utf-8") for p in (out / "site").rglob("*.json"))
+    assert "Новая экспертиза" not in site_text
