@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
+from openepb.build.cache import DISABLE_ENV
 from openepb.build.expectations import Gate, commit_offices, save_counts, snapshot_offices
 from openepb.context import BuildContext, Options, Paths
 from openepb.contract.sources import ROOT, SOURCES_DIR
@@ -63,6 +65,12 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=None, help="число процессов чтения (по умолчанию 2)")
     parser.add_argument("--quiet", action="store_true", help="без индикаторов прогресса")
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="читать каждый файл заново, не используя кэш прочитанных файлов в <out>/cache, и "
+        "пересобрать все этапы публикации (то же — переменная окружения OPENEPB_NO_CACHE)",
+    )
+    parser.add_argument(
         "--sources",
         type=Path,
         default=SOURCES_DIR,
@@ -90,6 +98,7 @@ def context_from_args(args: argparse.Namespace) -> BuildContext:
         workers=args.workers,
         quiet=args.quiet,
         accept_shrink=args.accept_shrink,
+        no_cache=args.no_cache or bool(os.environ.get(DISABLE_ENV)),
     )
     return BuildContext.create(paths, options)
 
@@ -177,7 +186,12 @@ def run_harvest(ctx: BuildContext) -> Path | None:
 
 
 def publish(ctx: BuildContext) -> int:
-    """Rankings, exports and the site, each from the database; any disagreement fails the build."""
+    """Rankings, exports and the site, each from the database; any disagreement fails the build.
+
+    Unless ``--no-cache``, a stage whose inputs (the database's contents, the code, templates and
+    texts, the folders it reads) are those of its last run is skipped: its output stays as it was.
+    """
+    from openepb.build.cache import Stamp, database_fingerprint, publish_code_version, stage_key, tree_hash
     from openepb.publish.docs import build_docs
     from openepb.publish.export import describe_later_exports, export_all
     from openepb.publish.feeds import write_feeds
@@ -187,20 +201,45 @@ def publish(ctx: BuildContext) -> int:
 
     paths, quiet, log = ctx.paths, ctx.options.quiet, ctx.log
     db_path = paths.database
-    started = time.perf_counter()
-    report = build_rankings(db_path, paths.rank, quiet=quiet)
-    disagreements = check_rankings(db_path, paths.rank)
-    if disagreements:
-        for line in disagreements[:20]:
-            log.error(f"rankings disagree with the database: {line}")
-        return 1
-    log.info(f"rankings: {report.combinations} combinations checked ({time.perf_counter() - started:.1f} s)")
+    cached = not ctx.options.no_cache
+    inputs = stage_key(database_fingerprint(db_path), publish_code_version()) if cached else ""
+
+    def stale(folder: Path, stage: str, *more: str) -> Stamp | None:
+        """The stamp to write once ``stage`` has run, or None when its output is still current."""
+        if not cached:  # the stage rewrites its output: a stamp left by an earlier build no longer holds
+            Stamp(folder, stage, "").clear()
+            return Stamp(folder, stage, "")
+        found = Stamp(folder, stage, stage_key(stage, inputs, *more))
+        if found.fresh():
+            log.info(f"{stage}: inputs unchanged, skipped")
+            return None
+        found.clear()
+        return found
+
+    def done(stamp: Stamp) -> None:
+        if cached:
+            stamp.write()
 
     started = time.perf_counter()
-    exported = export_all(db_path, paths.exports, quiet=True, checksums=False)
-    for line in exported.misfits.lines():
-        print(line, file=sys.stderr)
-    log.info(f"exports: {paths.exports} ({time.perf_counter() - started:.1f} s)")
+    if (stamp := stale(paths.rank, "rankings")) is not None:
+        report = build_rankings(db_path, paths.rank, quiet=quiet)
+        disagreements = check_rankings(db_path, paths.rank)
+        if disagreements:
+            for line in disagreements[:20]:
+                log.error(f"rankings disagree with the database: {line}")
+            return 1
+        done(stamp)
+        log.info(
+            f"rankings: {report.combinations} combinations checked ({time.perf_counter() - started:.1f} s)"
+        )
+
+    started = time.perf_counter()
+    if (stamp := stale(paths.exports, "exports")) is not None:
+        exported = export_all(db_path, paths.exports, quiet=True, checksums=False)
+        for line in exported.misfits.lines():
+            print(line, file=sys.stderr)
+        done(stamp)
+        log.info(f"exports: {paths.exports} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
     harvested = ctx.options.harvested
@@ -218,13 +257,19 @@ def publish(ctx: BuildContext) -> int:
     describe_later_exports(paths.exports)
     log.info(f"quality and {feeds.line()} ({time.perf_counter() - started:.1f} s)")
 
+    # The site and the documentation copy and describe the exports: their bytes are inputs too.
+    exports_hash = tree_hash(paths.exports) if cached and paths.exports.is_dir() else ""
     started = time.perf_counter()
-    render_site(db_path, paths.rank, paths.site, exports_dir=paths.exports, quiet=quiet)
-    log.info(f"site: {paths.site} ({time.perf_counter() - started:.1f} s)")
+    if (stamp := stale(paths.site, "site", exports_hash)) is not None:
+        render_site(db_path, paths.rank, paths.site, exports_dir=paths.exports, quiet=quiet)
+        done(stamp)
+        log.info(f"site: {paths.site} ({time.perf_counter() - started:.1f} s)")
 
     started = time.perf_counter()
-    build_docs(paths.site, db_path=db_path, exports_dir=paths.exports, quiet=quiet)
-    log.info(f"documentation: {paths.site / 'docs'} ({time.perf_counter() - started:.1f} s)")
+    if (stamp := stale(paths.site / "docs", "documentation", exports_hash)) is not None:
+        build_docs(paths.site, db_path=db_path, exports_dir=paths.exports, quiet=quiet)
+        done(stamp)
+        log.info(f"documentation: {paths.site / 'docs'} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -80,6 +80,7 @@ class Options:
     workers: int | None = None
     quiet: bool = False
     accept_shrink: bool = False
+    no_cache: bool = False  # read every file afresh and rerun every publish stage
 
     @property
     def harvested(self) -> bool:

@@ -21,8 +21,9 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -39,6 +40,9 @@ from openepb.fileio import sha256_and_size
 from openepb.harvest.mirror import ARCHIVE_FOLDER, ASSET_SUFFIXES, FEDERAL_FOLDER, LICENCE_REGISTER_PATH
 from openepb.normalize.rows import FileResult, normalize_rows
 from openepb.resolve.entities import ResolveReport, resolve_database
+
+if TYPE_CHECKING:
+    from openepb.build.cache import FileCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ class FileOutcome:
     format: str | None
     problem: Problem | None = None  # file-level reject
     result: FileResult | None = None
+    unexpected: bool = False  # a reader raised something else than ReadError: never cached
 
 
 @dataclass
@@ -116,13 +121,24 @@ def _processing_key(rel: Path) -> tuple[bool, str]:
     return rel.parts[0] == ARCHIVE_FOLDER, rel.as_posix()
 
 
-def process_file(source: SourceFile) -> FileOutcome:
+def process_file(source: SourceFile, cache: FileCache | None = None) -> FileOutcome:
     """Read and normalize one file; any failure becomes a file-level problem, never an exception.
 
     Only a :class:`ReadError` says the file is bad; anything else is a fault of the program and is
-    reported as ``processing_failed`` with its traceback, so it is never taken for a corrupt file.
+    reported as ``processing_failed`` with its place in the code, so it is never taken for a corrupt
+    file (and never cached). With ``cache``, a file whose bytes were read before under the same
+    rules comes from the cache (openepb.build.cache) and is neither read nor normalized.
     """
     sha, size = sha256_and_size(source.path)
+    if cache is not None and (cached := cache.load(source, sha, size)) is not None:
+        return cached
+    outcome = _read_file(source, sha, size)
+    if cache is not None and not outcome.unexpected:
+        cache.store(outcome)
+    return outcome
+
+
+def _read_file(source: SourceFile, sha: str, size: int) -> FileOutcome:
     outcome = FileOutcome(source, sha, size, None)
     try:
         outcome.format = readers.detect_format(source.path)
@@ -136,6 +152,7 @@ def process_file(source: SourceFile) -> FileOutcome:
         detail = f"{type(err).__name__}: {err} ({Path(where.filename).name}:{where.lineno})"
         outcome.problem = Problem("processing_failed", source.rel, detail=detail)
         outcome.result = None
+        outcome.unexpected = True
     return outcome
 
 
@@ -208,12 +225,13 @@ class Deduplicator:
         self.store.con.execute("DROP TABLE duplicate_values")
 
 
-def _iter_outcomes(files: list[SourceFile], workers: int) -> Iterator[FileOutcome]:
+def _iter_outcomes(files: list[SourceFile], workers: int, cache: FileCache | None) -> Iterator[FileOutcome]:
+    process = partial(process_file, cache=cache)
     if workers <= 1 or len(files) <= 1:
-        yield from map(process_file, files)
+        yield from map(process, files)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(process_file, files, chunksize=1)
+        yield from pool.map(process, files, chunksize=1)
 
 
 def build_database(
@@ -224,11 +242,13 @@ def build_database(
     workers: int | None = None,
     sources: Sources | None = None,
     gate: Gate | None = None,
+    cache: FileCache | None = None,
 ) -> BuildSummary:
     """Read every office file of ``input_dir`` into the store at ``db_path``.
 
     Without ``gate`` every reading is stored as read (``mapping_suspect`` is still reported); with
-    one, each office is judged after its last file and held back when a gate fails.
+    one, each office is judged after its last file and held back when a gate fails. With ``cache``,
+    files read before under the same rules are taken from it (openepb.build.cache).
     """
     sources = sources or load_sources()
     rules = load_gate_rules()
@@ -253,7 +273,7 @@ def build_database(
 
     try:
         progress = tqdm(
-            _iter_outcomes(files, workers),
+            _iter_outcomes(files, workers, cache),
             total=len(files),
             desc="read+normalize",
             unit="file",
