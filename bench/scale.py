@@ -49,9 +49,8 @@ def run_stage(stage: str, work: Path, records: int) -> None:
 
         search.demo_database(work)
     elif stage == "synthesize":
-        import search
-
         import duckdb
+        import search
 
         search.synthesize(work / "demo.duckdb", db, records)
         con = duckdb.connect(str(db))
@@ -115,12 +114,18 @@ def measure(stage: str, work: Path, records: int, as_limit: int) -> tuple[float,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, help="work here and keep the database, exports and site")
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
-    parser.add_argument("--only", nargs="*", choices=STAGES, help="run only these stages (after a --keep run)")
-    parser.add_argument("--as-limit", type=float, default=10e9, help="address-space limit of each stage, bytes")
+    parser.add_argument(
+        "--only", nargs="*", choices=STAGES, help="run only these stages (after a --keep run)"
+    )
+    parser.add_argument(
+        "--as-limit", type=float, default=10e9, help="address-space limit of each stage, bytes"
+    )
     args = parser.parse_args()
     if args.stage:
         run_stage(args.stage, args.keep, args.records)
@@ -129,7 +134,9 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     figures: dict[str, dict[str, float]] = {}
     try:
-        print(f"records: {args.records:,}; each stage in a child process, address space ≤ {args.as_limit / 1e9:g} GB")
+        print(
+            f"records: {args.records:,}; each stage in a child process, address space ≤ {args.as_limit / 1e9:g} GB"
+        )
         for stage in args.only or STAGES:
             seconds, peak, code = measure(stage, work, args.records, int(args.as_limit))
             figures[stage] = {"seconds": round(seconds, 1), "peak_rss": peak, "exit": code}
