@@ -83,7 +83,7 @@ def run_stage(stage: str, work: Path, records: int) -> None:
 
         report = export_all(db, exports, quiet=True)
         for f in report.files:
-            print(f"  {f.name}: {f.size / 1e6:.0f} MB")
+            print(f"  {f.path}: {f.bytes / 1e6:,.0f} MB")
     elif stage == "search":
         from openepb.search_index import write_search_index
 
