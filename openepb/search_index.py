@@ -386,7 +386,7 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, s
         out.json("facets", f"f/{(records - 1) // FACET}.json", facets)
     if summaries:
         out.json("summaries", f"s/{(records - 1) // SUMMARY}.json", summaries)
-    for number, cards in _runs(pairs.execute("SELECT bucket, card FROM c ORDER BY bucket, card")):
+    for number, cards in _runs(pairs.sql("SELECT bucket, card FROM c ORDER BY bucket, card")):
         _write_cards(out, number, [json.loads(card) for card in cards], files)
     split = _write_tokens(pairs, out, report)
     pairs.close()
@@ -498,7 +498,7 @@ def _write_cards(out: _Writer, number: int, cards: list[list[Any]], files: dict[
     out.json("cards", f"c/{number}.json", {"files": listed, "cards": cards})
 
 
-def _runs(cursor: duckdb.DuckDBPyConnection, rows: int = 200_000) -> Iterator[tuple[Any, list[Any]]]:
+def _runs(cursor: duckdb.DuckDBPyRelation, rows: int = 200_000) -> Iterator[tuple[Any, list[Any]]]:
     """``(key, [values…])`` of a result sorted by key: one per run of equal keys, read in Arrow
     batches (a key's values may span batches)."""
     reader = cursor.to_arrow_reader(rows)
@@ -525,7 +525,7 @@ def _runs(cursor: duckdb.DuckDBPyConnection, rows: int = 200_000) -> Iterator[tu
 
 def _write_tokens(pairs: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -> set[str]:
     """Token shards, block files of long lists; returns the prefixes that were split."""
-    cursor = pairs.execute("SELECT token, ord FROM p ORDER BY substr(token, 1, 2), token, ord")
+    cursor = pairs.sql("SELECT token, ord FROM p ORDER BY substr(token, 1, 2), token, ord")
     split: set[str] = set()
     group: list[tuple[str, list[Any]]] = []
     head = None
