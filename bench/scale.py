@@ -99,8 +99,8 @@ def run_stage(stage: str, work: Path, records: int) -> None:
         raise SystemExit(f"unknown stage {stage}")
 
 
-def measure(stage: str, work: Path, records: int, as_limit: int) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (bytes) and exit status of ``stage`` run in a child process."""
+def measure(stage: str, work: Path, records: int, as_limit: int) -> tuple[float, float, int, int]:
+    """Wall and CPU seconds, peak RSS (bytes) and exit status of ``stage`` run in a child process."""
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
@@ -110,7 +110,8 @@ def measure(stage: str, work: Path, records: int, as_limit: int) -> tuple[float,
     child = subprocess.Popen(args, preexec_fn=limit)  # noqa: PLW1509 - only sets a limit
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - started, usage.ru_maxrss * 1024, child.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - started, cpu, usage.ru_maxrss * 1024, child.returncode
 
 
 def main() -> None:
@@ -138,10 +139,18 @@ def main() -> None:
             f"records: {args.records:,}; each stage in a child process, address space ≤ {args.as_limit / 1e9:g} GB"
         )
         for stage in args.only or STAGES:
-            seconds, peak, code = measure(stage, work, args.records, int(args.as_limit))
-            figures[stage] = {"seconds": round(seconds, 1), "peak_rss": peak, "exit": code}
+            seconds, cpu, peak, code = measure(stage, work, args.records, int(args.as_limit))
+            figures[stage] = {
+                "seconds": round(seconds, 1),
+                "cpu": round(cpu, 1),
+                "peak_rss": peak,
+                "exit": code,
+            }
             state = "" if code == 0 else f"  FAILED (exit {code})"
-            print(f"{stage:<11} {seconds:8.1f} s  peak RSS {peak / 2**30:5.2f} GiB{state}", flush=True)
+            print(
+                f"{stage:<11} {seconds:8.1f} s wall {cpu:8.1f} s CPU  peak RSS {peak / 2**30:5.2f} GiB{state}",
+                flush=True,
+            )
             if code:
                 break
         site = work / "site"
