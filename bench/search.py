@@ -67,6 +67,7 @@ def synthesize(base: Path, out: Path, records: int) -> None:
     """``records`` rows made of the base store's records (see the module docstring)."""
     out.unlink(missing_ok=True)
     con = duckdb.connect(str(out))
+    con.execute("SET memory_limit = '2GB'")
     con.execute(f"ATTACH '{base}' AS base (READ_ONLY)")
     n = con.execute("SELECT count(*) FROM base.records").fetchone()[0]
     copies = -(-records // n)

@@ -630,6 +630,101 @@ def test_a_zip_bomb_is_refused_by_its_declared_sizes_before_inflating(tmp_path: 
     assert outcome.result is None
 
 
+def _with_member(source: Path, target: Path, name: str, data: bytes) -> Path:
+    """``source``'s workbook with the member ``name`` replaced by ``data`` (deflated)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename != name:
+                new.writestr(info, old.read(info))
+        new.writestr(name, data)
+    return target
+
+
+def _declare_size(path: Path, name: str, declared: int) -> Path:
+    """Make the zip state ``declared`` bytes (and the CRC of that prefix) for ``name``, in the local
+    header and the central directory, whatever the member really inflates to."""
+    import struct
+    import zlib
+
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(name)
+        with z.open(info) as member:
+            crc = zlib.crc32(member.read(declared))
+    data = bytearray(path.read_bytes())
+    local = info.header_offset
+    assert not struct.unpack_from("<H", data, local + 6)[0] & 0x08  # sizes in the local header
+    struct.pack_into("<I", data, local + 14, crc)
+    struct.pack_into("<I", data, local + 22, declared)
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        length = struct.unpack_from("<H", data, central + 28)[0]
+        if bytes(data[central + 46 : central + 46 + length]) == name.encode():
+            struct.pack_into("<I", data, central + 16, crc)
+            struct.pack_into("<I", data, central + 24, declared)
+            break
+        central = data.find(b"PK\x01\x02", central + 4)
+    else:
+        raise AssertionError(f"{name} not in the central directory")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _no_workbook_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    import python_calamine
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the workbook was opened")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", refuse)
+
+
+def test_a_shared_strings_bomb_is_refused_unread_by_the_build_and_the_validator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared strings (not a sheet) that inflate to 32 MB at over 200:1: refused before any reader
+    opens the workbook, in the build's worker and in the validator alike."""
+    from openepb.pipeline import SourceFile, process_file
+    from openepb.validate import validate_file
+
+    strings = ("<sst>" + "<si><t>Заключение</t></si>" * (32 * 2**20 // 36) + "</sst>").encode()
+    bomb = _with_member(
+        write_xlsx(tmp_path / "good.xlsx"), tmp_path / "bomb.xlsx", "xl/sharedStrings.xml", strings
+    )
+    assert bomb.stat().st_size * 200 < len(strings)
+    _no_workbook_opened(monkeypatch)
+    outcome = process_file(SourceFile("mos", bomb, "mos/bomb.xlsx"))
+    assert outcome.problem is not None and outcome.problem.code == "archive_oversize"
+    assert "sharedStrings.xml" in (outcome.problem.detail or "")
+    assert outcome.result is None
+    report = validate_file(bomb)
+    assert (report.status, report.code, report.records) == ("unreadable", "xlsx_unreadable", 0)
+    assert "zip-бомбу" in (report.message or "")
+
+
+def test_a_sheet_larger_than_its_declared_size_is_refused_without_rows(tmp_path: Path) -> None:
+    """A sheet that declares 64 KB but inflates to 32 MB passes the declared-size check; reading
+    stops where the declared size ends, and the file is refused with no row taken from it."""
+    from openepb.pipeline import SourceFile, process_file
+    from openepb.validate import validate_file
+
+    good = write_xlsx(tmp_path / "good.xlsx")
+    with zipfile.ZipFile(good) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    head, tail = sheet.split(b"</sheetData>")
+    filler = b'<row r="100"><c r="A100" t="inlineStr"><is><t>x</t></is></c></row>' * (32 * 2**20 // 64)
+    bomb = _with_member(
+        good, tmp_path / "bomb.xlsx", "xl/worksheets/sheet1.xml", head + filler + b"</sheetData>" + tail
+    )
+    _declare_size(bomb, "xl/worksheets/sheet1.xml", 2**16)
+    assert detect_format(bomb) == "xlsx"  # the declared sizes are harmless
+    outcome = process_file(SourceFile("mos", bomb, "mos/bomb.xlsx"))
+    assert outcome.problem is not None and outcome.problem.code == "file_corrupt"
+    assert "declared" in (outcome.problem.detail or "")
+    assert outcome.result is None
+    report = validate_file(bomb)
+    assert (report.status, report.code, report.records) == ("unreadable", "xlsx_unreadable", 0)
+
+
 @pytest.mark.parametrize(
     ("sizes", "refused"),
     [

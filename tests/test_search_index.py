@@ -162,3 +162,19 @@ def test_index_files_shard_tokens_and_put_long_lists_in_blocks(tmp_path: Path, m
         (out / "c" / f"{card_bucket('58-ТУ-00003-2017', meta['buckets'])}.json").read_text("utf-8")
     )
     assert any(card[0] == "58-ТУ-00003-2017" for card in bucket["cards"])
+
+
+def test_sorted_runs_across_arrow_batches_equal_duckdb_list_aggregates() -> None:
+    """Keys whose values span several Arrow batches come out as one run, as a GROUP BY would give."""
+    import duckdb
+
+    from openepb.search_index import _runs
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE p AS SELECT 'w' || (i * 7919 % 13)::VARCHAR AS token, i AS ord FROM range(500) t(i)"
+    )
+    truth = con.execute("SELECT token, list(ord ORDER BY ord) FROM p GROUP BY 1 ORDER BY 1").fetchall()
+    for rows in (1, 3, 64, 1000):
+        got = list(_runs(con.sql("SELECT token, ord FROM p ORDER BY token, ord"), rows=rows))
+        assert got == [(token, list(ords)) for token, ords in truth]

@@ -178,6 +178,7 @@ def _unique_keys(codes: Sequence[str]) -> tuple[str, ...]:
 
 def _open(db_path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")  # spills past it (10 M records: docs/scale.md)
     con.execute(f"ATTACH '{db_path.as_posix()}' AS db (READ_ONLY)")
     return con
 

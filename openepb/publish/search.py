@@ -33,12 +33,16 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
 from openepb.contract.tables import has_table
 from openepb.normalize.parsers import parse_licence, parse_reg_number
 
 SEARCH_FORMAT = 1
+#: DuckDB's memory for the index build; the token and card tables spill to disk past it.
+DUCKDB_MEMORY_LIMIT = "1GB"
+DUCKDB_THREADS = 2
 #: Postings kept inside a token shard; a longer list goes to block files.
 INLINE = 2000
 #: Ordinals per block file of a long posting list.
@@ -298,13 +302,15 @@ def write_search_index(db_path: Path, out_dir: Path, *, quiet: bool = False) -> 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     con = duckdb.connect(str(db_path), read_only=True)
+    _limit(con, tmp / ".spill")
     try:
-        _build(con, _Writer(tmp, report), report)
+        _build(con, _Writer(tmp, report), report, tmp / ".pairs.duckdb")
     except BaseException:
+        con.close()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    finally:
-        con.close()
+    con.close()
+    shutil.rmtree(tmp / ".spill", ignore_errors=True)
     old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
     if out_dir.exists():
         os.replace(out_dir, old)
@@ -316,7 +322,13 @@ def write_search_index(db_path: Path, out_dir: Path, *, quiet: bool = False) -> 
     return report
 
 
-def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -> None:
+def _limit(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET threads = {DUCKDB_THREADS}")
+    con.execute(f"SET temp_directory = '{spill}'")
+
+
+def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, scratch: Path) -> None:
     types, offices = _codes(con, "object_type"), _codes(con, "office_code")
     type_index = {c: i for i, c in enumerate(types)}
     office_index = {c: i for i, c in enumerate(offices)}
@@ -326,9 +338,11 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -
     buckets = bucket_count(records)
     files = _file_facts(con)
     dups = _duplicates(con)
-    pairs = duckdb.connect()
+    # Tokens and cards of every record go to a scratch database on disk (not memory), and are read
+    # back sorted: DuckDB's external sort, so neither the pairs nor the cards are held in memory.
+    pairs = duckdb.connect(str(scratch))
+    _limit(pairs, scratch.with_suffix(".spill"))
     pairs.execute("SET preserve_insertion_order = false")
-    pairs.execute(f"SET temp_directory = '{tempfile.gettempdir()}'")
     pairs.execute("CREATE TABLE p (token VARCHAR, ord INTEGER)")
     years: list[list[int | None]] = []
     facets: list[int] = []
@@ -368,12 +382,12 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -
         out.json("facets", f"f/{(records - 1) // FACET}.json", facets)
     if summaries:
         out.json("summaries", f"s/{(records - 1) // SUMMARY}.json", summaries)
-    cursor = pairs.execute("SELECT bucket, list(card ORDER BY card) FROM c GROUP BY 1 ORDER BY 1")
-    while rows := cursor.fetchmany(500):
-        for number, cards in rows:
-            _write_cards(out, number, [json.loads(card) for card in cards], files)
+    for number, cards in _runs(pairs.sql("SELECT bucket, card FROM c ORDER BY bucket, card")):
+        _write_cards(out, number, [json.loads(card) for card in cards], files)
     split = _write_tokens(pairs, out, report)
     pairs.close()
+    scratch.unlink(missing_ok=True)
+    shutil.rmtree(scratch.with_suffix(".spill"), ignore_errors=True)
     out.json(
         "meta",
         "meta.json",
@@ -480,25 +494,47 @@ def _write_cards(out: _Writer, number: int, cards: list[list[Any]], files: dict[
     out.json("cards", f"c/{number}.json", {"files": listed, "cards": cards})
 
 
+def _runs(cursor: duckdb.DuckDBPyRelation, rows: int = 200_000) -> Iterator[tuple[Any, list[Any]]]:
+    """``(key, [values…])`` of a result sorted by key: one per run of equal keys, read in Arrow
+    batches (a key's values may span batches)."""
+    reader = cursor.to_arrow_reader(rows)
+    key: Any = None
+    values: list[Any] = []
+    for batch in reader:
+        keys = batch.column(0)
+        if not len(keys):
+            continue
+        column = batch.column(1).to_pylist()
+        changes = pc.indices_nonzero(pc.not_equal(keys[1:], keys[:-1])).to_pylist()
+        starts = [0, *(i + 1 for i in changes)]
+        ends = [*starts[1:], len(keys)]
+        for start, end in zip(starts, ends, strict=True):
+            this = keys[start].as_py()
+            if values and this != key:
+                yield key, values
+                values = []
+            key = this
+            values.extend(column[start:end])
+    if values:
+        yield key, values
+
+
 def _write_tokens(pairs: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -> set[str]:
     """Token shards, block files of long lists; returns the prefixes that were split."""
-    cursor = pairs.execute(
-        """SELECT token, list(ord ORDER BY ord) FROM p GROUP BY token ORDER BY substr(token, 1, 2), token"""
-    )
+    cursor = pairs.sql("SELECT token, ord FROM p ORDER BY substr(token, 1, 2), token, ord")
     split: set[str] = set()
     group: list[tuple[str, list[Any]]] = []
     head = None
-    while rows := cursor.fetchmany(5_000):
-        for token, ordinals in rows:
-            report.tokens += 1
-            report.postings += len(ordinals)
-            entry = _entry(out, token, ordinals)
-            first = token[:FIRST_PREFIX]
-            if first != head and group:
-                _write_group(out, head, group, split)
-                group = []
-            head = first
-            group.append((token, entry))
+    for token, ordinals in _runs(cursor):
+        report.tokens += 1
+        report.postings += len(ordinals)
+        entry = _entry(out, token, ordinals)
+        first = token[:FIRST_PREFIX]
+        if first != head and group:
+            _write_group(out, head, group, split)
+            group = []
+        head = first
+        group.append((token, entry))
     if group:
         _write_group(out, head, group, split)
     return split

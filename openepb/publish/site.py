@@ -77,6 +77,10 @@ EXTRA_NAV: tuple[tuple[str, str], ...] = (
 )
 
 
+#: DuckDB's memory for the site's queries (windows over every record); it spills to disk past it.
+DUCKDB_MEMORY_LIMIT = "2GB"
+
+
 def site_nav() -> list[tuple[str, str]]:
     """The nav every page shows, including pages written by other modules."""
     return [(out, label) for _, out, _, label in PAGES if label] + list(EXTRA_NAV)
@@ -903,6 +907,7 @@ def render_site(
     manifest = json.loads((rank_dir / "manifest.json").read_text(encoding="utf-8"))
     site_data = site_dir / "data" / "site"
     con = duckdb.connect(str(db_path), read_only=True)
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")  # spills past it (10 M records: docs/scale.md)
     try:
         roles: dict[str, Any] = {}
         views: dict[str, dict[str, list[list[Any]]]] = {}
