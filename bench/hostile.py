@@ -35,14 +35,14 @@ from pathlib import Path
 PIPELINE = """
 import sys
 from pathlib import Path
-from openepb.pipeline import SourceFile, process_file
+from openepb.build.pipeline import SourceFile, process_file
 o = process_file(SourceFile("mos", Path(sys.argv[1]), "mos/reestr.xlsx"))
 print(o.problem.code if o.problem else f"read: {len(o.result.rows)} rows")
 """
 
 VALIDATOR = """
 import sys
-from openepb.validate import validate_file
+from openepb.validate.check import validate_file
 r = validate_file(sys.argv[1])
 print(r.code or r.status)
 """

@@ -61,7 +61,7 @@ def run_stage(stage: str, work: Path, records: int) -> None:
     elif stage == "resolve":
         import duckdb
 
-        from openepb.resolve import resolve_database
+        from openepb.resolve.entities import resolve_database
 
         con = duckdb.connect(str(db))
         con.execute("SET threads = 2")
@@ -74,23 +74,23 @@ def run_stage(stage: str, work: Path, records: int) -> None:
             f"{report.merge_candidates} candidates"
         )
     elif stage == "rank":
-        from openepb.rank import build_rankings
+        from openepb.publish.rank import build_rankings
 
         report = build_rankings(db, rank_dir, quiet=True)
         print(f"  rankings: {report.combinations} combinations")
     elif stage == "export":
-        from openepb.export import export_all
+        from openepb.publish.export import export_all
 
         report = export_all(db, exports, quiet=True)
         for f in report.files:
             print(f"  {f.path}: {f.bytes / 1e6:,.0f} MB")
     elif stage == "search":
-        from openepb.search_index import write_search_index
+        from openepb.publish.search import write_search_index
 
         report = write_search_index(db, site / "data" / "search", quiet=True)
         print("  " + report.lines()[0])
     elif stage == "site":
-        import openepb.render as render
+        import openepb.publish.site as render
 
         render.write_search_index = lambda *a, **k: None  # the stage before built it
         report = render.render_site(db, rank_dir, site, exports_dir=exports, quiet=True)

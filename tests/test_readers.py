@@ -683,8 +683,8 @@ def test_a_shared_strings_bomb_is_refused_unread_by_the_build_and_the_validator(
 ) -> None:
     """Shared strings (not a sheet) that inflate to 32 MB at over 200:1: refused before any reader
     opens the workbook, in the build's worker and in the validator alike."""
-    from openepb.pipeline import SourceFile, process_file
-    from openepb.validate import validate_file
+    from openepb.build.pipeline import SourceFile, process_file
+    from openepb.validate.check import validate_file
 
     strings = ("<sst>" + "<si><t>Заключение</t></si>" * (32 * 2**20 // 36) + "</sst>").encode()
     bomb = _with_member(
@@ -704,8 +704,8 @@ def test_a_shared_strings_bomb_is_refused_unread_by_the_build_and_the_validator(
 def test_a_sheet_larger_than_its_declared_size_is_refused_without_rows(tmp_path: Path) -> None:
     """A sheet that declares 64 KB but inflates to 32 MB passes the declared-size check; reading
     stops where the declared size ends, and the file is refused with no row taken from it."""
-    from openepb.pipeline import SourceFile, process_file
-    from openepb.validate import validate_file
+    from openepb.build.pipeline import SourceFile, process_file
+    from openepb.validate.check import validate_file
 
     good = write_xlsx(tmp_path / "good.xlsx")
     with zipfile.ZipFile(good) as z:

@@ -168,7 +168,7 @@ def test_sorted_runs_across_arrow_batches_equal_duckdb_list_aggregates() -> None
     """Keys whose values span several Arrow batches come out as one run, as a GROUP BY would give."""
     import duckdb
 
-    from openepb.search_index import _runs
+    from openepb.publish.search import _runs
 
     con = duckdb.connect()
     con.execute(
