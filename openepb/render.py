@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from openepb import labels
 from openepb.config import ROOT, SCHEMA_DIR
 from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.formats import get as get_format
@@ -826,7 +827,15 @@ def environment() -> Environment:
     )
     env.filters["num"] = format_number
     env.filters["size"] = format_size
+    env.filters["label"] = labels.label
+    env.filters["capfirst"] = capfirst
+    env.globals["labels"] = labels.table()
     return env
+
+
+def capfirst(text: str) -> str:
+    """The first letter upper-cased, the rest as written («ИНН заявителя», not «Инн заявителя»)."""
+    return text[:1].upper() + text[1:]
 
 
 def format_number(value: int | float | None) -> str:

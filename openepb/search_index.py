@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from openepb import labels
 from openepb.contract import FIELD_NAMES, RECORD_FIELDS
 from openepb.fields import parse_licence, parse_reg_number
 
@@ -397,6 +398,7 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport) -
             "split": sorted(split),
             "card_fields": list(CARD_FIELDS),
             "card_titles": {f.name: f.title_ru for f in RECORD_FIELDS},
+            "format_labels": dict(labels.section("format")),
             "stopwords": sorted(STOPWORDS),
         },
     )
