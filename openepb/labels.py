@@ -1,7 +1,7 @@
 """The one table of Russian labels for the codes the site shows (``schema/labels.yaml``).
 
 Problem codes and their levels are labelled by the catalogue (``schema/problems.yaml``, through
-``openepb.problems``); every other code a page prints — file statuses, formats, harvest statuses,
+``openepb.problems``), field names by the contract (``openepb.contract``); every other code a page prints — file statuses, formats, harvest statuses,
 publication, data status, exclusions, fill figures — by ``schema/labels.yaml``. The templates show a
 code through the ``label`` filter (``render.environment``); the data keep the codes themselves.
 """
@@ -15,11 +15,13 @@ from types import MappingProxyType
 import yaml
 
 from openepb import problems
+from openepb.contract import RECORD_FIELDS
 
 LABELS_FILE = problems.SCHEMA_DIR / "labels.yaml"
 #: Kinds whose labels come from the problem catalogue rather than from labels.yaml.
 PROBLEM = "problem"
 LEVEL = "level"
+FIELD = "field"
 
 
 class LabelError(KeyError):
@@ -30,14 +32,17 @@ class LabelError(KeyError):
 def table() -> Mapping[str, Mapping[str, str]]:
     """Kind → code → Russian label: labels.yaml, the catalogue's codes and the build's levels."""
     data = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
-    if PROBLEM in data or LEVEL in data:
-        raise LabelError(f"{PROBLEM} and {LEVEL} labels come from schema/problems.yaml")
+    if {PROBLEM, LEVEL, FIELD} & set(data):
+        raise LabelError(
+            "problem and level labels come from schema/problems.yaml, field labels from the contract"
+        )
     kinds: dict[str, Mapping[str, str]] = {
         kind: MappingProxyType({str(code): str(text) for code, text in codes.items()})
         for kind, codes in data.items()
     }
     kinds[PROBLEM] = MappingProxyType({code: spec.title for code, spec in problems.catalogue().items()})
     kinds[LEVEL] = MappingProxyType({lv.level: lv.title for lv in problems.levels() if lv.stage == "build"})
+    kinds[FIELD] = MappingProxyType({f.name: f.title_ru for f in RECORD_FIELDS})
     return MappingProxyType(kinds)
 
 

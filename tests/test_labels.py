@@ -15,6 +15,7 @@ import yaml
 
 from openepb import labels
 from openepb.config import ROOT
+from openepb.contract import FIELD_NAMES
 from openepb.render import capfirst, environment
 
 #: Elements whose text is code, not prose: a code may stand there as it is.
@@ -89,6 +90,8 @@ def test_the_table_holds_the_file_and_the_catalogue() -> None:
     assert dict(table["level"]) == {
         level: spec["title"] for level, spec in catalogue["levels"]["build"].items()
     }
+    assert list(table["field"]) == list(FIELD_NAMES)
+    assert "ИНН" in table["field"]["applicant_inn"]
     assert labels.label("ok") == data["file_status"]["ok"]
     assert labels.label("file_corrupt") == catalogue["problems"]["file_corrupt"]["title"]
     assert labels.label("ok", "harvest_status") == data["harvest_status"]["ok"]
