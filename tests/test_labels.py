@@ -214,6 +214,7 @@ def test_every_code_the_demo_build_shows_has_a_label(rendered: Rendered) -> None
         }
         problems = con.execute("SELECT DISTINCT code, level FROM problems").fetchall()
         reasons = {r for (r,) in con.execute("SELECT DISTINCT reason FROM rejects").fetchall()}
+        roles = {r for (r,) in con.execute("SELECT DISTINCT role FROM organizations").fetchall()}
     finally:
         con.close()
     assert {"ok", "page"} <= statuses and "xlsx" in formats and problems and reasons
@@ -224,6 +225,7 @@ def test_every_code_the_demo_build_shows_has_a_label(rendered: Rendered) -> None
     for code, level in problems:
         assert code in table["problem"] and level in table["level"], (code, level)
     assert reasons <= set(table["problem"])
+    assert roles == set(table["role"])
     for office in rendered.offices:
         assert office.publication in table["publication"]
         assert office.exclusions in table["exclusions"]
