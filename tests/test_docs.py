@@ -394,3 +394,19 @@ def test_an_option_without_description_stops_the_build() -> None:
     text = "usage: x [-h] [--flag]\n\noptions:\n  -h, --help  show this help message and exit\n  --flag\n"
     with pytest.raises(DocsError, match="--flag has no description"):
         cli_page({"x": text})
+
+
+def test_404_page_loads_its_assets_from_the_docs_folder(built: Built) -> None:
+    """The 404 page lies in docs/ like index.html: every local URL it names is a file of the build
+    (a root-absolute URL would point outside the site's sub-path and leave the page unstyled)."""
+    html = (built.docs / "404.html").read_text(encoding="utf-8")
+    urls = re.findall(r'(?:href|src)="([^"#?]+)[^"]*"', html)
+    local = [url for url in urls if not re.match(r"(?:[a-z]+:)?//", url)]
+    assert any(url.endswith("openepb.css") for url in local)
+    for url in local:
+        assert not url.startswith("/"), url
+        assert (built.docs / url).resolve().exists() or url == "../index.html", url
+    config = json.loads(
+        re.search(r'<script id="__config" type="application/json">(.*?)</script>', html, re.S)[1]
+    )
+    assert config["base"] == "."

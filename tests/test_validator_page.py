@@ -458,7 +458,7 @@ def test_file_input_is_labelled_and_reached_by_keyboard(browser: Any, site_url: 
     tab = Tab(browser)
     try:
         tab.open(site_url + PAGE)
-        label = tab.page.get_by_label("Файл реестра: XML, xlsx или csv")
+        label = tab.page.get_by_label("Файл реестра: XML, Excel (.xlsx) или CSV")
         assert label.get_attribute("id") == "vf-file"
         for _ in range(20):
             tab.page.keyboard.press("Tab")

@@ -6,7 +6,7 @@ one count over the country, and two offices publish today's columns in weekly sh
 first plans the conclusions (how many per office and year, which expert organization made each, so
 the paper's rankings come out), then renders each office's files from its layout in
 ``offices.py`` and writes, beside the corpus, the truth the pipeline is scored against
-(``docs/normalization.md``, "Demo corpus truth"). The truth comes from this model alone: every row the
+(``docs/normalization.md``, «Истина демо-корпуса»). The truth comes from this model alone: every row the
 generator writes carries a tag saying what it is, and the files are accounted in the contract's
 processing order.
 """

@@ -1,6 +1,6 @@
 """Canonical field parsers: one messy cell in, one canonical value (or ``None``) out.
 
-The rules are those of ``docs/normalization.md`` ("Canonical values"). Every function is pure and
+The rules are those of ``docs/normalization.md`` («Канонические значения»). Every function is pure and
 runs once per cell on millions of rows, so regexes and tables are built at import, inputs that are
 already canonical take a fast path, and only functions whose inputs repeat heavily are cached.
 """

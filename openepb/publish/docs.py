@@ -808,3 +808,24 @@ def on_files(files: Any, config: Any) -> Any:
 def on_post_build(config: Any) -> None:
     while _TEMPORARY:
         _TEMPORARY.pop().cleanup()
+
+
+#: A root-absolute URL in an attribute of the 404 page (``href="/assets/…"``).
+_ROOT_URL = re.compile(r'((?:href|src|action)=")/(?!/)')
+
+
+def relative_404(html: str) -> str:
+    """The 404 page with its URLs relative to the docs folder, where it lies.
+
+    Without ``site_url`` mkdocs writes the 404 page with the base ``/``: its stylesheets, scripts and
+    links then point at the root of the host, not at ``docs/`` under the site's sub-path, and the
+    page shows unstyled.
+    """
+    html = _ROOT_URL.sub(r"\1", html)
+    return html.replace('"base": "/"', '"base": "."')
+
+
+def on_post_template(output_content: str, template_name: str, config: Any) -> str:
+    if template_name == "404.html" and not config.get("site_url"):
+        return relative_404(output_content)
+    return output_content

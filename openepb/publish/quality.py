@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from openepb.contract import problems
+from openepb.contract import labels
 from openepb.contract.fields import SOURCE_FIELDS
 from openepb.contract.sources import SCHEMA_DIR, load_sources
 from openepb.contract.tables import EXPORT_ORDER, has_table
@@ -28,12 +28,7 @@ from openepb.fileio import atomic_path
 #: date has stopped publishing (stale); more than LATE_DAYS, it publishes late.
 STALE_DAYS = 180
 LATE_DAYS = 45
-PUBLICATION_TITLES = {
-    "current": "вовремя",
-    "late": "с опозданием",
-    "stale": "прекратил публикацию",
-    "none": "нет дат",
-}
+PUBLICATION_TITLES = dict(labels.section("publication"))
 #: Fill figures: a record counts for ``contacts`` when any contact part of either party is filled.
 CONTACT_FIELDS: tuple[str, ...] = tuple(
     f"{party}_{part}"
@@ -41,12 +36,7 @@ CONTACT_FIELDS: tuple[str, ...] = tuple(
     for part in ("address", "head", "phone", "fax", "email")
 )
 FILL_FIELDS: tuple[str, ...] = ("licence_number", "expert_certificate", "contacts", "applicant_inn")
-FILL_TITLES = {
-    "licence_number": "лицензия",
-    "expert_certificate": "удостоверение эксперта",
-    "contacts": "контакты",
-    "applicant_inn": "ИНН заявителя",
-}
+FILL_TITLES = dict(labels.section("fill_field"))
 #: Source fields no office's column can make worth counting: the exclusion fields exist for a few
 #: records only, so their absence says nothing about a publication.
 NOT_COUNTED_FIELDS = frozenset({"excluded_date", "exclusion_reason"})
@@ -64,29 +54,13 @@ PUBLISHABLE_FIELDS: tuple[str, ...] = _publishable_fields()
 #: Files whose format is reported: those that were read (a broken file's format is unknown).
 READ_STATUSES: tuple[str, ...] = ("ok", "page", "same_content", "mapping_suspect")
 #: What the site and quality.csv say about whose data an office's records are (see Verdict.status).
-DATA_STATUS_TITLES = {
-    "new": "новые данные",
-    "previous": "данные прошлой сборки",
-    "none": "не опубликовано",
-}
+DATA_STATUS_TITLES = dict(labels.section("data_status"))
 #: Statuses of the files table that are no problem code (the others are codes of schema/problems.yaml).
-FILE_STATUS_TITLES = {
-    "ok": "прочитан",
-    "page": "HTML-страница без таблицы реестра (страница со ссылками)",
-}
+FILE_STATUS_TITLES = dict(labels.section("file_status"))
 #: What an office publishes of excluded conclusions (offices.yaml ``exclusions``), as the pages say it.
-EXCLUSION_TITLES = {
-    "only": "только исключённые",
-    "also": "реестр с исключёнными",
-    "none": "без исключённых",
-    "unknown": "неизвестно",
-}
+EXCLUSION_TITLES = dict(labels.section("exclusions"))
 #: The harvest's status of an office (freshness.json), as the pages say it.
-HARVEST_TITLES = {
-    "ok": "собрано с сайта",
-    "stale": "сайт не ответил: последние полученные файлы",
-    "cached": "из сохранённых копий (сборка без сети)",
-}
+HARVEST_TITLES = {k: v for k, v in labels.section("harvest_status").items() if k != "none"}
 REJECT_EXAMPLES = 3
 NOT_HARVESTED = "не собиралось с сайта"
 QUALITY_CSV = "quality.csv"
@@ -142,7 +116,7 @@ class OfficeQuality:
     def harvest_title(self) -> str:
         """The harvest status in words, for the pages (quality.csv keeps the status itself)."""
         if self.harvest_status is None:
-            return NOT_HARVESTED
+            return labels.label("none", "harvest_status")
         return HARVEST_TITLES.get(self.harvest_status, self.harvest_status)
 
     @property
@@ -521,7 +495,7 @@ def office_page(code: str) -> str:
 
 def code_title(code: str) -> str:
     """The Russian title of a file status, reject reason or warning code printed on the pages."""
-    return FILE_STATUS_TITLES.get(code) or problems.title(code)
+    return labels.label(code)
 
 
 def render_quality_pages(

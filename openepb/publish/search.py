@@ -35,6 +35,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from openepb.contract import labels
 from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
 from openepb.contract.tables import has_table
 from openepb.normalize.parsers import parse_licence, parse_reg_number
@@ -407,6 +408,7 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, s
             "split": sorted(split),
             "card_fields": list(CARD_FIELDS),
             "card_titles": {f.name: f.title_ru for f in RECORD_FIELDS},
+            "format_labels": dict(labels.section("format")),
             "stopwords": sorted(STOPWORDS),
         },
     )

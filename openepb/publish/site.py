@@ -25,7 +25,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openepb.context import Log
-from openepb.contract import STATIC_DIR
+from openepb.contract import STATIC_DIR, labels
 from openepb.contract.counting import COUNTED, COUNTED_NOTE
 from openepb.contract.formats import get as get_format
 from openepb.contract.sources import ROOT, SCHEMA_DIR
@@ -845,7 +845,15 @@ def environment() -> Environment:
     env.filters["num"] = format_number
     env.filters["size"] = format_size
     env.filters["pct"] = format_share
+    env.filters["label"] = labels.label
+    env.filters["capfirst"] = capfirst
+    env.globals["labels"] = labels.table()
     return env
+
+
+def capfirst(text: str) -> str:
+    """The first letter upper-cased, the rest as written («ИНН заявителя», not «Инн заявителя»)."""
+    return text[:1].upper() + text[1:]
 
 
 def format_number(value: int | float | None) -> str:

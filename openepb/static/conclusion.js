@@ -85,7 +85,7 @@
     dd(source, "Файл", fileCell(file));
     dd(source, "Лист или таблица", f.source_table);
     dd(source, "Строка", f.source_row === null ? null : String(f.source_row));
-    if (file && file[3]) dd(source, "Формат файла", file[3]);
+    if (file && file[3]) dd(source, "Формат файла", (meta.format_labels || {})[file[3]] || file[3]);
     if (f.office_code) {
       dd(source, "Происхождение", [h("a", { href: `quality-${f.office_code}.html` }, "файлы и качество данных органа"), " · ",
         h("a", { href: "downloads.html" }, "выгрузка с полем source_file")]);

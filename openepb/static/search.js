@@ -13,7 +13,7 @@
   const MAX_FUZZY_ALTS = 12;
 
   // ------------------------------------------------------------------------------------------
-  // Normalisation (mirror of search_index.py)
+  // Normalisation (mirror of openepb/publish/search.py)
 
   const LOOKALIKE = { a: "а", b: "в", c: "с", e: "е", h: "н", k: "к", m: "м", o: "о", p: "р", t: "т", x: "х", y: "у" };
   const LETTER_LOOKALIKE = { A: "А", B: "В", C: "С", E: "Е", H: "Н", K: "К", M: "М", O: "О", P: "Р", T: "Т", X: "Х", Y: "У", 3: "З", 0: "О" };
@@ -90,7 +90,7 @@
     return [...new Set([...numbers, ...words(rest)])];
   }
 
-  /** 32-bit FNV-1a over UTF-16 code units (search_index.fnv1a). */
+  /** 32-bit FNV-1a over UTF-16 code units (openepb.publish.search.fnv1a). */
   function fnv1a(text) {
     let hash = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) {
