@@ -18,6 +18,26 @@ class Field:
     compared: bool = True  # compared between republications of one number (duplicates.differs)
 
 
+#: The parts of a party's details every office may publish, in the order of the record.
+PARTY_PARTS: tuple[tuple[str, str], ...] = (
+    ("name", "наименование"),
+    ("inn", "ИНН"),
+    ("address", "адрес"),
+    ("head", "руководитель"),
+    ("phone", "телефон"),
+    ("fax", "факс"),
+    ("email", "электронная почта"),
+)
+
+
+def _party_fields(party: str, genitive: str, title: str) -> tuple[Field, ...]:
+    """The id of a party (added by resolution) and the parts of its details, as one block."""
+    return (
+        Field(f"{party}_id", "VARCHAR", f"Идентификатор {genitive}", source=False),
+        *(Field(f"{party}_{part}", "VARCHAR", f"{title}: {word}") for part, word in PARTY_PARTS),
+    )
+
+
 RECORD_FIELDS: tuple[Field, ...] = (
     Field("reg_number", "VARCHAR", "Регистрационный номер заключения"),
     Field(
@@ -38,22 +58,8 @@ RECORD_FIELDS: tuple[Field, ...] = (
     Field("hazard_class", "VARCHAR", "Класс опасности ОПО (I–IV)"),
     Field("conclusion_result", "VARCHAR", "Вывод заключения"),
     Field("operation_term", "VARCHAR", "Срок дальнейшей безопасной эксплуатации"),
-    Field("applicant_id", "VARCHAR", "Идентификатор заявителя", source=False),
-    Field("applicant_name", "VARCHAR", "Заявитель: наименование"),
-    Field("applicant_inn", "VARCHAR", "Заявитель: ИНН"),
-    Field("applicant_address", "VARCHAR", "Заявитель: адрес"),
-    Field("applicant_head", "VARCHAR", "Заявитель: руководитель"),
-    Field("applicant_phone", "VARCHAR", "Заявитель: телефон"),
-    Field("applicant_fax", "VARCHAR", "Заявитель: факс"),
-    Field("applicant_email", "VARCHAR", "Заявитель: электронная почта"),
-    Field("expert_org_id", "VARCHAR", "Идентификатор экспертной организации", source=False),
-    Field("expert_org_name", "VARCHAR", "Экспертная организация: наименование"),
-    Field("expert_org_inn", "VARCHAR", "Экспертная организация: ИНН"),
-    Field("expert_org_address", "VARCHAR", "Экспертная организация: адрес"),
-    Field("expert_org_head", "VARCHAR", "Экспертная организация: руководитель"),
-    Field("expert_org_phone", "VARCHAR", "Экспертная организация: телефон"),
-    Field("expert_org_fax", "VARCHAR", "Экспертная организация: факс"),
-    Field("expert_org_email", "VARCHAR", "Экспертная организация: электронная почта"),
+    *_party_fields("applicant", "заявителя", "Заявитель"),
+    *_party_fields("expert_org", "экспертной организации", "Экспертная организация"),
     Field("licence_number", "VARCHAR", "Номер лицензии экспертной организации"),
     Field("expert_certificate", "VARCHAR", "Номер квалификационного удостоверения эксперта"),
     Field("excluded_date", "DATE", "Дата исключения из реестра"),
