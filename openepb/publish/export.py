@@ -78,9 +78,7 @@ FRICTIONLESS_TYPES = {
 PASSPORT_FORMATS = {"string": "string", "date": "date", "integer": "integer", "boolean": "boolean"}
 
 REJECT_TITLES = {
-    "source_file": "Файл-источник (путь в зеркале)",
-    "source_table": "Лист или таблица в файле-источнике",
-    "source_row": "Строка в файле-источнике",
+    **{name: FIELDS_BY_NAME[name].title_ru for name in ("source_file", "source_table", "source_row")},
     "reason": "Код причины (schema/problems.yaml)",
     "message": "Причина словами",
     "cells": "Исходные ячейки строки (JSON)",
