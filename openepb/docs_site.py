@@ -792,7 +792,19 @@ def build_docs(
     finally:
         mkdocs_log.setLevel(previous)
     (out / PREPARED_MARK).unlink(missing_ok=True)
+    relative_404(out / "404.html")
     return out
+
+
+def relative_404(path: Path) -> None:
+    """mkdocs writes ``404.html`` with links from the server root (``/assets/…``), right only when
+    the documentation is the whole site; here it lives in ``docs/``, so the links are made relative
+    to that folder and the page is styled and its links work."""
+    if not path.exists():
+        return
+    html = path.read_text(encoding="utf-8")
+    html = re.sub(r'((?:href|src)=")/(?!/)', r"\1", html)
+    path.write_text(html, encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
