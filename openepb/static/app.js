@@ -339,7 +339,7 @@
       s("text", { x: x + barW / 2, y: y - 5, class: "value", "text-anchor": "middle" }, fmt(v)),
       s("text", { x: x + barW / 2, y: height - 9, class: "label", "text-anchor": "middle" }, labels[i]));
     });
-    chartFigure(container, svg, summary, title, ["", "Заключений"], labels.map((l, i) => [l, fmt(values[i])]));
+    chartFigure(container, svg, summary, title, ["Год", "Заключений"], labels.map((l, i) => [l, fmt(values[i])]));
   }
 
   /** Monthly columns across several years, year labels under each January. */
@@ -434,7 +434,7 @@
           s("title", {}, `${labels[i]}: ${fmt(values[i])}`)),
         s("text", { x: w + 6, y: y + 30, class: "value" }, `${fmt(values[i])} · ${pct(values[i] / total)}`));
     });
-    chartFigure(container, svg, summary, title, ["", "Заключений", "Доля"],
+    chartFigure(container, svg, summary, title, ["Территория", "Заключений", "Доля"],
       order.map((i) => [labels[i], fmt(values[i]), pct(values[i] / total)]));
   }
 
@@ -450,7 +450,9 @@
     return `org.html${m && st ? stateQuery(m, st, extra) : `?${new URLSearchParams(extra)}`}`;
   }
 
-  function topTable(container, role, rows, limit, m, st) {
+  /** ``total``: the filter's number of conclusions; a share is count / total, rounded once here
+   * (the share stored with the row is already rounded). */
+  function topTable(container, role, rows, limit, m, st, total) {
     if (!rows.length) {
       container.replaceChildren(h("p", { class: "empty" }, "По этому фильтру организаций нет."));
       return;
@@ -460,7 +462,7 @@
       h("td", { class: "num rank" }, String(rank)),
       h("td", { class: "name" }, h("a", { href: orgHref(role, id, m, st) }, name)),
       h("td", { class: "num" }, fmt(count)),
-      h("td", { class: "num" }, pct(share))));
+      h("td", { class: "num" }, pct(total ? count / total : share))));
     container.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
       h("caption", { class: "visually-hidden" }, caption),
       h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Организация"),
@@ -503,8 +505,8 @@
       names: m.types.map((t) => t.name), values: combo.type,
     });
     barList($("chart-region"), regionSeries(m, st, combo));
-    topTable($("top-expert"), "expert", combo.top.expert, TOP_SHOWN.pulse, m, st);
-    topTable($("top-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.pulse, m, st);
+    topTable($("top-expert"), "expert", combo.top.expert, TOP_SHOWN.pulse, m, st, combo.n);
+    topTable($("top-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.pulse, m, st, combo.n);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -553,8 +555,8 @@
       return;
     }
     setStatus("status", "");
-    topTable($("rank-expert"), "expert", combo.top.expert, TOP_SHOWN.orgs, m, st);
-    topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st);
+    topTable($("rank-expert"), "expert", combo.top.expert, TOP_SHOWN.orgs, m, st, combo.n);
+    topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st, combo.n);
   }
 
   /** Lower case, ё → е, punctuation and quotes → spaces; in a word that mixes scripts, Latin
@@ -858,7 +860,7 @@
         h("td", {}, officeShort.get(office) || office || "—"),
         h("td", { class: "source" }, file === null ? "—" : files[file],
           h("span", { class: "muted" }, `${table ? ` · ${table}` : ""}${row ? ` · строка ${row}` : ""}`))));
-      box.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data latest" },
+      box.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data latest stack" },
         h("caption", { class: "visually-hidden" }, "Последние заключения организации"),
         h("thead", {}, h("tr", {}, ["Рег. номер", "Дата внесения", "Объект экспертизы", "Орган", "Источник: файл · лист · строка"]
           .map((x) => h("th", { scope: "col" }, x)))),
@@ -1156,13 +1158,14 @@
     }
     const head = [h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Движение"),
       h("th", { scope: "col" }, "Организация"), h("th", { scope: "col", class: "num" }, "Заключений"),
-      ...earlier.map((y) => h("th", { scope: "col", class: "num" }, `Место в ${y}`))];
+      ...earlier.map((y, j) => h("th", { scope: "col", class: j < k - 1 ? "num past-old" : "num" }, `Место в ${y}`))];
     const body = rows.map(([id, name, count, rank, before]) => h("tr", {},
       h("td", { class: "num rank" }, String(rank)),
       h("td", {}, k ? movement(rank, before[before.length - 1]) : "—"),
       h("td", { class: "name" }, h("a", { href: orgHref("expert", id) }, name)),
       h("td", { class: "num" }, fmt(count)),
-      ...before.map((p) => h("td", { class: "num muted-cell", title: p ? `${fmt(p[1])} заключений` : null }, p ? String(p[0]) : "—"))));
+      ...before.map((p, j) => h("td", { class: j < k - 1 ? "num muted-cell past-old" : "num muted-cell", title: p ? `${fmt(p[1])} заключений` : null }, p ? String(p[0]) : "—"))));
+    if (k > 1) section.append(h("p", { class: "hint phone-only" }, `На телефоне показано место только в ${earlier[k - 1]} году; все годы — на широком экране.`));
     section.append(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
       h("caption", { class: "visually-hidden" }, `ТОП по числу заключений за ${year} год: ${typeName}`),
       h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))));
@@ -1225,6 +1228,59 @@
     "top.html": topPage,
     "review.html": reviewPage,
   };
+  // ------------------------------------------------------------------------------------------
+  // Wide tables: on a phone a table.stack shows each row as a card (every cell under its column
+  // name, copied here into data-label); a table that is still wider than its box scrolls inside a
+  // .table-wrap, which then becomes a labelled, keyboard-focusable region with a shadow on the cut edge.
+
+  function labelCells(table) {
+    const head = table.tHead && table.tHead.rows[0];
+    if (!head) return;
+    const names = Array.from(head.cells, (th) => th.textContent.trim());
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        Array.from(row.cells).forEach((cell, i) => {
+          if (!cell.hasAttribute("data-label") && names[i] && cell.colSpan === 1) cell.dataset.label = names[i];
+        });
+      }
+    }
+  }
+
+  function markScrolling(wrap) {
+    const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+    wrap.classList.toggle("scrolls", scrolls);
+    if (scrolls) {
+      const table = wrap.querySelector("table");
+      const caption = table && table.caption ? table.caption.textContent.trim() : "Таблица";
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", `${caption} (прокручивается вбок)`);
+    } else if (wrap.getAttribute("role") === "region") {
+      wrap.removeAttribute("tabindex");
+      wrap.removeAttribute("role");
+      wrap.removeAttribute("aria-label");
+    }
+  }
+
+  function tidyTables() {
+    for (const table of document.querySelectorAll("table.stack")) labelCells(table);
+    for (const wrap of document.querySelectorAll(".table-wrap")) markScrolling(wrap);
+  }
+
+  let tidyQueued = false;
+  const queueTidy = () => {
+    if (tidyQueued) return;
+    tidyQueued = true;
+    requestAnimationFrame(() => {
+      tidyQueued = false;
+      tidyTables();
+    });
+  };
+  new MutationObserver(queueTidy).observe(BODY, { childList: true, subtree: true });
+  window.addEventListener("resize", queueTidy);
+  document.addEventListener("toggle", queueTidy, true);
+  tidyTables();
+
   const start = PAGES[BODY.dataset.page];
   if (start) start();
   window.openepb = { normalizeName, levenshtein, parseState, stateQuery, reviewState, reviewQuery };
