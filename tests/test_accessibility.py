@@ -40,6 +40,7 @@ READY = {
     "review.html": "document.body.dataset.ready",
     "search.html": "document.body.dataset.searchState === 'done'",
     "conclusion.html": "document.body.dataset.cardState === 'done'",
+    "rejects.html": "document.body.dataset.ready",
 }
 
 #: In the browser: what scrolls sideways. The document itself, and every element wider than its
@@ -74,6 +75,8 @@ OVERFLOW_JS = """() => {
 class Site:
     url: str
     root: Path
+    exports: Path | None = None
+    database: Path | None = None
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,7 @@ def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     render_site(demo_build.database, rank_dir, root, exports_dir=exports, quiet=True)
     build_docs(root, db_path=demo_build.database, exports_dir=exports, quiet=True)
     with serve_folder(root) as url:
-        yield Site(url, root)
+        yield Site(url, root, exports, demo_build.database)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +115,7 @@ def page_addresses(site: Site, browser: Any) -> list[str]:
     pages = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
     offices = [p for p in pages if p.startswith("quality-")]
     pages = [p for p in pages if not p.startswith(("quality-", "exports/", "schema/"))] + offices[:1]
+    assert offices, "the build wrote no office quality page"
     tab = browser.new_page()
     try:
         tab.goto(f"{site.url}top.html")
@@ -120,11 +124,17 @@ def page_addresses(site: Site, browser: Any) -> list[str]:
         tab.goto(f"{site.url}search.html?q=2020")
         tab.wait_for_function(READY["search.html"])
         card = tab.get_attribute("a[href^='conclusion.html?']", "href")
+        rejects = None
+        for office in offices:
+            tab.goto(f"{site.url}{office}")
+            rejects = tab.get_attribute("a[href^='rejects.html?']", "href")
+            if rejects:
+                break
     finally:
         tab.close()
-    assert org and card
-    extra = [org, "search.html?q=2020", card]
-    return [p for p in pages if p not in ("org.html", "conclusion.html")] + extra
+    assert org and card and rejects
+    extra = [org, "search.html?q=2020", card, rejects]
+    return [p for p in pages if p not in ("org.html", "conclusion.html", "rejects.html")] + extra
 
 
 @pytest.fixture(scope="module")
@@ -158,30 +168,23 @@ def axe_violations(tab: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_no_serious_axe_violation(site: Site, browser: Any, addresses: list[str], width: str) -> None:
+def test_no_serious_axe_violation_and_nothing_scrolls_sideways_on_a_phone(
+    site: Site, browser: Any, addresses: list[str], width: str
+) -> None:
+    """One visit per page and width: axe-core's serious and critical violations; on the phone also
+    what is wider than the screen outside a focusable scroll region."""
     found: dict[str, list[str]] = {}
     for address in addresses:
         tab = open_page(browser, site, address, width)
         try:
-            violations = axe_violations(tab)
+            problems = axe_violations(tab)
+            if width == "phone":
+                problems += [f"wider than the screen: {w}" for w in tab.evaluate(OVERFLOW_JS)]
         finally:
             tab.close()
-        if violations:
-            found[address] = violations
+        if problems:
+            found[address] = problems
     assert not found, "\n".join(f"{a}: {v}" for a, vs in found.items() for v in vs)
-
-
-def test_nothing_scrolls_sideways_on_a_phone(site: Site, browser: Any, addresses: list[str]) -> None:
-    found: dict[str, list[str]] = {}
-    for address in addresses:
-        tab = open_page(browser, site, address, "phone")
-        try:
-            wide = tab.evaluate(OVERFLOW_JS)
-        finally:
-            tab.close()
-        if wide:
-            found[address] = wide
-    assert not found, "\n".join(f"{a}: {w}" for a, ws in found.items() for w in ws)
 
 
 def test_the_overflow_check_sees_a_wide_table(site: Site, browser: Any) -> None:
@@ -202,7 +205,7 @@ def test_the_overflow_check_sees_a_wide_table(site: Site, browser: Any) -> None:
         tab.evaluate(
             """() => {
               const region = document.createElement("div");
-              region.className = "table-scroll";
+              region.style.overflowX = "auto";
               region.setAttribute("role", "region");
               region.setAttribute("aria-label", "Таблица");
               region.tabIndex = 0;
@@ -230,3 +233,74 @@ def test_the_menu_stays_on_one_line_on_a_desktop(site: Site, browser: Any) -> No
         finally:
             tab.close()
         assert (rows, overflow) == (1, 0), address
+
+
+# --- links between pages: parameters, rejects, feeds ------------------------------------------------
+
+
+def test_invalid_parameters_are_corrected_in_the_address_with_a_note(site: Site, browser: Any) -> None:
+    tab = open_page(browser, site, "index.html?type=nothing&region=nowhere&from=1800", "desktop")
+    try:
+        assert tab.evaluate("location.search") == ""
+        note = tab.text_content("#param-note") or ""
+        assert "«type=nothing»" in note and "«region=nowhere»" in note and "«from=1800»" in note
+    finally:
+        tab.close()
+    tab = open_page(browser, site, "index.html", "desktop")
+    try:
+        assert tab.query_selector("#param-note") is None
+    finally:
+        tab.close()
+
+
+def test_a_reject_link_opens_a_page_showing_that_row(site: Site, browser: Any, addresses: list[str]) -> None:
+    """The row shown is the one of that number in rejects.csv, read here with the csv module."""
+    import csv
+
+    [link] = [a for a in addresses if a.startswith("rejects.html?")]
+    number = int(link.rsplit("#row=", 1)[1])
+    assert site.exports is not None
+    with (site.exports / "rejects.csv").open(encoding="utf-8-sig", newline="") as stream:
+        record = list(csv.DictReader(stream))[number - 2]  # the header is row 1
+    tab = open_page(browser, site, link, "phone")
+    try:
+        assert tab.text_content("#h-reject") == f"Строка {number} файла rejects.csv"
+        facts = tab.text_content("#reject-facts") or ""
+        assert record["source_file"] in facts and record["reason"] in facts
+        if record["source_row"]:
+            assert f"Строка в файле органа{record['source_row']}" in facts
+        assert tab.get_attribute(f"#row-{number}", "aria-current") == "true"
+    finally:
+        tab.close()
+
+
+def test_feeds_are_linked_from_their_pages(site: Site, browser: Any, addresses: list[str]) -> None:
+    """Every office feed and the feed of the organization page visited: the page the feed names as
+    its alternate declares it (<link rel=alternate>) and shows a link to it."""
+    import duckdb
+
+    from openepb.feeds import feeds_of
+
+    assert site.database is not None
+    with duckdb.connect(str(site.database), read_only=True) as con:
+        feeds = feeds_of(con)
+    [org] = [a for a in addresses if a.startswith("org.html?")]
+    pages = {f.alternate: f.path for f in feeds if f.key.startswith("office/")}
+    [expert] = [f for f in feeds if f.alternate == org] or [None]
+    if expert is not None:
+        pages[org] = expert.path
+    pages["index.html"] = next(f.path for f in feeds if f.key == "all")
+    assert len(pages) > 2
+    for page, path in pages.items():
+        tab = open_page(browser, site, page, "desktop")
+        try:
+            declared = tab.eval_on_selector_all(
+                "link[rel=alternate][type='application/atom+xml']",
+                "els => els.map(e => e.getAttribute('href'))",
+            )
+            visible = tab.eval_on_selector_all(
+                "main a[type='application/atom+xml']", "els => els.map(e => e.getAttribute('href'))"
+            )
+        finally:
+            tab.close()
+        assert path in declared and path in visible, page

@@ -174,15 +174,21 @@ def test_reject_examples_point_at_their_rows_of_rejects_csv(written):
 def test_pages_show_the_table_and_one_page_per_office(written):
     _, site, offices = written
     page = (site / "quality.html").read_text(encoding="utf-8")
-    assert page.count('<tr data-office="') == len(offices)
+    assert page.count('<tbody data-office="') == len(offices)
     assert "прекратил публикацию" in page and "с опозданием" in page
     nvol = (site / "quality-nvol.html").read_text(encoding="utf-8")
     assert '<time datetime="2016-07">2016-07</time>' in nvol
     first = offices[0]
     example = next(iter(first.reject_examples.values()))[0]
-    assert f'href="exports/rejects.csv#row={example.csv_row}"' in (
+    assert f'href="rejects.html?office={first.code}#row={example.csv_row}"' in (
         site / f"quality-{first.code}.html"
     ).read_text(encoding="utf-8")
+    # The rejects page reads the office's rows; the linked one is there with its file and row.
+    rows = json.loads(
+        (site / "data" / "site" / "rejects" / f"{first.code}.json").read_text(encoding="utf-8")
+    )["rows"]
+    [shown] = [r for r in rows if r[0] == example.csv_row]
+    assert shown[1:4] == [example.source_file, example.source_table, example.source_row]
 
 
 def test_freshness_gives_last_harvest_and_stale_flag(demo_build, tmp_path):

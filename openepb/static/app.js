@@ -126,6 +126,35 @@
     return st;
   }
 
+  /** The filter parameters of ``search`` that name nothing in the data (``["type=xyz", …]``);
+   * parseState has ignored them. */
+  function invalidParams(m, search) {
+    const q = new URLSearchParams(search);
+    const bad = [];
+    for (const key of ["from", "to"]) {
+      if (q.has(key) && !m.years.includes(Number(q.get(key)))) bad.push(`${key}=${q.get(key)}`);
+    }
+    const type = q.get("type");
+    if (type && !m.types.some((t) => t.key === type)) bad.push(`type=${type}`);
+    const region = q.get("region");
+    if (region && !m.offices.some((o) => o.key === region) && !m.districts.some((d) => d.key === region)) {
+      bad.push(`region=${region}`);
+    }
+    return bad;
+  }
+
+  /** Replace an address with wrong filter parameters by the one of what is shown, and say so. */
+  function correctAddress(bad, query, anchor) {
+    if (!bad.length) return;
+    history.replaceState(null, "", `${location.pathname}${query}${location.hash}`);
+    const listed = bad.map((b) => `«${b}»`).join(", ");
+    const note = h("p", { class: "notice param-note", id: "param-note", role: "status" },
+      `Адрес страницы исправлен: ${bad.length > 1 ? "значения" : "значение"} ${listed} в данных нет, ${bad.length > 1 ? "они убраны" : "оно убрано"}; показано то, что есть.`);
+    const old = $("param-note");
+    if (old) old.replaceWith(note);
+    else if (anchor) anchor.after(note);
+  }
+
   function stateQuery(m, st, extra) {
     const q = new URLSearchParams(extra || {});
     if (st.from !== m.years[0]) q.set("from", st.from);
@@ -188,6 +217,7 @@
   function setupFilters(m, onChange, fields) {
     const form = $("filters");
     let st = parseState(m, location.search);
+    correctAddress(invalidParams(m, location.search), stateQuery(m, st, keepParams()), form);
     const sel = {
       from: $("f-from"), to: $("f-to"), type: $("f-type"), district: $("f-district"), office: $("f-office"),
     };
@@ -873,6 +903,14 @@
       note.append(h("a", { href: "exports/records.csv" }, "records.csv"), ", ",
         h("a", { href: "exports/records.parquet" }, "records.parquet"), " (", h("a", { href: "downloads.html" }, "как отобрать"), ").");
     } else note.append(h("a", { href: "downloads.html" }, "страница «Скачать»"), ".");
+    if (role === "expert") feedLink(`feeds/expert/${encodeURIComponent(id)}.xml`, "Новые заключения организации", note);
+  }
+
+  /** An organization's Atom feed: a <link rel="alternate"> for feed readers and a visible link. */
+  function feedLink(href, title, after) {
+    for (const old of document.querySelectorAll("link[data-feed], #org-feed")) old.remove();
+    document.head.append(h("link", { rel: "alternate", type: "application/atom+xml", href, title, "data-feed": "" }));
+    after.after(h("p", { class: "hint feed-link", id: "org-feed" }, h("a", { href, type: "application/atom+xml" }, `${title} — лента Atom`)));
   }
 
   function renderOrgFilter(m, st, combo, role, rankEntry) {
@@ -1181,6 +1219,10 @@
       return;
     }
     const select = $("f-type");
+    const asked = new URLSearchParams(location.search).get("type");
+    if (asked && !m.types.some((t) => t.key === asked)) {
+      correctAddress([`type=${asked}`], "", select.closest("form") || select);
+    }
     const read = () => {
       const type = new URLSearchParams(location.search).get("type");
       return m.types.some((t) => t.key === type) ? type : null;
