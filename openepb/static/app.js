@@ -480,6 +480,11 @@
     return `org.html${m && st ? stateQuery(m, st, extra) : `?${new URLSearchParams(extra)}`}`;
   }
 
+  /** «Заключений» in a column header; a phone shows «Закл.» (the full word stays for screen readers). */
+  function countHead() {
+    return [h("span", { class: "th-long" }, "Заключений"), h("span", { class: "th-short", "aria-hidden": "true" }, "Закл.")];
+  }
+
   /** ``total``: the filter's number of conclusions; a share is count / total, rounded once here
    * (the share stored with the row is already rounded). */
   function topTable(container, role, rows, limit, m, st, total) {
@@ -496,7 +501,7 @@
     container.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
       h("caption", { class: "visually-hidden" }, caption),
       h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Организация"),
-        h("th", { scope: "col", class: "num" }, "Заключений"), h("th", { scope: "col", class: "num" }, "Доля"))),
+        h("th", { scope: "col", class: "num" }, countHead()), h("th", { scope: "col", class: "num" }, "Доля"))),
       h("tbody", {}, body))));
   }
 
@@ -1195,7 +1200,7 @@
       return section;
     }
     const head = [h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Движение"),
-      h("th", { scope: "col" }, "Организация"), h("th", { scope: "col", class: "num" }, "Заключений"),
+      h("th", { scope: "col" }, "Организация"), h("th", { scope: "col", class: "num" }, countHead()),
       ...earlier.map((y, j) => h("th", { scope: "col", class: j < k - 1 ? "num past-old" : "num" }, `Место в ${y}`))];
     const body = rows.map(([id, name, count, rank, before]) => h("tr", {},
       h("td", { class: "num rank" }, String(rank)),
