@@ -14,6 +14,7 @@ import pytest
 from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
 
 from openepb.config import ROOT
+from openepb.names import display_name
 
 pytestmark = pytest.mark.browser
 
@@ -299,7 +300,7 @@ def test_search_finds_misspelled_name_and_licence(site: Site, tab: Tab) -> None:
     page.fill("#search", misspelled)
     page.wait_for_selector("#search-results li")
     first = page.locator("#search-results li a").first
-    assert first.text_content() == name
+    assert first.text_content() == display_name(name)  # lists show the short form (tests/test_names.py)
     assert first.get_attribute("href").endswith(f"id={org_id}")
     page.fill("#search", licence.replace("-", " "))
     page.wait_for_function(
