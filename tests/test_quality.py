@@ -174,15 +174,21 @@ def test_reject_examples_point_at_their_rows_of_rejects_csv(written):
 def test_pages_show_the_table_and_one_page_per_office(written):
     _, site, offices = written
     page = (site / "quality.html").read_text(encoding="utf-8")
-    assert page.count('<tr data-office="') == len(offices)
+    assert page.count('<tbody data-office="') == len(offices)
     assert "прекратил публикацию" in page and "с опозданием" in page
     nvol = (site / "quality-nvol.html").read_text(encoding="utf-8")
     assert '<time datetime="2016-07">2016-07</time>' in nvol
     first = offices[0]
     example = next(iter(first.reject_examples.values()))[0]
-    assert f'href="exports/rejects.csv#row={example.csv_row}"' in (
+    assert f'href="rejects.html?office={first.code}#row={example.csv_row}"' in (
         site / f"quality-{first.code}.html"
     ).read_text(encoding="utf-8")
+    # The rejects page reads the office's rows; the linked one is there with its file and row.
+    rows = json.loads(
+        (site / "data" / "site" / "rejects" / f"{first.code}.json").read_text(encoding="utf-8")
+    )["rows"]
+    [shown] = [r for r in rows if r[0] == example.csv_row]
+    assert shown[1:4] == [example.source_file, example.source_table, example.source_row]
 
 
 def test_freshness_gives_last_harvest_and_stale_flag(demo_build, tmp_path):
@@ -217,14 +223,14 @@ def test_table_sorts_by_each_column_with_the_keyboard(written):
         try:
             page = browser.new_page()
             page.goto((site / "quality.html").as_uri())
-            header = page.locator("#quality-table thead th").nth(11)  # lag in days
+            header = page.locator("#quality-table thead th").nth(6)  # lag in days
             header.locator("button").focus()
             page.keyboard.press("Enter")
             assert header.get_attribute("aria-sort") == "ascending"
             page.keyboard.press("Enter")
             assert header.get_attribute("aria-sort") == "descending"
             order = page.eval_on_selector_all(
-                "#quality-table tbody tr", "rows => rows.map(r => r.dataset.office)"
+                "#quality-table tbody", "rows => rows.map(r => r.dataset.office)"
             )
             expected = sorted(offices, key=lambda o: (-(o.lag_days or 0), offices.index(o)))
             assert order == [o.code for o in expected]
@@ -319,7 +325,7 @@ def test_freshness_page_says_when_files_changed_and_who_publishes_only_exclusion
     site = tmp_path / "site"
     render_quality_pages(offices, site, date(2019, 1, 31), None)
     page = (site / "quality.html").read_text(encoding="utf-8")
-    row = re.search(r'<tr data-office="mos">.*?</tr>', page, re.S).group(0)
+    row = re.search(r'<tbody data-office="mos">.*?</tbody>', page, re.S).group(0)
     assert "2026-02-16" in row and "битых ссылок: 1" in row and "без исключённых" in row
     listed = re.search(r'<ul class="only-excluded">(.*?)</ul>', page, re.S).group(1)
     names = re.findall(r"\((\w+)\)</span></li>", listed)

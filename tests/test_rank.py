@@ -344,7 +344,8 @@ def test_display_names_come_from_organizations_table(tmp_path: Path) -> None:
     build_rankings(make_db(tmp_path / "a.duckdb", rows), tmp_path / "a", quiet=True)
     build_rankings(make_db(tmp_path / "b.duckdb", rows, organizations), tmp_path / "b", quiet=True)
     top = "active/c/2016-2016/all/all.json"
-    assert load(tmp_path / "a" / top)["top"]["expert"][0][1] == "ооо ромашка"  # most frequent spelling
+    # the most frequent spelling, shown with its legal form as the code (openepb.publish.names)
+    assert load(tmp_path / "a" / top)["top"]["expert"][0][1] == "ООО ромашка"
     assert load(tmp_path / "b" / top)["top"]["expert"][0][1] == "ООО «Ромашка» (по лицензии)"
 
 

@@ -240,6 +240,36 @@ def test_clean_template_is_valid_in_the_browser(page: Any, tmp_path: Path) -> No
     assert page.text_content("#vf-verdict") == "Ошибок нет. Записей: 1, ошибок: 0."
 
 
+def test_empty_template_is_a_warning_not_a_green_verdict(page: Any, tmp_path: Path) -> None:
+    """The blank template has no record: both validators warn «записей нет», the page says so
+    instead of «Ошибок нет»."""
+    path = _filled_template(tmp_path / "blank.xlsx", [])
+    cli = cli_report(path)
+    assert [i["code"] for i in cli["issues"]] == ["no_records"] and cli["records"] == 0
+    assert choose_file(page, path) == cli
+    verdict = page.locator("#vf-verdict")
+    assert verdict.text_content().startswith("Записей нет")
+    assert "vf-empty" in (verdict.get_attribute("class") or "")
+
+
+def test_table_errors_show_the_file_row_and_link_the_field(page: Any, tmp_path: Path) -> None:
+    rows = [
+        _row(**GOOD, reg_number="01-ТУ-00001-2018", date_registered=date(2018, 12, 1)),
+        _row(**{**GOOD, "licence_number": "ДЭ-00-12345"}, reg_number="01-ТУ-00005-2018"),
+    ]
+    path = _filled_template(tmp_path / "one-bad.xlsx", rows)
+    report = choose_file(page, path)
+    [bad] = [i for i in report["issues"] if i["field"] == "licence_number"]
+    headers = page.eval_on_selector_all("#vf-issues thead th", "els => els.map(e => e.textContent)")
+    assert headers[1] == "Строка файла" and "Запись" not in headers
+    cells = page.eval_on_selector_all(
+        "#vf-issues tbody tr:first-child td", "els => els.map(e => e.textContent)"
+    )
+    assert bad["row"] == 3 and cells[1] == "3"  # header in row 1, data from row 2
+    href = page.get_attribute("#vf-issues tbody tr:first-child a", "href")
+    assert href == "docs/reference/schema.html#record-licence_number"
+
+
 CSV_CASES = {
     "semicolons-russian-dates.csv": (
         "utf-8-sig",

@@ -371,6 +371,51 @@ def reject_examples(
     return examples
 
 
+REJECTS_DIR = "data/site/rejects"  # under the site: one JSON of rejected rows per office
+
+
+def rejects_href(office_code: str, csv_row: int) -> str:
+    """The page showing one row of ``rejects.csv`` (numbered as in the file, the header being row 1)."""
+    return f"rejects.html?office={office_code}#row={csv_row}"
+
+
+def write_office_rejects(rejects_csv: Path, office_of_file: dict[str, str], site_dir: Path) -> dict[str, int]:
+    """``data/site/rejects/<office>.json`` for the rejects page: every rejected row of the office as
+    ``[csv row, file, table, row, reason, reason title, message, cells]``; returns rows per office."""
+    by_office: dict[str, list[list[Any]]] = {}
+    if rejects_csv.exists():
+        with rejects_csv.open(encoding="utf-8-sig", newline="") as stream:
+            for number, row in enumerate(csv.DictReader(stream), start=2):
+                code = office_of_file.get(row["source_file"])
+                if not code:
+                    continue
+                try:
+                    cells = json.loads(row.get("cells") or "[]")
+                except json.JSONDecodeError:
+                    cells = [row.get("cells")]
+                by_office.setdefault(code, []).append(
+                    [
+                        number,
+                        row["source_file"],
+                        row.get("source_table") or None,
+                        int(row["source_row"]) if row.get("source_row") else None,
+                        row["reason"],
+                        code_title(row["reason"]),
+                        row.get("message") or "",
+                        cells,
+                    ]
+                )
+    folder = site_dir / REJECTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.json"):
+        if stale.stem not in by_office:
+            stale.unlink()
+    for code, rows in by_office.items():
+        payload = json.dumps({"office": code, "rows": rows}, ensure_ascii=False, separators=(",", ":"))
+        (folder / f"{code}.json").write_text(payload, encoding="utf-8")
+    return {code: len(rows) for code, rows in by_office.items()}
+
+
 def compute_quality(
     db_path: Path, *, freshness: Path | None, reference_date: date | None
 ) -> list[OfficeQuality]:
@@ -527,10 +572,14 @@ def render_quality_pages(
         "stale_days": STALE_DAYS,
         "late_days": LATE_DAYS,
         "publishable": PUBLISHABLE_FIELDS,
+        "rejects_href": rejects_href,
     }
     written = ["quality.html"]
     html = env.get_template("quality.html").render(page="quality.html", title="Качество данных", **common)
     write_bytes_atomically(site_dir / "quality.html", html.encode("utf-8"))
+    html = env.get_template("rejects.html").render(page="rejects.html", title="Отклонённые строки", **common)
+    write_bytes_atomically(site_dir / "rejects.html", html.encode("utf-8"))
+    written.append("rejects.html")
     for office in offices:
         out = office_page(office.code)
         html = env.get_template("office.html").render(
@@ -560,4 +609,10 @@ def write_quality(
     write_quality_csv(offices, exports_dir / QUALITY_CSV, reference)
     if site_dir is not None:
         render_quality_pages(offices, site_dir, reference, nav)
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            office_of_file = _office_of_file(con)
+        finally:
+            con.close()
+        write_office_rejects(exports_dir / "rejects.csv", office_of_file, site_dir)
     return offices

@@ -35,6 +35,7 @@ from openepb.context import Log
 from openepb.contract.counting import COUNTED
 from openepb.contract.sources import SCHEMA_DIR
 from openepb.contract.tables import has_table
+from openepb.publish.names import display_name
 
 FORMAT_VERSION = 1
 
@@ -335,7 +336,8 @@ def load_role(con: duckdb.DuckDBPyConnection, axes: Axes, role: str) -> RoleCell
 
 
 def _display_names(con: duckdb.DuckDBPyConnection, role: str, ids: list[str]) -> list[str]:
-    """The resolver's display name when it has one, else the most frequent spelling (ties: smallest)."""
+    """The resolver's display name when it has one, else the most frequent spelling (ties: smallest),
+    shortened for lists (openepb.publish.names.display_name)."""
     id_col, name_col = ROLES[role]
     spelled = dict(
         con.execute(
@@ -356,7 +358,7 @@ def _display_names(con: duckdb.DuckDBPyConnection, role: str, ids: list[str]) ->
             params.append(list(ORGANIZATION_ROLES[role]))
         sql = f"SELECT id, min(display_name) FROM db.organizations WHERE {where} GROUP BY id"
         resolved = dict(con.execute(sql, params).fetchall())
-    return [resolved.get(i) or spelled.get(i) or i for i in ids]
+    return [display_name(resolved.get(i) or spelled.get(i)) or i for i in ids]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from openepb.contract.sources import ROOT, SCHEMA_DIR
 from openepb.contract.tables import has_table
 from openepb.fileio import sha256_of, write_bytes_atomically
 from openepb.publish.files import EXPORT_FILES
+from openepb.publish.names import display_name, full_name
 from openepb.publish.orgs import write_org_lists
 from openepb.publish.search import write_search_index
 from openepb.resolve.entities import BRANCH_MARK, NUMBER_MARK, REGION_MARK, RULES, legal_forms
@@ -416,7 +417,7 @@ def merged_row(org_id: str, fact: OrgFacts, records: int) -> list[Any]:
     """``[id, name, records, spellings, INNs, licence, evidence (first REVIEW_SPELLINGS)]``."""
     return [
         org_id,
-        fact.name,
+        display_name(fact.name),
         records,
         len(fact.spellings),
         fact.inns,
@@ -553,7 +554,7 @@ def detail_shard(ids: list[str], facts: dict[str, OrgFacts], latest: dict[str, l
         entries.append(
             [
                 org_id,
-                fact.name,
+                full_name(fact.name),
                 fact.licence,
                 fact.licence_status,
                 fact.licence_date,
@@ -578,7 +579,7 @@ def _link(org_id: str | None, facts: dict[str, OrgFacts]) -> list[str] | None:
     if not org_id:
         return None
     fact = facts.get(org_id)
-    return [org_id, fact.name if fact else org_id]
+    return [org_id, display_name(fact.name) if fact else org_id]
 
 
 def _entry_cost(org_id: str, fact: OrgFacts, latest: list[tuple]) -> list[Any]:
@@ -621,7 +622,9 @@ def search_entries(facts: dict[str, OrgFacts], counts: dict[str, int]) -> list[l
     entries = []
     for org_id, fact in facts.items():
         others = [s[0] for s in fact.spellings if s[0] != fact.name]
-        entries.append([org_id, fact.name, others, fact.licence or fact.inn or "", counts.get(org_id, 0)])
+        entries.append(
+            [org_id, display_name(fact.name), others, fact.licence or fact.inn or "", counts.get(org_id, 0)]
+        )
     entries.sort(key=lambda e: (-e[4], e[0]))
     return entries
 

@@ -126,6 +126,35 @@
     return st;
   }
 
+  /** The filter parameters of ``search`` that name nothing in the data (``["type=xyz", …]``);
+   * parseState has ignored them. */
+  function invalidParams(m, search) {
+    const q = new URLSearchParams(search);
+    const bad = [];
+    for (const key of ["from", "to"]) {
+      if (q.has(key) && !m.years.includes(Number(q.get(key)))) bad.push(`${key}=${q.get(key)}`);
+    }
+    const type = q.get("type");
+    if (type && !m.types.some((t) => t.key === type)) bad.push(`type=${type}`);
+    const region = q.get("region");
+    if (region && !m.offices.some((o) => o.key === region) && !m.districts.some((d) => d.key === region)) {
+      bad.push(`region=${region}`);
+    }
+    return bad;
+  }
+
+  /** Replace an address with wrong filter parameters by the one of what is shown, and say so. */
+  function correctAddress(bad, query, anchor) {
+    if (!bad.length) return;
+    history.replaceState(null, "", `${location.pathname}${query}${location.hash}`);
+    const listed = bad.map((b) => `«${b}»`).join(", ");
+    const note = h("p", { class: "notice param-note", id: "param-note", role: "status" },
+      `Адрес страницы исправлен: ${bad.length > 1 ? "значения" : "значение"} ${listed} в данных нет, ${bad.length > 1 ? "они убраны" : "оно убрано"}; показано то, что есть.`);
+    const old = $("param-note");
+    if (old) old.replaceWith(note);
+    else if (anchor) anchor.after(note);
+  }
+
   function stateQuery(m, st, extra) {
     const q = new URLSearchParams(extra || {});
     if (st.from !== m.years[0]) q.set("from", st.from);
@@ -188,6 +217,7 @@
   function setupFilters(m, onChange, fields) {
     const form = $("filters");
     let st = parseState(m, location.search);
+    correctAddress(invalidParams(m, location.search), stateQuery(m, st, keepParams()), form);
     const sel = {
       from: $("f-from"), to: $("f-to"), type: $("f-type"), district: $("f-district"), office: $("f-office"),
     };
@@ -339,7 +369,7 @@
       s("text", { x: x + barW / 2, y: y - 5, class: "value", "text-anchor": "middle" }, fmt(v)),
       s("text", { x: x + barW / 2, y: height - 9, class: "label", "text-anchor": "middle" }, labels[i]));
     });
-    chartFigure(container, svg, summary, title, ["", "Заключений"], labels.map((l, i) => [l, fmt(values[i])]));
+    chartFigure(container, svg, summary, title, ["Год", "Заключений"], labels.map((l, i) => [l, fmt(values[i])]));
   }
 
   /** Monthly columns across several years, year labels under each January. */
@@ -434,7 +464,7 @@
           s("title", {}, `${labels[i]}: ${fmt(values[i])}`)),
         s("text", { x: w + 6, y: y + 30, class: "value" }, `${fmt(values[i])} · ${pct(values[i] / total)}`));
     });
-    chartFigure(container, svg, summary, title, ["", "Заключений", "Доля"],
+    chartFigure(container, svg, summary, title, ["Территория", "Заключений", "Доля"],
       order.map((i) => [labels[i], fmt(values[i]), pct(values[i] / total)]));
   }
 
@@ -450,7 +480,14 @@
     return `org.html${m && st ? stateQuery(m, st, extra) : `?${new URLSearchParams(extra)}`}`;
   }
 
-  function topTable(container, role, rows, limit, m, st) {
+  /** «Заключений» in a column header; a phone shows «Закл.» (the full word stays for screen readers). */
+  function countHead() {
+    return [h("span", { class: "th-long" }, "Заключений"), h("span", { class: "th-short", "aria-hidden": "true" }, "Закл.")];
+  }
+
+  /** ``total``: the filter's number of conclusions; a share is count / total, rounded once here
+   * (the share stored with the row is already rounded). */
+  function topTable(container, role, rows, limit, m, st, total) {
     if (!rows.length) {
       container.replaceChildren(h("p", { class: "empty" }, "По этому фильтру организаций нет."));
       return;
@@ -460,11 +497,11 @@
       h("td", { class: "num rank" }, String(rank)),
       h("td", { class: "name" }, h("a", { href: orgHref(role, id, m, st) }, name)),
       h("td", { class: "num" }, fmt(count)),
-      h("td", { class: "num" }, pct(share))));
+      h("td", { class: "num" }, pct(total ? count / total : share))));
     container.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
       h("caption", { class: "visually-hidden" }, caption),
       h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Организация"),
-        h("th", { scope: "col", class: "num" }, "Заключений"), h("th", { scope: "col", class: "num" }, "Доля"))),
+        h("th", { scope: "col", class: "num" }, countHead()), h("th", { scope: "col", class: "num" }, "Доля"))),
       h("tbody", {}, body))));
   }
 
@@ -503,8 +540,8 @@
       names: m.types.map((t) => t.name), values: combo.type,
     });
     barList($("chart-region"), regionSeries(m, st, combo));
-    topTable($("top-expert"), "expert", combo.top.expert, TOP_SHOWN.pulse, m, st);
-    topTable($("top-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.pulse, m, st);
+    topTable($("top-expert"), "expert", combo.top.expert, TOP_SHOWN.pulse, m, st, combo.n);
+    topTable($("top-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.pulse, m, st, combo.n);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -553,8 +590,8 @@
       return;
     }
     setStatus("status", "");
-    topTable($("rank-expert"), "expert", combo.top.expert, TOP_SHOWN.orgs, m, st);
-    topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st);
+    topTable($("rank-expert"), "expert", combo.top.expert, TOP_SHOWN.orgs, m, st, combo.n);
+    topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st, combo.n);
   }
 
   /** Lower case, ё → е, punctuation and quotes → spaces; in a word that mixes scripts, Latin
@@ -860,7 +897,7 @@
         h("td", {}, officeShort.get(office) || office || "—"),
         h("td", { class: "source" }, file === null ? "—" : files[file],
           h("span", { class: "muted" }, `${table ? ` · ${table}` : ""}${row ? ` · строка ${row}` : ""}`))));
-      box.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data latest" },
+      box.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data latest stack" },
         h("caption", { class: "visually-hidden" }, "Последние заключения организации"),
         h("thead", {}, h("tr", {}, ["Рег. номер", "Дата внесения", "Объект экспертизы", "Орган", "Источник: файл · лист · строка"]
           .map((x) => h("th", { scope: "col" }, x)))),
@@ -873,6 +910,14 @@
       note.append(h("a", { href: "exports/records.csv" }, "records.csv"), ", ",
         h("a", { href: "exports/records.parquet" }, "records.parquet"), " (", h("a", { href: "downloads.html" }, "как отобрать"), ").");
     } else note.append(h("a", { href: "downloads.html" }, "страница «Скачать»"), ".");
+    if (role === "expert") feedLink(`feeds/expert/${encodeURIComponent(id)}.xml`, "Новые заключения организации", note);
+  }
+
+  /** An organization's Atom feed: a <link rel="alternate"> for feed readers and a visible link. */
+  function feedLink(href, title, after) {
+    for (const old of document.querySelectorAll("link[data-feed], #org-feed")) old.remove();
+    document.head.append(h("link", { rel: "alternate", type: "application/atom+xml", href, title, "data-feed": "" }));
+    after.after(h("p", { class: "hint feed-link", id: "org-feed" }, h("a", { href, type: "application/atom+xml" }, `${title} — лента Atom`)));
   }
 
   function renderOrgFilter(m, st, combo, role, rankEntry) {
@@ -1159,14 +1204,15 @@
       return section;
     }
     const head = [h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Движение"),
-      h("th", { scope: "col" }, "Организация"), h("th", { scope: "col", class: "num" }, "Заключений"),
-      ...earlier.map((y) => h("th", { scope: "col", class: "num" }, `Место в ${y}`))];
+      h("th", { scope: "col" }, "Организация"), h("th", { scope: "col", class: "num" }, countHead()),
+      ...earlier.map((y, j) => h("th", { scope: "col", class: j < k - 1 ? "num past-old" : "num" }, `Место в ${y}`))];
     const body = rows.map(([id, name, count, rank, before]) => h("tr", {},
       h("td", { class: "num rank" }, String(rank)),
       h("td", {}, k ? movement(rank, before[before.length - 1]) : "—"),
       h("td", { class: "name" }, h("a", { href: orgHref("expert", id) }, name)),
       h("td", { class: "num" }, fmt(count)),
-      ...before.map((p) => h("td", { class: "num muted-cell", title: p ? `${fmt(p[1])} заключений` : null }, p ? String(p[0]) : "—"))));
+      ...before.map((p, j) => h("td", { class: j < k - 1 ? "num muted-cell past-old" : "num muted-cell", title: p ? `${fmt(p[1])} заключений` : null }, p ? String(p[0]) : "—"))));
+    if (k > 1) section.append(h("p", { class: "hint phone-only" }, `На телефоне показано место только в ${earlier[k - 1]} году; все годы — на широком экране.`));
     section.append(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
       h("caption", { class: "visually-hidden" }, `ТОП по числу заключений за ${year} год: ${typeName}`),
       h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))));
@@ -1182,6 +1228,10 @@
       return;
     }
     const select = $("f-type");
+    const asked = new URLSearchParams(location.search).get("type");
+    if (asked && !m.types.some((t) => t.key === asked)) {
+      correctAddress([`type=${asked}`], "", select.closest("form") || select);
+    }
     const read = () => {
       const type = new URLSearchParams(location.search).get("type");
       return m.types.some((t) => t.key === type) ? type : null;
@@ -1226,6 +1276,59 @@
     "top.html": topPage,
     "review.html": reviewPage,
   };
+  // ------------------------------------------------------------------------------------------
+  // Wide tables: on a phone a table.stack shows each row as a card (every cell under its column
+  // name, copied here into data-label); a table that is still wider than its box scrolls inside a
+  // .table-wrap, which then becomes a labelled, keyboard-focusable region with a shadow on the cut edge.
+
+  function labelCells(table) {
+    const head = table.tHead && table.tHead.rows[0];
+    if (!head) return;
+    const names = Array.from(head.cells, (th) => th.textContent.trim());
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        Array.from(row.cells).forEach((cell, i) => {
+          if (!cell.hasAttribute("data-label") && names[i] && cell.colSpan === 1) cell.dataset.label = names[i];
+        });
+      }
+    }
+  }
+
+  function markScrolling(wrap) {
+    const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+    wrap.classList.toggle("scrolls", scrolls);
+    if (scrolls) {
+      const table = wrap.querySelector("table");
+      const caption = table && table.caption ? table.caption.textContent.trim() : "Таблица";
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", `${caption} (прокручивается вбок)`);
+    } else if (wrap.getAttribute("role") === "region") {
+      wrap.removeAttribute("tabindex");
+      wrap.removeAttribute("role");
+      wrap.removeAttribute("aria-label");
+    }
+  }
+
+  function tidyTables() {
+    for (const table of document.querySelectorAll("table.stack")) labelCells(table);
+    for (const wrap of document.querySelectorAll(".table-wrap")) markScrolling(wrap);
+  }
+
+  let tidyQueued = false;
+  const queueTidy = () => {
+    if (tidyQueued) return;
+    tidyQueued = true;
+    requestAnimationFrame(() => {
+      tidyQueued = false;
+      tidyTables();
+    });
+  };
+  new MutationObserver(queueTidy).observe(BODY, { childList: true, subtree: true });
+  window.addEventListener("resize", queueTidy);
+  document.addEventListener("toggle", queueTidy, true);
+  tidyTables();
+
   window.openepb = {
     normalizeName, levenshtein, parseState, stateQuery, reviewState, reviewQuery,
     getJSON, h, $, fmt, pct, setStatus, setupFilters, comboUrl, describeState, regionTest, orgHref, variantOf,

@@ -20,13 +20,16 @@
     th.setAttribute("aria-sort", order);
     const numeric = th.dataset.type === "num";
     const sign = order === "ascending" ? 1 : -1;
-    const body = table.tBodies[0];
-    const rows = Array.from(body.rows).map((row, i) => ({ row, i, key: cellKey(row, index) }));
+    // One <tbody> per entry (its row and, below it, a row of details) or one <tbody> of rows.
+    const grouped = table.tBodies.length > 1;
+    const parent = grouped ? table : table.tBodies[0];
+    const units = grouped ? Array.from(table.tBodies) : Array.from(parent.rows);
+    const rows = units.map((unit, i) => ({ unit, i, key: cellKey(grouped ? unit.rows[0] : unit, index) }));
     rows.sort((x, y) => {
       if (x.key === "" || y.key === "") return compare(x.key, y.key, numeric) || x.i - y.i;
       return sign * compare(x.key, y.key, numeric) || x.i - y.i;
     });
-    for (const item of rows) body.appendChild(item.row);
+    for (const item of rows) parent.appendChild(item.unit);
     if (status) {
       const label = th.textContent.trim();
       status.textContent = `Отсортировано: ${label}, ${order === "ascending" ? "по возрастанию" : "по убыванию"}`;

@@ -914,7 +914,10 @@
       report.message = fill(rules.problems[why.code].message, why.params) + why.where;
     }
     if (report.status !== "unreadable") {
-      report.status = report.issues.some((i) => i.level === ERROR) ? "invalid" : "valid";
+      const failed = report.issues.some((i) => i.level === ERROR);
+      const issue = issueMaker(rules);
+      if (!report.records && !failed) report.issues.push(issue("no_records", null, null, null, null));
+      report.status = failed ? "invalid" : "valid";
     }
     report.exit_code = { valid: 0, invalid: 1 }[report.status] ?? 2;
     return report;
@@ -957,30 +960,45 @@
     return el;
   }
 
+  /** A record field's name linked to its entry in the schema documentation, and its Russian title. */
+  function fieldCell(td, name, field) {
+    td.replaceChildren();
+    const link = document.createElement("a");
+    link.href = `docs/reference/schema.html#record-${name}`;
+    link.className = "vf-token";
+    link.textContent = name;
+    link.title = "Описание поля в документации схемы";
+    td.append(link);
+    if (field) td.append(` (${field.title})`);
+  }
+
   function showReport(report, rules) {
     const out = document.getElementById("vf-result");
     out.replaceChildren();
     const summary = document.createElement("p");
-    summary.className = `vf-verdict vf-${report.status}`;
+    const empty = report.status === "valid" && !report.records;
+    summary.className = `vf-verdict vf-${empty ? "empty" : report.status}`;
     summary.id = "vf-verdict";
     const label = { valid: "Ошибок нет", invalid: "Есть ошибки", unreadable: "Файл не проверен" }[report.status];
     const { errors, warnings } = counts(report);
     const warned = warnings ? `, предупреждений: ${warnings}` : "";
-    summary.textContent =
-      report.status === "unreadable"
-        ? `${label}: ${report.message}`
-        : `${label}. Записей: ${report.records}, ошибок: ${errors}${warned}.`;
+    if (report.status === "unreadable") summary.textContent = `${label}: ${report.message}`;
+    else if (empty) summary.textContent = "Записей нет: в файле не найдено ни одной записи, проверять нечего.";
+    else summary.textContent = `${label}. Записей: ${report.records}, ошибок: ${errors}${warned}.`;
     out.append(summary);
     if (report.issues.length) {
-      const unit = report.format === "xml" ? "Запись" : "Строка";
+      // XML: the record's number and the line of the file; a table: its row is the file's row.
+      const xml = report.format === "xml";
       const wrap = document.createElement("div");
-      wrap.className = "vf-scroll";
+      wrap.className = "vf-scroll table-wrap";
       const table = document.createElement("table");
       table.className = "vf-issues";
       table.id = "vf-issues";
       const what = warnings ? (errors ? "Ошибки и предупреждения" : "Предупреждения") : "Ошибки";
       table.createCaption().textContent = `${what} в файле ${report.path}`;
-      const titles = ["Вид", unit, "Строка файла", "Поле", "Значение", "Что не так", "Код"];
+      const titles = xml
+        ? ["Вид", "Запись", "Строка файла", "Поле", "Значение", "Что не так", "Код"]
+        : ["Вид", "Строка файла", "Поле", "Значение", "Что не так", "Код"];
       const head = table.createTHead().insertRow();
       for (const title of titles) {
         const th = cell("th", title);
@@ -992,11 +1010,15 @@
         const row = body.insertRow();
         if (item.level === WARNING) row.className = "vf-warning";
         const field = rules.fields.find((f) => f.name === item.field);
-        const fieldText = item.field ? `${item.field}${field ? ` (${field.title})` : ""}` : null;
         const kind = rules.levels[item.level];
-        [kind, item.row, item.line, fieldText, item.value, item.reason, item.code].forEach((value, k) => {
+        const where = xml ? [item.row, item.line] : [item.row];
+        [kind, ...where, item.field, item.value, item.reason, item.code].forEach((value, k) => {
           const td = cell("td", value);
           td.dataset.label = titles[k];
+          if (titles[k] === "Поле" && field) fieldCell(td, item.field, field);
+          const word = typeof value === "string" && value.length <= 40 && !/\s/.test(value);
+          if (titles[k] === "Код" || (titles[k] === "Значение" && word)) td.className = "vf-token";
+          if (titles[k].startsWith("Строка") || titles[k] === "Запись") td.className = "vf-num";
           row.append(td);
         });
       }

@@ -608,6 +608,8 @@ def validate_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Validati
         return _unreadable(report, error)
     except (OSError, MemoryError) as error:
         return _unreadable(report, Unreadable("file_unreadable", error=type(error).__name__))
+    if not report.records and not report.errors:
+        report.issues.append(issue("no_records", None, None, None))
     report.status = "invalid" if report.errors else "valid"
     return report
 
