@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openepb.contract.legal_forms import LEGAL_FORMS_FILE
 from openepb.publish.names import display_name, full_name, normalize_quotes
-from openepb.resolve.entities import LEGAL_FORMS_FILE
 
 
 @pytest.mark.parametrize(

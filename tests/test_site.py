@@ -364,13 +364,18 @@ REVIEW_ROWS = 50
 
 
 def merged_ids(database: Path, role: str) -> list[str]:
-    """Organizations of a role gathering more than one spelling, busiest first (the review order)."""
+    """Organizations of a role gathering more than one spelling, busiest first (the review order).
+
+    Busiest by counted conclusions (docs/site.md «Что считается»: not excluded, dated), written
+    out here rather than taken from the code.
+    """
     id_col = "expert_org_id" if role == "expert" else "applicant_id"
     rows = query(
         database,
-        f"""SELECT o.id FROM organizations o JOIN (SELECT {id_col} AS id, count(*) AS n FROM records
-                 WHERE {id_col} IS NOT NULL GROUP BY 1) r USING (id)
-            WHERE o.role = ? AND json_array_length(o.spellings) > 1 ORDER BY r.n DESC, o.id""",
+        f"""SELECT o.id FROM organizations o LEFT JOIN (SELECT {id_col} AS id, count(*) AS n FROM records
+                 WHERE {id_col} IS NOT NULL AND excluded_date IS NULL AND year IS NOT NULL GROUP BY 1) r
+                 USING (id)
+            WHERE o.role = ? AND json_array_length(o.spellings) > 1 ORDER BY coalesce(r.n, 0) DESC, o.id""",
         [role],
     )
     return [r[0] for r in rows]
