@@ -14,6 +14,7 @@ import pytest
 from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
 
 from openepb.contract.sources import ROOT
+from openepb.publish.names import display_name
 
 pytestmark = pytest.mark.browser
 
@@ -301,7 +302,8 @@ def test_search_within_finds_name_words_and_licence(site: Site, tab: Tab) -> Non
     page.wait_for_function(
         "id => (document.querySelector('#o-list tbody a') || {}).href?.endsWith('id=' + id)", arg=org_id
     )
-    assert page.locator("#o-list tbody a").first.text_content() == name
+    # lists show the short form of the name (its rules: tests/test_names.py)
+    assert page.locator("#o-list tbody a").first.text_content() == display_name(name)
     page.fill("#o-q", licence.replace("-", " "))
     page.wait_for_function(
         "id => [...document.querySelectorAll('#o-list tbody a')].map(a => a.href).join(' ').includes('id=' + id)",
