@@ -11,7 +11,7 @@ from pathlib import Path
 
 from openepb.build.cache import DISABLE_ENV
 from openepb.build.expectations import Gate, commit_offices, save_counts, snapshot_offices
-from openepb.context import BuildContext, Options, Paths
+from openepb.context import BuildContext, Options, Paths, argument_parser
 from openepb.contract.sources import ROOT, SOURCES_DIR
 from openepb.publish.feeds import commit_state
 
@@ -34,11 +34,10 @@ EXIT_CODES_HELP = """\
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = argument_parser(
         prog="build.py",
         description="Собрать реестр заключений ЭПБ: прочитать файлы управлений, нормализовать, сохранить.",
         epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_true", help="сгенерировать демо-корпус и собрать из него")

@@ -6,11 +6,28 @@ it, so no stage reads ``argparse`` options, guesses a neighbour's folder or keep
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openepb.contract.sources import ROOT, SOURCES_DIR, Sources, load_sources
+
+
+class RussianHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """``--help`` in Russian: argparse's own words (usage, section titles) are English."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001 - argparse's signature
+        super().add_usage(usage, actions, groups, prefix or "использование: ")
+
+
+def argument_parser(**kwargs: object) -> argparse.ArgumentParser:
+    """An argument parser whose help, section titles included, reads in Russian."""
+    parser = argparse.ArgumentParser(formatter_class=RussianHelpFormatter, add_help=False, **kwargs)
+    parser._positionals.title = "аргументы"
+    parser._optionals.title = "параметры"
+    parser.add_argument("-h", "--help", action="help", help="показать эту справку и выйти")
+    return parser
 
 
 class Log:

@@ -350,7 +350,7 @@ def test_data_dictionary_without_exports_equals_the_exported_package(built: Buil
 
 
 def _help_options(text: str) -> set[str]:
-    section = text[text.index("options:") :]
+    section = text[text.index("параметры:") :]
     return set(re.findall(r"(?<![\w-])--?[a-z][a-z0-9-]*", section))
 
 

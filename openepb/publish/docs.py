@@ -655,7 +655,7 @@ OPTION_LINE = re.compile(r"^  (-\S.*?)(?:\s{2,}(\S.*))?$")
 
 
 def cli_options(help_text: str) -> list[CliOption]:
-    """The options listed in an argparse ``--help`` text (its «options:» section), help joined."""
+    """The options listed in an argparse ``--help`` text (its «параметры:» section), help joined."""
     options: list[CliOption] = []
     in_options = False
     pending: tuple[str, list[str]] | None = None
@@ -674,7 +674,7 @@ def cli_options(help_text: str) -> list[CliOption]:
         if not line.startswith(" "):
             close()
             pending = None
-            in_options = line.rstrip(":") in {"options", "optional arguments"}
+            in_options = line.rstrip(":") in {"параметры", "options", "optional arguments"}
             continue
         if not in_options:
             continue

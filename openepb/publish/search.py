@@ -39,6 +39,7 @@ from openepb.contract import labels
 from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
 from openepb.contract.tables import has_table
 from openepb.normalize.parsers import parse_licence, parse_reg_number
+from openepb.publish.names import display_name
 
 SEARCH_FORMAT = 1
 #: DuckDB's memory for the index build; the token and card tables spill to disk past it.
@@ -434,7 +435,8 @@ def _flush_cards(con: duckdb.DuckDBPyConnection, buckets: list[int], cards: list
 
 def _summary(row: dict[str, Any]) -> list[Any]:
     """``[number, date, type, office, object (cut), applicant, applicant id, expert org, expert id,
-    verdict, excluded date]``: what one result line shows."""
+    verdict, excluded date]``: what one result line shows (names in their short form; the card
+    keeps them as published)."""
     text = row["object_name"] or ""
     if len(text) > SUMMARY_TEXT:
         text = text[: SUMMARY_TEXT - 1].rstrip() + "…"
@@ -444,9 +446,9 @@ def _summary(row: dict[str, Any]) -> list[Any]:
         row["object_type"],
         row["office_code"],
         text,
-        row["applicant_name"],
+        display_name(row["applicant_name"]) if row["applicant_name"] else None,
         row["applicant_id"],
-        row["expert_org_name"],
+        display_name(row["expert_org_name"]) if row["expert_org_name"] else None,
         row["expert_org_id"],
         row["conclusion_result"],
         _iso(row["excluded_date"]),

@@ -11,7 +11,6 @@ soon as they are checked, so memory stays bounded and nothing from a hostile fil
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -25,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from openepb.context import argument_parser
 from openepb.contract import formats, problems
 from openepb.contract.fields import FIELD_NAMES, FIELDS_BY_NAME
 from openepb.contract.xsd import (
@@ -635,7 +635,7 @@ def overall_exit(reports: Iterable[ValidationReport]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = argument_parser(
         prog="openepb-validate",
         description="Проверить файл реестра заключений ЭПБ (XML по единой схеме, xlsx или csv по шаблону).",
     )
