@@ -4,18 +4,21 @@ The rankings (``openepb.publish.rank``) give each filter combination its TOP-N; 
 complete, paged, sortable list of *every* organization of a role needs, in files whose size follows
 the data and not the number of combinations:
 
-- ``list/{role}/y/{year}/{type}/{region}.json`` — the organizations with counted conclusions in one
-  year, object type (or ``all``) and region (``all``, ``d-…``, ``o-…``): ``[[idx deltas], [counts]]``
-  in idx order. A year range is the sum of its years (done in the browser), so no file per range;
-  only the whole range has its own file (``y/all/…``), the view most people look at. The view of
-  everything (all years, types, regions) needs no file at all: its counts are the static counts and
-  its count order is the idx order.
+- ``list/{role}/y/{from}-{to}/{type}/{region}.json`` — the organizations with counted conclusions in one
+  year range (like the rankings' combination files), object type (or ``all``) and region (``all``,
+  ``d-…``, ``o-…``): ``[[idx deltas], [counts], [name-block deltas], [organizations per name block]]``,
+  the first two in idx order, the last two over the name blocks (``b/``) that hold any of them. One
+  file per view keeps every page to one view file however long the range; the histogram lets a page in
+  name order start at its own block and skip the blocks without organizations of the view. The view of
+  everything (all years, types, regions) is read only by the search within: its counts are the static
+  counts and its count order is the idx order.
 - ``list/{role}/n/{block}.json`` — ``LIST_BLOCK`` organizations in idx order:
   ``[[id, name, INN(s), static count, static rank], …]``. ``idx`` is the organization's place in the
   static order (all-time count descending, then name), so the busiest organizations of any view sit
   in the first blocks.
 - ``list/{role}/b/{block}.json`` — the same rows in name order, ``LIST_BLOCK`` a file, each with its
-  idx first: a page in name order walks these blocks and keeps the rows of the view.
+  idx first: a page in name order reads the blocks of the view's histogram from its own first row on
+  and keeps the rows of the view.
 - ``list/{role}/q/{prefix}.json`` — the search within: ``{token: [idx deltas]}`` of name words (every
   spelling), INNs and (expert organizations) licence numbers, by the token's first ``Q_PREFIX`` characters; a shard over ``Q_SHARD_BYTES``
   is split by one more character (``split`` in the index lists the split prefixes).
@@ -45,11 +48,12 @@ from openepb.fileio import write_bytes_atomically
 from openepb.publish import rank
 from openepb.publish.search import words
 
-LIST_FORMAT = 1
+LIST_FORMAT = 2
 #: Rows of one page of «Организации» (the first page of the count order is the combination's TOP-N).
 PAGE_ROWS = 30
-#: Organizations per name block (a page reads the blocks of its rows: small blocks, small pages).
-LIST_BLOCK = 64
+#: Organizations per name block (a page reads the blocks of its rows: small blocks, small pages; a page
+#: of a sparse view touches up to ``PAGE_ROWS`` blocks, so a block must stay well under 1/30 of the budget).
+LIST_BLOCK = 32
 #: Characters of a token that name its search shard, and the size at which a shard is split.
 Q_PREFIX = 2
 Q_SHARD_BYTES = 24_000
@@ -199,26 +203,46 @@ def _write_search(out: _Out, role: str, tokens_of: list[set[str]]) -> tuple[list
     return sorted(split), common
 
 
-def _write_years(out: _Out, role: str, cells: rank.RoleCells, axes: rank.Axes, idx_of: np.ndarray) -> None:
-    """One file per (year, type, region) with the organizations present and their counts."""
+def _write_views(
+    out: _Out, role: str, cells: rank.RoleCells, axes: rank.Axes, idx_of: np.ndarray, name_block: np.ndarray
+) -> None:
+    """One file per (year range, type, region): the organizations present, their counts, and how many of
+    them fall in each name block (``b/``), so a page in name order starts at its own block."""
+    n_years = len(axes.years)
+    n_blocks = int(name_block.max()) + 1 if len(name_block) else 0
     for type_ in (None, *range(len(axes.types))):
         type_key = "all" if type_ is None else axes.type_keys[type_]
         for region in axes.regions():
             keep = axes.office_mask(region)[cells.office]
             if type_ is not None:
                 keep &= cells.type == type_
-            for y, year in [*enumerate(axes.years), (None, "all")]:
-                sel = keep & (cells.year == y) if y is not None else keep
-                if not sel.any():
-                    continue
-                counts = np.bincount(idx_of[cells.org[sel]], weights=cells.n[sel], minlength=len(cells.ids))
-                present = np.flatnonzero(counts)
-                deltas = np.diff(present, prepend=0).tolist()
-                out.json(
-                    "year",
-                    f"list/{role}/y/{year}/{type_key}/{region.key}.json",
-                    [deltas, counts[present].astype(np.int64).tolist()],
-                )
+            if not keep.any():
+                continue
+            per_year = np.bincount(
+                idx_of[cells.org[keep]] * n_years + cells.year[keep],
+                weights=cells.n[keep],
+                minlength=len(cells.ids) * n_years,
+            ).reshape(len(cells.ids), n_years)
+            cumulative = np.zeros((len(cells.ids), n_years + 1), dtype=np.int64)
+            np.cumsum(per_year.astype(np.int64), axis=1, out=cumulative[:, 1:])
+            for first in range(n_years):
+                for last in range(first, n_years):
+                    counts = cumulative[:, last + 1] - cumulative[:, first]
+                    present = np.flatnonzero(counts)
+                    if not len(present):
+                        continue
+                    hist = np.bincount(name_block[present], minlength=n_blocks)
+                    used = np.flatnonzero(hist)
+                    out.json(
+                        "view",
+                        f"list/{role}/y/{axes.years[first]}-{axes.years[last]}/{type_key}/{region.key}.json",
+                        [
+                            np.diff(present, prepend=0).tolist(),
+                            counts[present].tolist(),
+                            np.diff(used, prepend=0).tolist(),
+                            hist[used].tolist(),
+                        ],
+                    )
 
 
 def _write_pieces(
@@ -332,11 +356,13 @@ def write_org_lists(
             for b in range(0, len(rows), LIST_BLOCK):
                 out.json("names", f"list/{role}/n/{b // LIST_BLOCK}.json", rows[b : b + LIST_BLOCK])
             by_name = sorted(range(len(rows)), key=lambda i: _name_key(rows[i][1], rows[i][0]))
+            name_block = np.empty(len(rows), dtype=np.int64)
+            name_block[by_name] = np.arange(len(rows)) // LIST_BLOCK
             for b in range(0, len(rows), LIST_BLOCK):
                 block = [[i, *rows[i]] for i in by_name[b : b + LIST_BLOCK]]
                 out.json("names", f"list/{role}/b/{b // LIST_BLOCK}.json", block)
             split, common = _write_search(out, role, tokens_of)
-            _write_years(out, role, cells, axes, idx_of)
+            _write_views(out, role, cells, axes, idx_of, name_block)
             pieces[role] = _write_pieces(con, out, role, axes)
             index["roles"][role] = {
                 "count": len(rows),
