@@ -375,6 +375,7 @@ def main() -> None:
             ).fetchone()[0]
             for label, ys, t, office in (
                 ("all years, all types, all offices", years, None, None),
+                ("two years, all types, all offices", (last - 1, last), None, None),
                 (f"all years, all types, {small_office}", years, None, small_office),
                 (f"one year, ЗС, {small_office}", (last, last), "zs", small_office),
                 (f"first year, {rare}, {small_office}", (years[0], years[0]), rare, small_office),
@@ -411,7 +412,8 @@ def org_pages(
 ) -> list[tuple[int, str]]:
     """(gzip bytes, "pN of M") of the first, middle and last page of an organization's conclusions under
     a filter, replaying ``orgRecords`` in orgs.js (pieces in the filter's years, in order, until the page
-    is full; each piece file counted once)."""
+    is full, skipping the pieces before the page when the filter has no type or region; each piece file
+    counted once)."""
     m = client.manifest
     n_types, n_offices = len(m["types"]), len(m["offices"])
     type_pos = None if type_ is None else [t["key"] for t in m["types"]].index(type_)
@@ -433,14 +435,17 @@ def org_pages(
     if not total:
         return []
     n_pages = -(-total // 50)
+    whole = type_ is None and office is None
     out = []
     for page in sorted({1, (n_pages + 1) // 2, n_pages}):
-        need, got, read = page * 50, 0, []
-        for count, file_no in zip(matched, files, strict=True):
-            if got >= need:
+        start, end, seen, read = (page - 1) * 50, page * 50, 0, []
+        for count, file_no, (_, piece) in zip(matched, files, relevant, strict=True):
+            if seen >= end:
                 break
-            read.append(file_no)
-            got += count
+            inside = piece[1] >= years[0] and piece[2] <= years[1]
+            if not (whole and inside and seen + count <= start):  # else counted from the entry, not read
+                read.append(file_no)
+            seen += count
         size = sum(client.gz(client.data / "orgrec" / role / f"{f}.json") for f in dict.fromkeys(read))
         out.append((size, f"p{page} of {n_pages}"))
     return out

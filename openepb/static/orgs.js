@@ -165,6 +165,7 @@
             row.push(rank);
           });
           return view; // rows: [idx, count, dynamic rank], count order
+        });
         viewCache.set(key, promise);
         promise.catch(() => viewCache.delete(key));
       }
@@ -426,12 +427,25 @@
       const data = await getJSON(`${SITE}orgrec/${role}/${file}.json`);
       return data[`${id}#${k}`] || [];
     };
-    /** The first `need` rows under the filter, newest first, fetching pieces in order. */
-    async function filtered(need) {
+    // Without a type or region in the filter, a piece inside the filter's years is kept whole: its rows
+    // are counted from the entry and the piece is read only if the page needs its rows.
+    const whole = type === null && !st.office && !st.district;
+    /** Rows [start, end) under the filter, newest first, reading pieces in order. */
+    async function filtered(start, end) {
       const out = [];
+      let seen = 0;
       for (const piece of relevant) {
-        if (out.length >= need) break;
-        for (const row of await pieceRows(piece)) if (keep(row[2])) out.push(row);
+        if (seen >= end) break;
+        const [, first, last, n] = piece;
+        if (whole && first >= st.from && last <= st.to && seen + n <= start) {
+          seen += n;
+          continue;
+        }
+        for (const row of await pieceRows(piece)) {
+          if (!keep(row[2])) continue;
+          if (seen >= start && seen < end) out.push(row);
+          seen++;
+        }
       }
       return out;
     }
@@ -445,7 +459,7 @@
       const t = Math.floor(cell / Ofs) % T;
       return { reg: row[0], day: row[1], type: m.types[t].code, office: officeShort[cell % Ofs], verdict: verdictOf(row[3]) };
     };
-    const rows = (await filtered(page * ORG_PAGE)).slice((page - 1) * ORG_PAGE, page * ORG_PAGE).map(describe);
+    const rows = (await filtered((page - 1) * ORG_PAGE, page * ORG_PAGE)).map(describe);
     if (!rows.length) {
       box.replaceChildren(h("p", { class: "empty" }, "По этому фильтру заключений нет."));
     } else {
@@ -474,7 +488,7 @@
         const [m2, st2, role2, id2, , filtered2, describe2] = orgState.args;
         setStatus("org-csv-status", "Собираем заключения…");
         try {
-          const all = (await filtered2(Infinity)).map(describe2);
+          const all = (await filtered2(0, Infinity)).map(describe2);
           const stem = `conclusions-${role2}-${id2}-${st2.from}-${st2.to}-${st2.type || "all"}-${st2.office || st2.district || "all"}`;
           download(`${stem}.csv`, ["reg_number", "date_registered", "object_type", "office", "conclusion_result"],
             all.map((r) => [r.reg, r.day, r.type, r.office, r.verdict]));
