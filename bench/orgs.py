@@ -265,7 +265,7 @@ def main() -> None:
             build_rankings(db_path, rank_dir, quiet=True)
         print(f"rankings: {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
-        index, pieces, report = write_org_lists(db_path, site_data, quiet=True)
+        index, pieces, office_pieces, report = write_org_lists(db_path, site_data, quiet=True)
         print(
             f"lists and conclusions: {time.perf_counter() - started:.0f} s; {report.files:,} files, "
             f"{report.bytes / 1e6:.1f} MB raw"
@@ -377,10 +377,13 @@ def main() -> None:
                 ("all years, all types, all offices", years, None, None),
                 ("two years, all types, all offices", (last - 1, last), None, None),
                 (f"all years, all types, {small_office}", years, None, small_office),
+                (f"all years, {rare}, all offices", years, rare, None),
                 (f"one year, ЗС, {small_office}", (last, last), "zs", small_office),
                 (f"first year, {rare}, {small_office}", (years[0], years[0]), rare, small_office),
             ):
-                sizes = org_pages(client, role, org, pieces[role][org], ys, t, office)
+                sizes = org_pages(
+                    client, role, org, pieces[role][org], office_pieces[role].get(org, {}), ys, t, office
+                )
                 if not sizes:
                     continue
                 top = max(sizes)
@@ -406,14 +409,15 @@ def org_pages(
     role: str,
     org: str,
     pieces: list[list[Any]],
+    per_office: dict[str, list[list[Any]]],
     years: tuple[int, int],
     type_: str | None,
     office: str | None,
 ) -> list[tuple[int, str]]:
     """(gzip bytes, "pN of M") of the first, middle and last page of an organization's conclusions under
     a filter, replaying ``orgRecords`` in orgs.js (pieces in the filter's years, in order, until the page
-    is full, skipping the pieces before the page when the filter has no type or region; each piece file
-    counted once)."""
+    is full, skipping the pieces before the page when the filter has no type or region; under an office,
+    a large organization's pieces of that office; each piece file counted once)."""
     m = client.manifest
     n_types, n_offices = len(m["types"]), len(m["offices"])
     type_pos = None if type_ is None else [t["key"] for t in m["types"]].index(type_)
@@ -424,18 +428,22 @@ def org_pages(
         year, t, o = cell // (n_types * n_offices), (cell // n_offices) % n_types, cell % n_offices
         return lo <= year <= hi and type_pos in (None, t) and office_pos in (None, o)
 
-    relevant = [(k, p) for k, p in enumerate(pieces) if p[2] >= years[0] and p[1] <= years[1]]
-    matched = []  # rows under the filter seen after each piece
+    by_office = office_pos is not None and bool(per_office)
+    own = per_office.get(str(office_pos), []) if by_office else pieces
+    folder = client.data / "orgrec" / role / ("o" if by_office else "")
+    key = f"{org}@{office_pos}#{{}}" if by_office else f"{org}#{{}}"
+    relevant = [(k, p) for k, p in enumerate(own) if p[2] >= years[0] and p[1] <= years[1]]
+    matched = []  # rows under the filter in each piece
     files: list[int] = []
     for k, (file_no, *_rest) in relevant:
-        rows = client.load(client.data / "orgrec" / role / f"{file_no}.json")[f"{org}#{k}"]
+        rows = client.load(folder / f"{file_no}.json")[key.format(k)]
         matched.append(sum(1 for row in rows if keep(row[2])))
         files.append(file_no)
     total = sum(matched)
     if not total:
         return []
     n_pages = -(-total // 50)
-    whole = type_ is None and office is None
+    whole = type_ is None and (office is None or by_office)
     out = []
     for page in sorted({1, (n_pages + 1) // 2, n_pages}):
         start, end, seen, read = (page - 1) * 50, page * 50, 0, []
@@ -446,7 +454,7 @@ def org_pages(
             if not (whole and inside and seen + count <= start):  # else counted from the entry, not read
                 read.append(file_no)
             seen += count
-        size = sum(client.gz(client.data / "orgrec" / role / f"{f}.json") for f in dict.fromkeys(read))
+        size = sum(client.gz(folder / f"{f}.json") for f in dict.fromkeys(read))
         out.append((size, f"p{page} of {n_pages}"))
     return out
 

@@ -25,6 +25,9 @@ the data and not the number of combinations:
 - ``orgrec/{role}/{n}.json`` — every counted conclusion of every organization, newest first, in
   pieces of at most ``PIECE_ROWS``: ``{"id#piece": [[number, date, cell, verdict], …]}``; the
   organization's detail entry lists its pieces ``[[file, first year, last year, rows], …]``.
+- ``orgrec/{role}/o/{n}.json`` — the same rows cut per office for organizations of more than
+  ``OFFICE_PIECES_FROM`` pieces: ``{"id@office#piece": […]}``; the detail entry's element 11 is
+  ``{office: [[file, first year, last year, rows], …]}`` (office = its place in the manifest's offices).
 
 Counts are ``openepb.contract.counting.COUNTED`` through the rankings' own cell reduction (``rank.load_role``),
 so every number here equals the TOP-N, the Pulse and the organization page.
@@ -64,6 +67,9 @@ Q_COMMON_MIN = 200
 #: Conclusions per piece of an organization's list, and the size at which a piece file is closed.
 PIECE_ROWS = 400
 PIECE_FILE_BYTES = 64_000
+#: An organization with more pieces than this also has its conclusions cut per office (``orgrec/{role}/o/``):
+#: under an office in the filter its page reads that office's pieces, not every piece with a few rows of it.
+OFFICE_PIECES_FROM = 2
 VERDICTS = ("соответствует", "не соответствует")
 
 
@@ -246,18 +252,30 @@ def _write_views(
 
 
 def _write_pieces(
-    con: duckdb.DuckDBPyConnection, out: _Out, role: str, axes: rank.Axes
+    con: duckdb.DuckDBPyConnection,
+    out: _Out,
+    role: str,
+    axes: rank.Axes,
+    only: set[str] | None = None,
 ) -> dict[str, list[list[Any]]]:
-    """Every counted conclusion per organization, newest first, in pieces; returns the pieces per id."""
+    """Every counted conclusion per organization, newest first, in pieces; returns the pieces per id.
+
+    With ``only`` (the organizations to write), the pieces of each organization are cut per office
+    instead (``orgrec/{role}/o/``, keys ``id@office#piece``, office = its place in the axes), and the
+    pieces per id are keyed ``"{id}@{office}"``."""
     id_col = rank.ROLES[role][0]
     type_pos = {t: i for i, t in enumerate(axes.types)}
     office_pos = {o: i for i, o in enumerate(axes.offices)}
     year_pos = {y: i for i, y in enumerate(axes.years)}
+    by_office = only is not None
+    folder = f"orgrec/{role}/o" if by_office else f"orgrec/{role}"
+    office_sql = f"coalesce(office_code, '{rank.NONE}')"
     cursor = con.execute(
         f"""SELECT {id_col}, reg_number, date_registered, year, coalesce(object_type, '{rank.NONE}'),
-                   coalesce(office_code, '{rank.NONE}'), conclusion_result
+                   {office_sql}, conclusion_result
             FROM db.records WHERE {id_col} IS NOT NULL AND {COUNTED}
-            ORDER BY {id_col}, year DESC, date_registered DESC NULLS LAST, reg_number DESC"""
+            ORDER BY {id_col}, {office_sql + ", " if by_office else ""}year DESC,
+                     date_registered DESC NULLS LAST, reg_number DESC"""
     )
     pieces: dict[str, list[list[Any]]] = defaultdict(list)
     file_no = 0
@@ -267,7 +285,7 @@ def _write_pieces(
     def flush() -> None:
         nonlocal file_no, batch, size
         if batch:
-            out.json("pieces", f"orgrec/{role}/{file_no}.json", batch)
+            out.json("office pieces" if by_office else "pieces", f"{folder}/{file_no}.json", batch)
             file_no += 1
             batch, size = {}, 0
 
@@ -290,6 +308,10 @@ def _write_pieces(
 
     while chunk := cursor.fetchmany(50_000):
         for org_id, reg, day, year, type_, office, verdict in chunk:
+            if by_office:
+                if org_id not in only:
+                    continue
+                org_id = f"{org_id}@{office_pos[office]}"
             if org_id != current:
                 close_piece()
                 current = org_id
@@ -306,9 +328,12 @@ def _write_pieces(
 
 def write_org_lists(
     db_path: Path, site_data: Path, *, quiet: bool = False
-) -> tuple[dict[str, Any], dict[str, dict[str, list[list[Any]]]], ListReport]:
+) -> tuple[
+    dict[str, Any], dict[str, dict[str, list[list[Any]]]], dict[str, dict[str, dict[str, Any]]], ListReport
+]:
     """Write ``list/`` and ``orgrec/`` under ``site_data``; return the index part for ``index.json``,
-    the pieces per role and id (for the detail entries) and the sizes written."""
+    the pieces per role and id and the pieces per office per role and id (for the detail entries, 10
+    and 11) and the sizes written."""
     for folder in ("list", "orgrec"):
         if (site_data / folder).exists():
             shutil.rmtree(site_data / folder)
@@ -324,6 +349,7 @@ def write_org_lists(
         "roles": {},
     }
     pieces: dict[str, dict[str, list[list[Any]]]] = {}
+    office_pieces: dict[str, dict[str, dict[str, Any]]] = {}
     try:
         axes, _ = rank.load_axes(con)
         rank._variant_view(con, rank.VARIANTS["active"])
@@ -364,6 +390,12 @@ def write_org_lists(
             split, common = _write_search(out, role, tokens_of)
             _write_views(out, role, cells, axes, idx_of, name_block)
             pieces[role] = _write_pieces(con, out, role, axes)
+            big = {org for org, own in pieces[role].items() if len(own) > OFFICE_PIECES_FROM}
+            per_office: dict[str, dict[str, Any]] = defaultdict(dict)
+            for key, own in _write_pieces(con, out, role, axes, only=big).items():
+                org, office = key.rsplit("@", 1)
+                per_office[org][office] = own
+            office_pieces[role] = dict(per_office)
             index["roles"][role] = {
                 "count": len(rows),
                 "blocks": -(-len(rows) // LIST_BLOCK),
@@ -375,4 +407,4 @@ def write_org_lists(
     finally:
         con.close()
     write_bytes_atomically(site_data / "list" / "index.json", _dump(index))
-    return index, pieces, report
+    return index, pieces, office_pieces, report

@@ -405,7 +405,7 @@
 
   const orgState = { role: null, id: null };
 
-  async function orgRecords(m, st, role, id, pieces, expected) {
+  async function orgRecords(m, st, role, id, pieces, expected, officePieces = {}) {
     const box = $("org-records");
     const nav = $("org-pager");
     const csvButton = $("org-csv");
@@ -422,14 +422,18 @@
       const t = Math.floor(cell / Ofs) % T;
       return year >= from && year <= to && (type === null || t === type) && inRegion(cell % Ofs);
     };
-    const relevant = pieces.map((p, k) => [...p, k]).filter(([, first, last]) => last >= st.from && first <= st.to);
+    // A large organization's conclusions are also cut per office: under an office, read only its pieces.
+    const office = st.office ? m.offices.findIndex((o) => o.key === st.office) : -1;
+    const byOffice = office >= 0 && Object.keys(officePieces || {}).length > 0;
+    const own = byOffice ? officePieces[office] || [] : pieces;
+    const relevant = own.map((p, k) => [...p, k]).filter(([, first, last]) => last >= st.from && first <= st.to);
     const pieceRows = async ([file, , , , k]) => {
-      const data = await getJSON(`${SITE}orgrec/${role}/${file}.json`);
-      return data[`${id}#${k}`] || [];
+      const data = await getJSON(`${SITE}orgrec/${role}/${byOffice ? "o/" : ""}${file}.json`);
+      return data[byOffice ? `${id}@${office}#${k}` : `${id}#${k}`] || [];
     };
-    // Without a type or region in the filter, a piece inside the filter's years is kept whole: its rows
+    // Without a type or region (other than the office of the pieces), a piece inside the years is kept whole: its rows
     // are counted from the entry and the piece is read only if the page needs its rows.
-    const whole = type === null && !st.office && !st.district;
+    const whole = type === null && (byOffice || (!st.office && !st.district));
     /** Rows [start, end) under the filter, newest first, reading pieces in order. */
     async function filtered(start, end) {
       const out = [];
@@ -478,7 +482,7 @@
     const hrefOf = (p) => `org.html${O.stateQuery(m, st, { role, id, ...(p > 1 ? { page: p } : {}) })}`;
     pagerNav(nav, page, pages, hrefOf, (p) => {
       history.pushState(null, "", hrefOf(p));
-      orgRecords(m, st, role, id, pieces, expected).then(() => { BODY.dataset.recordsReady = hrefOf(p); });
+      orgRecords(m, st, role, id, pieces, expected, officePieces).then(() => { BODY.dataset.recordsReady = hrefOf(p); });
     });
     csvButton.hidden = !expected;
     orgState.args = [m, st, role, id, relevant, filtered, describe];
