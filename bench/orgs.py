@@ -283,6 +283,7 @@ def main() -> None:
         big_office = m["offices"][0]["key"]
         small_office = m["offices"][-1]["key"]
         district = m["districts"][0]["key"]
+        small_district = m["districts"][-1]["key"]
         rare = m["types"][-1]["key"]
         views = [
             ("all years, all types, all regions", years, "all", "all"),
@@ -378,6 +379,8 @@ def main() -> None:
                 ("two years, all types, all offices", (last - 1, last), None, None),
                 (f"all years, all types, {small_office}", years, None, small_office),
                 (f"all years, {rare}, all offices", years, rare, None),
+                (f"all years, all types, {small_district}", years, None, small_district),
+                (f"two years, ТУ, {district}", (last - 1, last), "tu", district),
                 (f"one year, ЗС, {small_office}", (last, last), "zs", small_office),
                 (f"first year, {rare}, {small_office}", (years[0], years[0]), rare, small_office),
             ):
@@ -412,21 +415,29 @@ def org_pages(
     per_office: dict[str, list[list[Any]]],
     years: tuple[int, int],
     type_: str | None,
-    office: str | None,
+    region: str | None,
 ) -> list[tuple[int, str]]:
     """(gzip bytes, "pN of M") of the first, middle and last page of an organization's conclusions under
     a filter, replaying ``orgRecords`` in orgs.js (pieces in the filter's years, in order, until the page
-    is full, skipping the pieces before the page when the filter has no type or region; under an office,
-    a large organization's pieces of that office; each piece file counted once)."""
+    is full, counting the pieces before the page from the entry where it can; under an office, a large
+    organization's pieces of that office; each piece file counted once). ``region``: ``d-…``, ``o-…``."""
     m = client.manifest
     n_types, n_offices = len(m["types"]), len(m["offices"])
     type_pos = None if type_ is None else [t["key"] for t in m["types"]].index(type_)
+    office = region if region and region.startswith("o-") else None
+    district = region if region and region.startswith("d-") else None
     office_pos = None if office is None else [o["key"] for o in m["offices"]].index(office)
+    district_pos = None if district is None else [d["key"] for d in m["districts"]].index(district)
     lo, hi = m["years"].index(years[0]), m["years"].index(years[1])
 
     def keep(cell: int) -> bool:
         year, t, o = cell // (n_types * n_offices), (cell // n_offices) % n_types, cell % n_offices
-        return lo <= year <= hi and type_pos in (None, t) and office_pos in (None, o)
+        return (
+            lo <= year <= hi
+            and type_pos in (None, t)
+            and office_pos in (None, o)
+            and district_pos in (None, m["offices"][o]["district"])
+        )
 
     by_office = office_pos is not None and bool(per_office)
     own = per_office.get(str(office_pos), []) if by_office else pieces
@@ -443,15 +454,30 @@ def org_pages(
     if not total:
         return []
     n_pages = -(-total // 50)
-    whole = type_ is None and (office is None or by_office)
+    scope = None if by_office else "office" if office else "district" if district else None
+
+    def known(piece: list[Any]) -> int | None:  # orgs.js ``known``
+        if (
+            piece[1] < years[0]
+            or piece[2] > years[1]
+            or scope == "office"
+            or (scope and type_pos is not None)
+        ):
+            return None
+        if type_pos is not None:
+            return piece[4][type_pos]
+        return piece[5][district_pos] if scope else piece[3]
+
     out = []
     for page in sorted({1, (n_pages + 1) // 2, n_pages}):
         start, end, seen, read = (page - 1) * 50, page * 50, 0, []
         for count, file_no, (_, piece) in zip(matched, files, relevant, strict=True):
             if seen >= end:
                 break
-            inside = piece[1] >= years[0] and piece[2] <= years[1]
-            if not (whole and inside and seen + count <= start):  # else counted from the entry, not read
+            n = known(piece)
+            if n is not None:
+                assert n == count, (n, count)  # the entry's counts are the piece's
+            if n is None or seen + count > start:  # else counted from the entry, not read
                 read.append(file_no)
             seen += count
         size = sum(client.gz(folder / f"{f}.json") for f in dict.fromkeys(read))

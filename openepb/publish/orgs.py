@@ -24,7 +24,9 @@ the data and not the number of combinations:
   is split by one more character (``split`` in the index lists the split prefixes).
 - ``orgrec/{role}/{n}.json`` — every counted conclusion of every organization, newest first, in
   pieces of at most ``PIECE_ROWS``: ``{"id#piece": [[number, date, cell, verdict], …]}``; the
-  organization's detail entry lists its pieces ``[[file, first year, last year, rows], …]``.
+  organization's detail entry lists its pieces ``[[file, first year, last year, rows, [rows per type],
+  [rows per district]], …]`` (in the axes' order), so a page under a year range and a type or a
+  district counts the pieces before it without reading them.
 - ``orgrec/{role}/o/{n}.json`` — the same rows cut per office for organizations of more than
   ``OFFICE_PIECES_FROM`` pieces: ``{"id@office#piece": […]}``; the detail entry's element 11 is
   ``{office: [[file, first year, last year, rows], …]}`` (office = its place in the manifest's offices).
@@ -292,9 +294,10 @@ def _write_pieces(
     current: str | None = None
     rows: list[list[Any]] = []
     years: list[int] = []
+    kinds: list[tuple[int, int]] = []  # (type, district) of each row
 
     def close_piece() -> None:
-        nonlocal rows, years, size
+        nonlocal rows, years, kinds, size
         if not rows:
             return
         cost = len(_dump(rows))
@@ -303,8 +306,18 @@ def _write_pieces(
         key = f"{current}#{len(pieces[current])}"
         batch[key] = rows
         size += cost
-        pieces[current].append([file_no, years[-1], years[0], len(rows)])
-        rows, years = [], []
+        per = np.array(kinds, dtype=np.int64).reshape(-1, 2)
+        pieces[current].append(
+            [
+                file_no,
+                years[-1],
+                years[0],
+                len(rows),
+                np.bincount(per[:, 0], minlength=len(axes.types)).tolist(),
+                np.bincount(per[:, 1], minlength=len(axes.districts)).tolist(),
+            ]
+        )
+        rows, years, kinds = [], [], []
 
     while chunk := cursor.fetchmany(50_000):
         for org_id, reg, day, year, type_, office, verdict in chunk:
@@ -319,6 +332,7 @@ def _write_pieces(
             code = VERDICTS.index(verdict) if verdict in VERDICTS else (verdict or None)
             rows.append([reg, day.isoformat() if day else None, cell, code])
             years.append(int(year))
+            kinds.append((type_pos[type_], axes.office_district[office_pos[office]]))
             if len(rows) >= PIECE_ROWS:
                 close_piece()
     close_piece()

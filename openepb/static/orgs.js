@@ -427,21 +427,28 @@
     const byOffice = office >= 0 && Object.keys(officePieces || {}).length > 0;
     const own = byOffice ? officePieces[office] || [] : pieces;
     const relevant = own.map((p, k) => [...p, k]).filter(([, first, last]) => last >= st.from && first <= st.to);
-    const pieceRows = async ([file, , , , k]) => {
+    const pieceRows = async ([file, , , , , , k]) => {
       const data = await getJSON(`${SITE}orgrec/${role}/${byOffice ? "o/" : ""}${file}.json`);
       return data[byOffice ? `${id}@${office}#${k}` : `${id}#${k}`] || [];
     };
-    // Without a type or region (other than the office of the pieces), a piece inside the years is kept whole: its rows
-    // are counted from the entry and the piece is read only if the page needs its rows.
-    const whole = type === null && (byOffice || (!st.office && !st.district));
+    // A piece inside the filter's years is counted from the entry (all its rows, or its rows of the type or
+    // of the district) and read only if the page needs its rows; not so under a type and a region together
+    // (other than the office of the pieces) or under an office without its own pieces.
+    const district = st.district ? m.districts.findIndex((d) => d.key === st.district) : -1;
+    const region = byOffice ? null : st.office ? "office" : district >= 0 ? "district" : null;
+    const known = ([, first, last, n, perType, perDistrict]) => {
+      if (first < st.from || last > st.to || region === "office" || (region && type !== null)) return null;
+      if (type !== null) return perType[type];
+      return region ? perDistrict[district] : n;
+    };
     /** Rows [start, end) under the filter, newest first, reading pieces in order. */
     async function filtered(start, end) {
       const out = [];
       let seen = 0;
       for (const piece of relevant) {
         if (seen >= end) break;
-        const [, first, last, n] = piece;
-        if (whole && first >= st.from && last <= st.to && seen + n <= start) {
+        const n = known(piece);
+        if (n !== null && seen + n <= start) {
           seen += n;
           continue;
         }
