@@ -336,6 +336,14 @@ def open_org(page: Any, site: Site, role: str, org: str, query: str = "") -> Any
         ("expert", "", {}),
         ("expert", "&from=2016&to=2018&type=tu", {"years": (2016, 2018), "type_": "tu"}),
         ("applicant", "&from=2017&to=2018", {"years": (2017, 2018)}),
+        # an office: a large organization's page reads its pieces of that office
+        ("expert", "&region=o-mos", {"office": "o-mos"}),
+        ("expert", "&from=2017&to=2018&region=o-mos", {"years": (2017, 2018), "office": "o-mos"}),
+        (
+            "applicant",
+            "&from=2016&to=2018&type=tu&region=o-mos",
+            {"years": (2016, 2018), "type_": "tu", "office": "o-mos"},
+        ),
     ],
 )
 def test_org_page_lists_exactly_its_conclusions_under_the_filter(

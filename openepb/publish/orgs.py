@@ -4,24 +4,32 @@ The rankings (``openepb.publish.rank``) give each filter combination its TOP-N; 
 complete, paged, sortable list of *every* organization of a role needs, in files whose size follows
 the data and not the number of combinations:
 
-- ``list/{role}/y/{year}/{type}/{region}.json`` — the organizations with counted conclusions in one
-  year, object type (or ``all``) and region (``all``, ``d-…``, ``o-…``): ``[[idx deltas], [counts]]``
-  in idx order. A year range is the sum of its years (done in the browser), so no file per range;
-  only the whole range has its own file (``y/all/…``), the view most people look at. The view of
-  everything (all years, types, regions) needs no file at all: its counts are the static counts and
-  its count order is the idx order.
+- ``list/{role}/y/{from}-{to}/{type}/{region}.json`` — the organizations with counted conclusions in one
+  year range (like the rankings' combination files), object type (or ``all``) and region (``all``,
+  ``d-…``, ``o-…``): ``[[idx deltas], [counts], [name-block deltas], [organizations per name block]]``,
+  the first two in idx order, the last two over the name blocks (``b/``) that hold any of them. One
+  file per view keeps every page to one view file however long the range; the histogram lets a page in
+  name order start at its own block and skip the blocks without organizations of the view. The view of
+  everything (all years, types, regions) is read only by the search within: its counts are the static
+  counts and its count order is the idx order.
 - ``list/{role}/n/{block}.json`` — ``LIST_BLOCK`` organizations in idx order:
   ``[[id, name, INN(s), static count, static rank], …]``. ``idx`` is the organization's place in the
   static order (all-time count descending, then name), so the busiest organizations of any view sit
   in the first blocks.
 - ``list/{role}/b/{block}.json`` — the same rows in name order, ``LIST_BLOCK`` a file, each with its
-  idx first: a page in name order walks these blocks and keeps the rows of the view.
+  idx first: a page in name order reads the blocks of the view's histogram from its own first row on
+  and keeps the rows of the view.
 - ``list/{role}/q/{prefix}.json`` — the search within: ``{token: [idx deltas]}`` of name words (every
   spelling), INNs and (expert organizations) licence numbers, by the token's first ``Q_PREFIX`` characters; a shard over ``Q_SHARD_BYTES``
   is split by one more character (``split`` in the index lists the split prefixes).
 - ``orgrec/{role}/{n}.json`` — every counted conclusion of every organization, newest first, in
   pieces of at most ``PIECE_ROWS``: ``{"id#piece": [[number, date, cell, verdict], …]}``; the
-  organization's detail entry lists its pieces ``[[file, first year, last year, rows], …]``.
+  organization's detail entry lists its pieces ``[[file, first year, last year, rows, [rows per type],
+  [rows per district]], …]`` (in the axes' order), so a page under a year range and a type or a
+  district counts the pieces before it without reading them.
+- ``orgrec/{role}/o/{n}.json`` — the same rows cut per office for organizations of more than
+  ``OFFICE_PIECES_FROM`` pieces: ``{"id@office#piece": […]}``; the detail entry's element 11 is
+  ``{office: [[file, first year, last year, rows], …]}`` (office = its place in the manifest's offices).
 
 Counts are ``openepb.contract.counting.COUNTED`` through the rankings' own cell reduction (``rank.load_role``),
 so every number here equals the TOP-N, the Pulse and the organization page.
@@ -45,11 +53,12 @@ from openepb.fileio import write_bytes_atomically
 from openepb.publish import rank
 from openepb.publish.search import words
 
-LIST_FORMAT = 1
+LIST_FORMAT = 2
 #: Rows of one page of «Организации» (the first page of the count order is the combination's TOP-N).
 PAGE_ROWS = 30
-#: Organizations per name block (a page reads the blocks of its rows: small blocks, small pages).
-LIST_BLOCK = 64
+#: Organizations per name block (a page reads the blocks of its rows: small blocks, small pages; a page
+#: of a sparse view touches up to ``PAGE_ROWS`` blocks, so a block must stay well under 1/30 of the budget).
+LIST_BLOCK = 32
 #: Characters of a token that name its search shard, and the size at which a shard is split.
 Q_PREFIX = 2
 Q_SHARD_BYTES = 24_000
@@ -60,6 +69,9 @@ Q_COMMON_MIN = 200
 #: Conclusions per piece of an organization's list, and the size at which a piece file is closed.
 PIECE_ROWS = 400
 PIECE_FILE_BYTES = 64_000
+#: An organization with more pieces than this also has its conclusions cut per office (``orgrec/{role}/o/``):
+#: under an office in the filter its page reads that office's pieces, not every piece with a few rows of it.
+OFFICE_PIECES_FROM = 2
 VERDICTS = ("соответствует", "не соответствует")
 
 
@@ -199,41 +211,73 @@ def _write_search(out: _Out, role: str, tokens_of: list[set[str]]) -> tuple[list
     return sorted(split), common
 
 
-def _write_years(out: _Out, role: str, cells: rank.RoleCells, axes: rank.Axes, idx_of: np.ndarray) -> None:
-    """One file per (year, type, region) with the organizations present and their counts."""
+def _write_views(
+    out: _Out, role: str, cells: rank.RoleCells, axes: rank.Axes, idx_of: np.ndarray, name_block: np.ndarray
+) -> None:
+    """One file per (year range, type, region): the organizations present, their counts, and how many of
+    them fall in each name block (``b/``), so a page in name order starts at its own block."""
+    n_years = len(axes.years)
+    n_blocks = int(name_block.max()) + 1 if len(name_block) else 0
     for type_ in (None, *range(len(axes.types))):
         type_key = "all" if type_ is None else axes.type_keys[type_]
         for region in axes.regions():
             keep = axes.office_mask(region)[cells.office]
             if type_ is not None:
                 keep &= cells.type == type_
-            for y, year in [*enumerate(axes.years), (None, "all")]:
-                sel = keep & (cells.year == y) if y is not None else keep
-                if not sel.any():
-                    continue
-                counts = np.bincount(idx_of[cells.org[sel]], weights=cells.n[sel], minlength=len(cells.ids))
-                present = np.flatnonzero(counts)
-                deltas = np.diff(present, prepend=0).tolist()
-                out.json(
-                    "year",
-                    f"list/{role}/y/{year}/{type_key}/{region.key}.json",
-                    [deltas, counts[present].astype(np.int64).tolist()],
-                )
+            if not keep.any():
+                continue
+            per_year = np.bincount(
+                idx_of[cells.org[keep]] * n_years + cells.year[keep],
+                weights=cells.n[keep],
+                minlength=len(cells.ids) * n_years,
+            ).reshape(len(cells.ids), n_years)
+            cumulative = np.zeros((len(cells.ids), n_years + 1), dtype=np.int64)
+            np.cumsum(per_year.astype(np.int64), axis=1, out=cumulative[:, 1:])
+            for first in range(n_years):
+                for last in range(first, n_years):
+                    counts = cumulative[:, last + 1] - cumulative[:, first]
+                    present = np.flatnonzero(counts)
+                    if not len(present):
+                        continue
+                    hist = np.bincount(name_block[present], minlength=n_blocks)
+                    used = np.flatnonzero(hist)
+                    out.json(
+                        "view",
+                        f"list/{role}/y/{axes.years[first]}-{axes.years[last]}/{type_key}/{region.key}.json",
+                        [
+                            np.diff(present, prepend=0).tolist(),
+                            counts[present].tolist(),
+                            np.diff(used, prepend=0).tolist(),
+                            hist[used].tolist(),
+                        ],
+                    )
 
 
 def _write_pieces(
-    con: duckdb.DuckDBPyConnection, out: _Out, role: str, axes: rank.Axes
+    con: duckdb.DuckDBPyConnection,
+    out: _Out,
+    role: str,
+    axes: rank.Axes,
+    only: set[str] | None = None,
 ) -> dict[str, list[list[Any]]]:
-    """Every counted conclusion per organization, newest first, in pieces; returns the pieces per id."""
+    """Every counted conclusion per organization, newest first, in pieces; returns the pieces per id.
+
+    With ``only`` (the organizations to write), the pieces of each organization are cut per office
+    instead (``orgrec/{role}/o/``, keys ``id@office#piece``, office = its place in the axes), and the
+    pieces per id are keyed ``"{id}@{office}"``."""
     id_col = rank.ROLES[role][0]
     type_pos = {t: i for i, t in enumerate(axes.types)}
     office_pos = {o: i for i, o in enumerate(axes.offices)}
     year_pos = {y: i for i, y in enumerate(axes.years)}
+    by_office = only is not None
+    folder = f"orgrec/{role}/o" if by_office else f"orgrec/{role}"
+    office_sql = f"coalesce(office_code, '{rank.NONE}')"
     cursor = con.execute(
         f"""SELECT {id_col}, reg_number, date_registered, year, coalesce(object_type, '{rank.NONE}'),
-                   coalesce(office_code, '{rank.NONE}'), conclusion_result
+                   {office_sql}, conclusion_result
             FROM db.records WHERE {id_col} IS NOT NULL AND {COUNTED}
-            ORDER BY {id_col}, year DESC, date_registered DESC NULLS LAST, reg_number DESC"""
+            ORDER BY {id_col}, {office_sql + ", " if by_office else ""}year DESC,
+                     date_registered DESC NULLS LAST, reg_number DESC"""
     )
     pieces: dict[str, list[list[Any]]] = defaultdict(list)
     file_no = 0
@@ -243,16 +287,17 @@ def _write_pieces(
     def flush() -> None:
         nonlocal file_no, batch, size
         if batch:
-            out.json("pieces", f"orgrec/{role}/{file_no}.json", batch)
+            out.json("office pieces" if by_office else "pieces", f"{folder}/{file_no}.json", batch)
             file_no += 1
             batch, size = {}, 0
 
     current: str | None = None
     rows: list[list[Any]] = []
     years: list[int] = []
+    kinds: list[tuple[int, int]] = []  # (type, district) of each row
 
     def close_piece() -> None:
-        nonlocal rows, years, size
+        nonlocal rows, years, kinds, size
         if not rows:
             return
         cost = len(_dump(rows))
@@ -261,11 +306,25 @@ def _write_pieces(
         key = f"{current}#{len(pieces[current])}"
         batch[key] = rows
         size += cost
-        pieces[current].append([file_no, years[-1], years[0], len(rows)])
-        rows, years = [], []
+        per = np.array(kinds, dtype=np.int64).reshape(-1, 2)
+        pieces[current].append(
+            [
+                file_no,
+                years[-1],
+                years[0],
+                len(rows),
+                np.bincount(per[:, 0], minlength=len(axes.types)).tolist(),
+                np.bincount(per[:, 1], minlength=len(axes.districts)).tolist(),
+            ]
+        )
+        rows, years, kinds = [], [], []
 
     while chunk := cursor.fetchmany(50_000):
         for org_id, reg, day, year, type_, office, verdict in chunk:
+            if by_office:
+                if org_id not in only:
+                    continue
+                org_id = f"{org_id}@{office_pos[office]}"
             if org_id != current:
                 close_piece()
                 current = org_id
@@ -273,6 +332,7 @@ def _write_pieces(
             code = VERDICTS.index(verdict) if verdict in VERDICTS else (verdict or None)
             rows.append([reg, day.isoformat() if day else None, cell, code])
             years.append(int(year))
+            kinds.append((type_pos[type_], axes.office_district[office_pos[office]]))
             if len(rows) >= PIECE_ROWS:
                 close_piece()
     close_piece()
@@ -282,9 +342,12 @@ def _write_pieces(
 
 def write_org_lists(
     db_path: Path, site_data: Path, *, quiet: bool = False
-) -> tuple[dict[str, Any], dict[str, dict[str, list[list[Any]]]], ListReport]:
+) -> tuple[
+    dict[str, Any], dict[str, dict[str, list[list[Any]]]], dict[str, dict[str, dict[str, Any]]], ListReport
+]:
     """Write ``list/`` and ``orgrec/`` under ``site_data``; return the index part for ``index.json``,
-    the pieces per role and id (for the detail entries) and the sizes written."""
+    the pieces per role and id and the pieces per office per role and id (for the detail entries, 10
+    and 11) and the sizes written."""
     for folder in ("list", "orgrec"):
         if (site_data / folder).exists():
             shutil.rmtree(site_data / folder)
@@ -300,6 +363,7 @@ def write_org_lists(
         "roles": {},
     }
     pieces: dict[str, dict[str, list[list[Any]]]] = {}
+    office_pieces: dict[str, dict[str, dict[str, Any]]] = {}
     try:
         axes, _ = rank.load_axes(con)
         rank._variant_view(con, rank.VARIANTS["active"])
@@ -332,12 +396,20 @@ def write_org_lists(
             for b in range(0, len(rows), LIST_BLOCK):
                 out.json("names", f"list/{role}/n/{b // LIST_BLOCK}.json", rows[b : b + LIST_BLOCK])
             by_name = sorted(range(len(rows)), key=lambda i: _name_key(rows[i][1], rows[i][0]))
+            name_block = np.empty(len(rows), dtype=np.int64)
+            name_block[by_name] = np.arange(len(rows)) // LIST_BLOCK
             for b in range(0, len(rows), LIST_BLOCK):
                 block = [[i, *rows[i]] for i in by_name[b : b + LIST_BLOCK]]
                 out.json("names", f"list/{role}/b/{b // LIST_BLOCK}.json", block)
             split, common = _write_search(out, role, tokens_of)
-            _write_years(out, role, cells, axes, idx_of)
+            _write_views(out, role, cells, axes, idx_of, name_block)
             pieces[role] = _write_pieces(con, out, role, axes)
+            big = {org for org, own in pieces[role].items() if len(own) > OFFICE_PIECES_FROM}
+            per_office: dict[str, dict[str, Any]] = defaultdict(dict)
+            for key, own in _write_pieces(con, out, role, axes, only=big).items():
+                org, office = key.rsplit("@", 1)
+                per_office[org][office] = own
+            office_pieces[role] = dict(per_office)
             index["roles"][role] = {
                 "count": len(rows),
                 "blocks": -(-len(rows) // LIST_BLOCK),
@@ -349,4 +421,4 @@ def write_org_lists(
     finally:
         con.close()
     write_bytes_atomically(site_data / "list" / "index.json", _dump(index))
-    return index, pieces, report
+    return index, pieces, office_pieces, report

@@ -596,10 +596,16 @@ def _entry_cost(org_id: str, fact: OrgFacts, latest: list[tuple]) -> list[Any]:
 
 
 def write_details(
-    site_data: Path, role: str, facts: dict[str, OrgFacts], latest: dict, pieces: dict | None = None
+    site_data: Path,
+    role: str,
+    facts: dict[str, OrgFacts],
+    latest: dict,
+    pieces: dict | None = None,
+    office_pieces: dict | None = None,
 ) -> list[str]:
     """Write the detail shards of a role; return the first id of each shard (ids in code-point order).
-    ``pieces`` (id → the pieces of its list of conclusions, ``openepb.publish.orgs``) go into entry 10."""
+    ``pieces`` (id → the pieces of its list of conclusions, ``openepb.publish.orgs``) go into entry 10,
+    ``office_pieces`` (id → office → the pieces of that office) into entry 11."""
     ids = sorted(facts)
     costed = [_entry_cost(i, facts[i], latest.get(i, [])) for i in ids]
     first_ids: list[str] = []
@@ -613,6 +619,7 @@ def write_details(
         if pieces is not None:
             for entry in shard_data["orgs"]:
                 entry.append(pieces.get(entry[0], []))
+                entry.append((office_pieces or {}).get(entry[0], {}))
         write_json(folder / f"{number}.json", shard_data)
     return first_ids
 
@@ -922,12 +929,14 @@ def render_site(
     try:
         roles: dict[str, Any] = {}
         views: dict[str, dict[str, list[list[Any]]]] = {}
-        lists, pieces, _ = write_org_lists(db_path, site_data, quiet=quiet)
+        lists, pieces, office_pieces, _ = write_org_lists(db_path, site_data, quiet=quiet)
         for role in ROLES:
             candidates = load_candidates(con, role)
             facts = load_org_facts(con, role, candidates)
             latest = load_latest(con, role, LATEST_PER_ORG)
-            first_ids = write_details(site_data, role, facts, latest, pieces.get(role, {}))
+            first_ids = write_details(
+                site_data, role, facts, latest, pieces.get(role, {}), office_pieces.get(role, {})
+            )
             counts = record_counts(con, role)
             write_json(site_data / "search" / f"{role}.json", search_entries(facts, counts))
             views[role] = review_views(facts, counts, candidates)

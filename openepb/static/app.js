@@ -964,7 +964,7 @@
       [detail, rankEntry] = await Promise.all([
         findEntry((k) => `${SITE}org/${role}/${k}.json`, siteIndex.roles[role].first_ids, id, (data, key) => {
           const entry = data.orgs.find((e) => e[0] === key);
-          return entry ? [...entry.slice(0, 8), { files: data.files, rows: entry[8] }, entry[9] || null, entry[10] || []] : null;
+          return entry ? [...entry.slice(0, 8), { files: data.files, rows: entry[8] }, entry[9] || null, entry[10] || [], entry[11] || {}] : null;
         }),
         findEntry((k) => `${RANK}${v}/o/${role}/${k}.json`, m.variants[v].orgs[role].first_ids, id,
           (data, key) => data.find((e) => e[0] === key) || null),
@@ -990,7 +990,7 @@
         last = st;
         const started = performance.now();
         renderOrgFilter(m, st, combo, role, rankEntry);
-        if (window.openepbOrgRecords) await window.openepbOrgRecords(m, st, role, id, detail[10], countInFilter(m, st, rankEntry ? rankEntry[4] : []).count);
+        if (window.openepbOrgRecords) await window.openepbOrgRecords(m, st, role, id, detail[10], countInFilter(m, st, rankEntry ? rankEntry[4] : []).count, detail[11]);
         if (mine !== ticket) return;
         BODY.dataset.renderMs = (performance.now() - started).toFixed(1);
         BODY.dataset.ready = comboUrl(m, st);

@@ -137,37 +137,34 @@
       form.dir.value = ls.dir;
     };
 
-    /** Organizations under the filter: [[idx, count], …] summed over the years of the range. */
+    /** Organizations under the filter: one file per view, {rows: [[idx, count], …], hist: Map(name block → organizations)}. */
     async function viewRows(role, st, combo) {
       const region = st.office || st.district || "all";
-      const whole = st.from === m.years[0] && st.to === m.years[m.years.length - 1];
-      const years = whole ? ["all"] : m.years.filter((y) => y >= st.from && y <= st.to);
-      const files = await Promise.all(years.map((y, i) => (whole || combo.year[i] > 0
-        ? getJSON(`${base}${role}/y/${y}/${st.type || "all"}/${region}.json`).catch(() => [[], []])
-        : [[], []])));
-      const counts = new Map();
-      for (const [deltas, values] of files) {
-        let idx = 0;
-        for (let i = 0; i < deltas.length; i++) {
-          idx += deltas[i];
-          counts.set(idx, (counts.get(idx) || 0) + values[i]);
-        }
-      }
-      return [...counts.entries()];
+      const [deltas, values, blockDeltas, perBlock] = combo.n
+        ? await getJSON(`${base}${role}/y/${st.from}-${st.to}/${st.type || "all"}/${region}.json`).catch(() => [[], [], [], []])
+        : [[], [], [], []];
+      const rows = [];
+      let idx = 0;
+      for (let i = 0; i < deltas.length; i++) rows.push([(idx += deltas[i]), values[i]]);
+      const hist = new Map();
+      let b = 0;
+      for (let i = 0; i < blockDeltas.length; i++) hist.set((b += blockDeltas[i]), perBlock[i]);
+      return { rows, hist };
     }
 
     const viewCache = new Map();
     function loadView(role, st, combo) {
       const key = `${role}|${O.comboUrl(m, st)}`;
       if (!viewCache.has(key)) {
-        const promise = viewRows(role, st, combo).then((rows) => {
+        const promise = viewRows(role, st, combo).then((view) => {
+          const { rows } = view;
           rows.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
           let rank = 0;
           rows.forEach((row, i) => {
             if (i === 0 || rows[i - 1][1] !== row[1]) rank = i + 1;
             row.push(rank);
           });
-          return rows; // [idx, count, dynamic rank], count order
+          return view; // rows: [idx, count, dynamic rank], count order
         });
         viewCache.set(key, promise);
         promise.catch(() => viewCache.delete(key));
@@ -222,34 +219,45 @@
     }
 
     async function ordered(role, st, combo, l) {
-      let rows = await loadView(role, st, combo);
+      const view = await loadView(role, st, combo);
+      let { rows } = view;
+      let exact = true; // the histogram counts exactly these rows
       if (l.q) {
         const hits = await searchIdx(role, l.q);
-        rows = hits === null ? rows : rows.filter((r) => hits.has(r[0]));
+        if (hits !== null) {
+          rows = rows.filter((r) => hits.has(r[0]));
+          exact = false;
+        }
       }
       rows = rows.slice();
       if (l.sort === "static") rows.sort((a, b) => a[0] - b[0]);
       if (l.dir === "rev" && l.sort !== "name") rows.reverse();
-      return rows; // in name order: see byName
+      return { rows, hist: view.hist, exact }; // in name order: see byName
     }
 
-    /** Rows [from, to) of the view in name order: walk the name-order blocks (backwards for «обратное»),
-        keeping the view's organizations; returns the rows with their name-block entries. */
-    async function byName(role, rows, l, from, to) {
-      const inView = rows ? new Map(rows.map((r) => [r[0], r])) : null;
-      const blocks = index.roles[role].blocks;
+    /** Rows [from, to) of the view in name order: read the name-order blocks that hold organizations of
+        the view (backwards for «обратное»), from the block of the page's first row on (the view's
+        histogram says how many of its organizations each block holds), keeping the view's organizations;
+        returns the rows with their name-block entries. `view` is null for the view of everything. */
+    async function byName(role, view, l, from, to) {
+      const inView = view ? new Map(view.rows.map((r) => [r[0], r])) : null;
+      const total = index.roles[role].blocks;
+      const rev = l.dir === "rev";
+      let order;
+      if (view) order = [...view.hist.keys()].sort((a, b) => (rev ? b - a : a - b));
+      else order = Array.from({ length: total }, (_, k) => (rev ? total - 1 - k : k));
+      const per = (b) => (view ? view.hist.get(b) : Math.min(index.block, index.roles[role].count - b * index.block));
       const out = [];
       let seen = 0;
       let k0 = 0;
-      if (!inView && l.dir !== "rev") {
-        // every organization is in the view: skip the blocks before the page
-        k0 = Math.floor(from / index.block);
-        seen = k0 * index.block;
+      if (!view || view.exact) {
+        // every block's count in the view is known: skip the blocks before the page
+        while (k0 < order.length && seen + per(order[k0]) <= from) seen += per(order[k0++]);
       }
-      for (let k = k0; k < blocks && out.length < to - from; k++) {
-        const b = l.dir === "rev" ? blocks - 1 - k : k;
+      for (let k = k0; k < order.length && out.length < to - from; k++) {
+        const b = order[k];
         const block = await getJSON(`${base}${role}/b/${b}.json`);
-        const entries = l.dir === "rev" ? block.slice().reverse() : block;
+        const entries = rev ? block.slice().reverse() : block;
         for (const entry of entries) {
           const row = inView ? inView.get(entry[0]) : [entry[0], entry[4], entry[5]];
           if (!row) continue;
@@ -305,15 +313,16 @@
           shown = top.map(([id, name, n, rank, share, staticRank]) => ({ id, name, inn: null, count: n, rank, share, staticRank }));
         } else {
           const fast = everything(st) && !l.q;
-          const rows = fast ? null : await ordered(l.role, st, combo, l);
+          const view = fast ? null : await ordered(l.role, st, combo, l);
           if (mine !== ticket) return;
+          const rows = view && view.rows;
           count = fast ? index.roles[l.role].count : rows.length;
           const pages = Math.max(1, Math.ceil(count / per));
           if (l.page > pages) l.page = pages;
           let pairs;
           if (l.sort === "name" && fast) pairs = await byName(l.role, null, l, (l.page - 1) * per, l.page * per);
           else if (fast) pairs = (await everythingPage(l.role, l, (l.page - 1) * per, l.page * per))[1];
-          else if (l.sort === "name") pairs = await byName(l.role, rows, l, (l.page - 1) * per, l.page * per);
+          else if (l.sort === "name") pairs = await byName(l.role, view, l, (l.page - 1) * per, l.page * per);
           else {
             const slice = rows.slice((l.page - 1) * per, l.page * per);
             const byIdx = await names(l.role, slice.map((r) => r[0]));
@@ -350,9 +359,10 @@
       setStatus("o-csv-status", "Собираем список…");
       try {
         const combo = await getJSON(O.comboUrl(m, st));
-        const rows = await ordered(l.role, st, combo, l);
+        const view = await ordered(l.role, st, combo, l);
+        const { rows } = view;
         let pairs;
-        if (l.sort === "name") pairs = await byName(l.role, rows, l, 0, rows.length);
+        if (l.sort === "name") pairs = await byName(l.role, view, l, 0, rows.length);
         else {
           const byIdx = await names(l.role, rows.map((r) => r[0]));
           pairs = rows.map((r) => [r, byIdx.get(r[0])]);
@@ -395,7 +405,7 @@
 
   const orgState = { role: null, id: null };
 
-  async function orgRecords(m, st, role, id, pieces, expected) {
+  async function orgRecords(m, st, role, id, pieces, expected, officePieces = {}) {
     const box = $("org-records");
     const nav = $("org-pager");
     const csvButton = $("org-csv");
@@ -412,17 +422,41 @@
       const t = Math.floor(cell / Ofs) % T;
       return year >= from && year <= to && (type === null || t === type) && inRegion(cell % Ofs);
     };
-    const relevant = pieces.map((p, k) => [...p, k]).filter(([, first, last]) => last >= st.from && first <= st.to);
-    const pieceRows = async ([file, , , , k]) => {
-      const data = await getJSON(`${SITE}orgrec/${role}/${file}.json`);
-      return data[`${id}#${k}`] || [];
+    // A large organization's conclusions are also cut per office: under an office, read only its pieces.
+    const office = st.office ? m.offices.findIndex((o) => o.key === st.office) : -1;
+    const byOffice = office >= 0 && Object.keys(officePieces || {}).length > 0;
+    const own = byOffice ? officePieces[office] || [] : pieces;
+    const relevant = own.map((p, k) => [...p, k]).filter(([, first, last]) => last >= st.from && first <= st.to);
+    const pieceRows = async ([file, , , , , , k]) => {
+      const data = await getJSON(`${SITE}orgrec/${role}/${byOffice ? "o/" : ""}${file}.json`);
+      return data[byOffice ? `${id}@${office}#${k}` : `${id}#${k}`] || [];
     };
-    /** The first `need` rows under the filter, newest first, fetching pieces in order. */
-    async function filtered(need) {
+    // A piece inside the filter's years is counted from the entry (all its rows, or its rows of the type or
+    // of the district) and read only if the page needs its rows; not so under a type and a region together
+    // (other than the office of the pieces) or under an office without its own pieces.
+    const district = st.district ? m.districts.findIndex((d) => d.key === st.district) : -1;
+    const region = byOffice ? null : st.office ? "office" : district >= 0 ? "district" : null;
+    const known = ([, first, last, n, perType, perDistrict]) => {
+      if (first < st.from || last > st.to || region === "office" || (region && type !== null)) return null;
+      if (type !== null) return perType[type];
+      return region ? perDistrict[district] : n;
+    };
+    /** Rows [start, end) under the filter, newest first, reading pieces in order. */
+    async function filtered(start, end) {
       const out = [];
+      let seen = 0;
       for (const piece of relevant) {
-        if (out.length >= need) break;
-        for (const row of await pieceRows(piece)) if (keep(row[2])) out.push(row);
+        if (seen >= end) break;
+        const n = known(piece);
+        if (n !== null && seen + n <= start) {
+          seen += n;
+          continue;
+        }
+        for (const row of await pieceRows(piece)) {
+          if (!keep(row[2])) continue;
+          if (seen >= start && seen < end) out.push(row);
+          seen++;
+        }
       }
       return out;
     }
@@ -436,7 +470,7 @@
       const t = Math.floor(cell / Ofs) % T;
       return { reg: row[0], day: row[1], type: m.types[t].code, office: officeShort[cell % Ofs], verdict: verdictOf(row[3]) };
     };
-    const rows = (await filtered(page * ORG_PAGE)).slice((page - 1) * ORG_PAGE, page * ORG_PAGE).map(describe);
+    const rows = (await filtered((page - 1) * ORG_PAGE, page * ORG_PAGE)).map(describe);
     if (!rows.length) {
       box.replaceChildren(h("p", { class: "empty" }, "По этому фильтру заключений нет."));
     } else {
@@ -455,7 +489,7 @@
     const hrefOf = (p) => `org.html${O.stateQuery(m, st, { role, id, ...(p > 1 ? { page: p } : {}) })}`;
     pagerNav(nav, page, pages, hrefOf, (p) => {
       history.pushState(null, "", hrefOf(p));
-      orgRecords(m, st, role, id, pieces, expected).then(() => { BODY.dataset.recordsReady = hrefOf(p); });
+      orgRecords(m, st, role, id, pieces, expected, officePieces).then(() => { BODY.dataset.recordsReady = hrefOf(p); });
     });
     csvButton.hidden = !expected;
     orgState.args = [m, st, role, id, relevant, filtered, describe];
@@ -465,7 +499,7 @@
         const [m2, st2, role2, id2, , filtered2, describe2] = orgState.args;
         setStatus("org-csv-status", "Собираем заключения…");
         try {
-          const all = (await filtered2(Infinity)).map(describe2);
+          const all = (await filtered2(0, Infinity)).map(describe2);
           const stem = `conclusions-${role2}-${id2}-${st2.from}-${st2.to}-${st2.type || "all"}-${st2.office || st2.district || "all"}`;
           download(`${stem}.csv`, ["reg_number", "date_registered", "object_type", "office", "conclusion_result"],
             all.map((r) => [r.reg, r.day, r.type, r.office, r.verdict]));
