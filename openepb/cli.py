@@ -104,6 +104,7 @@ def context_from_args(args: argparse.Namespace) -> BuildContext:
 
 
 def run_build(ctx: BuildContext) -> int:
+    from openepb.build.cache import default_cache
     from openepb.build.pipeline import build_database, format_summary
 
     options, paths, log = ctx.options, ctx.paths, ctx.log
@@ -138,6 +139,7 @@ def run_build(ctx: BuildContext) -> int:
         workers=options.workers,
         sources=ctx.sources,
         gate=gate,
+        cache=None if options.no_cache else default_cache(paths.out),
     )
     print(format_summary(summary))
     log.info(f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
