@@ -224,7 +224,7 @@ def publish(ctx: BuildContext) -> int:
 
     started = time.perf_counter()
     if (stamp := stale(paths.rank, "rankings")) is not None:
-        report = build_rankings(db_path, paths.rank, quiet=quiet)
+        report = build_rankings(db_path, paths.rank, quiet=quiet, gzip_sizes=not quiet)
         disagreements = check_rankings(db_path, paths.rank)
         if disagreements:
             for line in disagreements[:20]:
