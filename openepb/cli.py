@@ -103,6 +103,7 @@ def context_from_args(args: argparse.Namespace) -> BuildContext:
 
 
 def run_build(ctx: BuildContext) -> int:
+    from openepb.build.cache import default_cache
     from openepb.build.pipeline import build_database, format_summary
 
     options, paths, log = ctx.options, ctx.paths, ctx.log
@@ -137,6 +138,7 @@ def run_build(ctx: BuildContext) -> int:
         workers=options.workers,
         sources=ctx.sources,
         gate=gate,
+        cache=None if options.no_cache else default_cache(paths.out),
     )
     print(format_summary(summary))
     log.info(f"database: {summary.database} ({time.perf_counter() - started:.1f} s)")
@@ -221,7 +223,7 @@ def publish(ctx: BuildContext) -> int:
 
     started = time.perf_counter()
     if (stamp := stale(paths.rank, "rankings")) is not None:
-        report = build_rankings(db_path, paths.rank, quiet=quiet)
+        report = build_rankings(db_path, paths.rank, quiet=quiet, gzip_sizes=not quiet)
         disagreements = check_rankings(db_path, paths.rank)
         if disagreements:
             for line in disagreements[:20]:

@@ -42,3 +42,32 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def write_bytes_atomically(path: Path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` atomically unless the file already holds exactly these bytes (a rebuild after
+    a small change then rewrites only the files that changed); True when the file was written."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(len(data) + 1) == data:
+                return False
+    except OSError:
+        pass
+    write_bytes_atomically(path, data)
+    return True
+
+
+def prune_tree(root: Path, kept: set[Path]) -> int:
+    """Delete every file under ``root`` that is not in ``kept``, then the folders left empty;
+    returns how many files were deleted."""
+    if not root.is_dir():
+        return 0
+    stale = [p for p in root.rglob("*") if p.is_file() and p not in kept]
+    for path in stale:
+        path.unlink()
+    for folder in sorted(
+        (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+    ):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    return len(stale)

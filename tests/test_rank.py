@@ -25,6 +25,7 @@ from openepb.publish.rank import (
     competition_ranks,
     dynamic_rank,
     org_count,
+    rank_columns,
     rank_counts,
     safe_key,
 )
@@ -462,3 +463,44 @@ def test_paper_safety_case_movement(tmp_path: Path) -> None:
         row("z14", 19, 3, [[2, 19], [2, 19]]),
     ]
     assert [len(t) for t in (t2015, t2016, t2017)] == [16, 16, 17]
+
+
+def test_rank_columns_equals_rank_counts_column_by_column() -> None:
+    rng = np.random.default_rng(7)
+    orgs = np.sort(rng.choice(500, size=80, replace=False))
+    counts = rng.integers(0, 6, size=(80, 25)) * (rng.random((80, 25)) < 0.6)
+    counts[:, 3] = 0  # a filter nobody is in
+    for top_n in (1, 5, 200):
+        columns = rank_columns(orgs, counts, top_n)
+        for c in range(counts.shape[1]):
+            one = rank_counts(orgs, counts[:, c], top_n)
+            assert columns.top[c] == one.top.tolist()
+            assert columns.top_counts[c] == one.top_counts.tolist()
+            assert columns.top_ranks[c] == one.top_ranks.tolist()
+            pairs = zip(one.hist_counts, one.hist_orgs, strict=True)
+            assert columns.hist[c] == [int(v) for pair in pairs for v in pair]
+            assert columns.distinct[c] == one.distinct
+    empty = rank_columns(np.array([], dtype=np.int64), np.zeros((0, 3), dtype=np.int64), 5)
+    assert empty.distinct == [0, 0, 0] and empty.top == [[], [], []] and empty.hist == [[], [], []]
+
+
+def test_rebuild_rewrites_only_the_files_that_changed(tmp_path: Path) -> None:
+    out = tmp_path / "rank"
+    rows = [record(2016, "A", "X"), record(2017, "B", "Y", office="szap"), record(2017, "A", "Y")]
+    first = build_rankings(make_db(tmp_path / "a.duckdb", rows), out, quiet=True)
+    assert first.changed == first.files
+    before = {p: p.stat().st_ino for p in out.rglob("*.json")}
+    again = build_rankings(make_db(tmp_path / "b.duckdb", rows), out, quiet=True)
+    assert again.changed == 0
+    assert {p: p.stat().st_ino for p in out.rglob("*.json")} == before
+    rows[1] = record(2017, "B", "Y", office="szap", month=5)  # another month, in one office and year
+    moved = build_rankings(make_db(tmp_path / "c.duckdb", rows), out, quiet=True)
+    rewritten = {p.relative_to(out).as_posix() for p in before if p.stat().st_ino != before[p]}
+    assert len(rewritten) == moved.changed > 0
+    assert "active/c/2016-2016/all/all.json" not in rewritten  # 2016 alone did not change
+    assert "active/c/2017-2017/all/o-szap.json" in rewritten
+    assert "active/c/2016-2017/tu/o-mos.json" not in rewritten
+    fresh = tmp_path / "fresh"
+    build_rankings(tmp_path / "c.duckdb", fresh, quiet=True)
+    for path in out.rglob("*.json"):
+        assert path.read_bytes() == (fresh / path.relative_to(out)).read_bytes()

@@ -38,7 +38,6 @@ so every number here equals the TOP-N, the Pulse and the organization page.
 from __future__ import annotations
 
 import json
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +48,7 @@ import numpy as np
 
 from openepb.contract.counting import COUNTED
 from openepb.contract.tables import has_table
-from openepb.fileio import write_bytes_atomically
+from openepb.fileio import prune_tree, write_if_changed
 from openepb.publish import rank
 from openepb.publish.search import words
 
@@ -92,14 +91,22 @@ class ListReport:
 
 
 class _Out:
+    """Writes the files of one build, leaving a file that already has its bytes as it is."""
+
     def __init__(self, root: Path, report: ListReport) -> None:
         self.root = root
         self.report = report
+        self.written: set[Path] = set()
 
     def json(self, kind: str, rel: str, obj: Any) -> None:
         data = _dump(obj)
-        write_bytes_atomically(self.root / rel, data)
+        self.bytes(rel, data)
         self.report.add(kind, len(data))
+
+    def bytes(self, rel: str, data: bytes) -> None:
+        path = self.root / rel
+        write_if_changed(path, data)
+        self.written.add(path)
 
 
 def _name_key(name: str, ident: str) -> tuple[str, str]:
@@ -348,9 +355,6 @@ def write_org_lists(
     """Write ``list/`` and ``orgrec/`` under ``site_data``; return the index part for ``index.json``,
     the pieces per role and id and the pieces per office per role and id (for the detail entries, 10
     and 11) and the sizes written."""
-    for folder in ("list", "orgrec"):
-        if (site_data / folder).exists():
-            shutil.rmtree(site_data / folder)
     report = ListReport()
     out = _Out(site_data, report)
     con = rank._open(db_path)
@@ -420,5 +424,7 @@ def write_org_lists(
                 print(f"site: {role}: full list of {len(rows)} organizations", flush=True)
     finally:
         con.close()
-    write_bytes_atomically(site_data / "list" / "index.json", _dump(index))
+    out.bytes("list/index.json", _dump(index))
+    for folder in ("list", "orgrec"):  # what an earlier build wrote and this one did not
+        prune_tree(site_data / folder, out.written)
     return index, pieces, office_pieces, report

@@ -11,7 +11,8 @@ histogram). The layout is described for the site's developer in ``docs/rank-data
 DuckDB reduces the records once to the finest cells (year, month, type, office) and
 (organization, year, type, office); every coarser level — year ranges, all types, districts, all
 regions — is a sum of those cells, done here with NumPy, so ranges are exact and never a merge of
-per-year TOP-Ns.
+per-year TOP-Ns. Each (type, region) slice is ranked for all its year ranges at once (a column per
+range); a rebuild rewrites only the files whose bytes changed.
 """
 
 from __future__ import annotations
@@ -434,32 +435,51 @@ class FileStats:
     raw: list[int] = field(default_factory=list)
     gzip: list[int] = field(default_factory=list)
 
-    def add(self, data: bytes) -> None:
+    def add(self, data: bytes, gzip_size: bool = True) -> None:
         self.raw.append(len(data))
-        self.gzip.append(len(gzip.compress(data, 6, mtime=0)))
+        if gzip_size:
+            self.gzip.append(len(gzip.compress(data, 6, mtime=0)))
 
 
 class Writer:
-    """Writes JSON files atomically under one folder and remembers what it wrote."""
+    """Writes JSON files atomically under one folder and remembers what it wrote.
 
-    def __init__(self, root: Path) -> None:
+    A file whose bytes are already those on disk is left as it is (a rebuild after a small change
+    rewrites only the files that changed). ``gzip_sizes=False`` skips measuring compressed sizes.
+    """
+
+    def __init__(self, root: Path, *, gzip_sizes: bool = True) -> None:
         self.root = root
-        self.written: set[Path] = set()
+        self.gzip_sizes = gzip_sizes
+        self.written: set[str] = set()
         self.stats: dict[str, FileStats] = {}
+        self.changed = 0
+        self._folders: set[str] = set()
 
     def write(self, rel: str, obj: Any, kind: str) -> None:
         data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        path = os.path.join(self.root, rel)
         self.written.add(path)
-        self.stats.setdefault(kind, FileStats()).add(data)
+        self.stats.setdefault(kind, FileStats()).add(data, self.gzip_sizes)
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(len(data) + 1) == data:
+                    return
+        except OSError:
+            pass
+        folder = os.path.dirname(path)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        self.changed += 1
 
     def prune(self) -> int:
         """Delete JSON files a previous build left that this build did not write."""
-        stale = [p for p in self.root.rglob("*.json") if p not in self.written]
+        stale = [p for p in self.root.rglob("*.json") if str(p) not in self.written]
         for path in stale:
             path.unlink()
         return len(stale)
@@ -467,18 +487,6 @@ class Writer:
 
 def _share(count: int, total: int) -> float:
     return round(count / total, SHARE_DIGITS) if total else 0.0
-
-
-def _top_rows(ranking: Ranking, cells: RoleCells, total: int) -> list[list[Any]]:
-    """``[id, name, count, rank, share, static rank]`` of each organization of the TOP-N."""
-    return [
-        [cells.ids[o], cells.names[o], int(c), int(r), _share(int(c), total), int(cells.static_rank[o])]
-        for o, c, r in zip(ranking.top, ranking.top_counts, ranking.top_ranks, strict=True)
-    ]
-
-
-def _hist_flat(ranking: Ranking) -> list[int]:
-    return [int(v) for pair in zip(ranking.hist_counts, ranking.hist_orgs, strict=True) for v in pair]
 
 
 @dataclass(frozen=True)
@@ -506,43 +514,127 @@ def slice_orgs(cells: RoleCells, type_: int | None, office_mask: np.ndarray, n_y
     return SliceOrgs(orgs, cumulative)
 
 
-def combo_payload(
+@dataclass(frozen=True)
+class ColumnRankings:
+    """:func:`rank_counts` of many filters at once, as plain lists: one item per filter (column)."""
+
+    distinct: list[int]
+    top: list[list[int]]  # organization indices: count desc, then index
+    top_counts: list[list[int]]
+    top_ranks: list[list[int]]
+    hist: list[list[int]]  # flat [count, organizations with it, …], counts descending
+
+
+def rank_columns(orgs: np.ndarray, counts: np.ndarray, top_n: int) -> ColumnRankings:
+    """The ranking of every column of ``counts`` [organization, filter] of organizations ``orgs``
+    (indices in id order, ascending): the histograms, TOP-N and ranks :func:`rank_counts` gives
+    column by column, in a few NumPy calls for all of them."""
+    n, columns = counts.shape
+    if n == 0:
+        empty: list[list[int]] = [[] for _ in range(columns)]
+        return ColumnRankings([0] * columns, empty, empty, empty, empty)
+    key = counts * (int(orgs.max()) + 1) - orgs[:, None]  # unique in a column; a zero count is ≤ 0
+    order = np.argsort(-key, axis=0, kind="stable")
+    ordered = np.take_along_axis(counts, order, axis=0)  # each column descending
+    distinct = (ordered > 0).sum(axis=0)
+    starts = np.ones(ordered.shape, dtype=bool)  # first organization of each count
+    starts[1:] = ordered[1:] != ordered[:-1]
+    head = min(top_n, n)
+    first = np.where(starts[:head], np.arange(head)[:, None], 0)
+    ranks = np.maximum.accumulate(first, axis=0) + 1  # 1 + organizations with a larger count
+    kept = np.minimum(distinct, head).tolist()
+    top = orgs[order[:head]].T.tolist()
+    top_counts = ordered[:head].T.tolist()
+    top_ranks = ranks.T.tolist()
+    column, row = np.nonzero((starts & (ordered > 0)).T)  # by column, then row
+    ends = np.empty_like(row)
+    ends[:-1] = row[1:]
+    last = np.ones(len(row), dtype=bool)
+    last[:-1] = column[1:] != column[:-1]
+    ends[last] = distinct[column[last]]
+    flat = np.column_stack((ordered.T[column, row], ends - row)).ravel().tolist()
+    bounds = (np.searchsorted(column, np.arange(columns + 1)) * 2).tolist()
+    return ColumnRankings(
+        distinct.tolist(),
+        [t[:k] for t, k in zip(top, kept, strict=True)],
+        [t[:k] for t, k in zip(top_counts, kept, strict=True)],
+        [t[:k] for t, k in zip(top_ranks, kept, strict=True)],
+        [flat[bounds[c] : bounds[c + 1]] for c in range(columns)],
+    )
+
+
+def _range_sums(per_year: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
+    """Sums of ``per_year`` [year, …] over each year range (first, last), one row per range."""
+    cumulative = np.zeros((per_year.shape[0] + 1, *per_year.shape[1:]), dtype=np.int64)
+    np.cumsum(per_year, axis=0, out=cumulative[1:])
+    return cumulative[lasts + 1] - cumulative[firsts]
+
+
+def slice_payloads(
     totals: np.ndarray,
     axes: Axes,
-    combo: Combo,
-    rankings: dict[str, Ranking],
+    type_: int | None,
+    office_mask: np.ndarray,
+    rankings: dict[str, ColumnRankings],
     roles: dict[str, RoleCells],
-) -> dict[str, Any]:
-    """Everything one filter combination shows, as compact arrays."""
-    office_mask = axes.office_mask(combo.region)
-    part = totals[combo.first : combo.last + 1]
-    if combo.type is not None:
-        part = part[:, :, combo.type : combo.type + 1]
-    part = part[..., office_mask]
-    total = int(part.sum())
-    by_type = totals[combo.first : combo.last + 1][..., office_mask].sum(axis=(0, 1, 3))
-    if combo.type is not None:
-        by_type = np.where(np.arange(len(axes.types)) == combo.type, by_type, 0)
-    by_office = np.zeros(len(axes.offices), dtype=np.int64)
-    by_office[office_mask] = part.sum(axis=(0, 1, 2))
-    by_district = np.bincount(
-        np.array(axes.office_district, dtype=np.int64), weights=by_office, minlength=len(axes.districts)
-    )
-    distinct = {role: rankings[role].distinct for role in rankings}
+) -> list[dict[str, Any]]:
+    """Everything each filter combination of one (type, region) slice shows, as compact arrays: one
+    payload per year range, in the order of ``axes.ranges()``; every range is a difference of
+    cumulative sums over the years."""
+    ranges = axes.ranges()
+    firsts = np.array([f for f, _ in ranges], dtype=np.int64)
+    lasts = np.array([la for _, la in ranges], dtype=np.int64)
+    inside = totals[..., office_mask]  # [year, month, type, office in the region]
+    by_type_year = inside.sum(axis=(1, 3))
+    part = inside if type_ is None else inside[:, :, type_ : type_ + 1]
+    months = part.sum(axis=(2, 3))  # [year, month (0 = no date)]
+    by_office_year = np.zeros((len(axes.years), len(axes.offices)), dtype=np.int64)
+    by_office_year[:, office_mask] = part.sum(axis=(1, 2))
+    district_of = np.zeros((len(axes.offices), len(axes.districts)), dtype=np.int64)
+    district_of[np.arange(len(axes.offices)), list(axes.office_district)] = 1
+    by_type = _range_sums(by_type_year, firsts, lasts)
+    if type_ is not None:
+        by_type[:, np.arange(len(axes.types)) != type_] = 0
+    by_office = _range_sums(by_office_year, firsts, lasts)
     named = np.array([o != NONE for o in axes.offices], dtype=bool)
-    distinct["office"] = int(((by_office > 0) & named).sum())  # like count(DISTINCT office_code)
-    return {
-        "n": total,
-        "distinct": [distinct.get(k, 0) for k in DISTINCT_KEYS],
-        "year": [int(v) for v in part.sum(axis=(1, 2, 3))],
-        "month": [int(v) for v in part[:, 1:].sum(axis=(2, 3)).ravel()],
-        "nodate": int(part[:, 0].sum()),
-        "type": [int(v) for v in by_type],
-        "district": [int(v) for v in by_district],
-        "office": [int(v) for v in by_office],
-        "top": {role: _top_rows(rankings[role], roles[role], total) for role in rankings},
-        "hist": {role: _hist_flat(rankings[role]) for role in rankings},
+    year_list = months.sum(axis=1).tolist()
+    month_list = months[:, 1:].ravel().tolist()
+    columns = {
+        "n": _range_sums(months.sum(axis=1), firsts, lasts).tolist(),
+        "nodate": _range_sums(months[:, 0], firsts, lasts).tolist(),
+        "type": by_type.tolist(),
+        "district": (by_office @ district_of).tolist(),
+        "office": by_office.tolist(),
+        "offices": ((by_office > 0) & named).sum(axis=1).tolist(),  # like count(DISTINCT office_code)
     }
+    people = {role: (cells.ids, cells.names, cells.static_rank.tolist()) for role, cells in roles.items()}
+    payloads = []
+    for r, (first, last) in enumerate(ranges):
+        total = columns["n"][r]
+        distinct = {role: rankings[role].distinct[r] for role in rankings}
+        distinct["office"] = columns["offices"][r]
+        top = {}
+        for role, ranked in rankings.items():
+            ids, names, static = people[role]
+            top[role] = [
+                [ids[o], names[o], c, k, _share(c, total), static[o]]
+                for o, c, k in zip(ranked.top[r], ranked.top_counts[r], ranked.top_ranks[r], strict=True)
+            ]
+        payloads.append(
+            {
+                "n": total,
+                "distinct": [distinct.get(k, 0) for k in DISTINCT_KEYS],
+                "year": year_list[first : last + 1],
+                "month": month_list[first * MONTHS : (last + 1) * MONTHS],
+                "nodate": columns["nodate"][r],
+                "type": columns["type"][r],
+                "district": columns["district"][r],
+                "office": columns["office"][r],
+                "top": top,
+                "hist": {role: rankings[role].hist[r] for role in rankings},
+            }
+        )
+    return payloads
 
 
 def _movement_table(
@@ -603,16 +695,25 @@ class RankReport:
     organizations: dict[str, int]
     records: int
     stages: dict[str, float] = field(default_factory=dict)
+    changed: int = 0  # files whose bytes differed from those on disk (all of them on a first build)
+    gzip_measured: bool = True
 
     def lines(self) -> list[str]:
         return [
             f"records counted: {self.records:,}",
             f"organizations: {', '.join(f'{k} {v:,}' for k, v in self.organizations.items())}",
             f"combinations: {self.combinations:,}; files: {self.files:,}",
-            f"bytes on disk: {self.bytes_raw / 1e6:.1f} MB raw, {self.bytes_gzip / 1e6:.1f} MB gzip",
-            f"fetch per filter change (gzip): largest {self.largest_fetch_gzip / 1e3:.1f} KB, "
-            f"median {self.median_fetch_gzip / 1e3:.1f} KB",
-            f"largest organization shard (gzip): {self.largest_org_shard_gzip / 1e3:.1f} KB",
+            f"files rewritten: {self.changed:,} (the others already had these bytes)",
+            *(
+                [
+                    f"bytes on disk: {self.bytes_raw / 1e6:.1f} MB raw, {self.bytes_gzip / 1e6:.1f} MB gzip",
+                    f"fetch per filter change (gzip): largest {self.largest_fetch_gzip / 1e3:.1f} KB, "
+                    f"median {self.median_fetch_gzip / 1e3:.1f} KB",
+                    f"largest organization shard (gzip): {self.largest_org_shard_gzip / 1e3:.1f} KB",
+                ]
+                if self.gzip_measured
+                else [f"bytes on disk: {self.bytes_raw / 1e6:.1f} MB raw (gzip sizes not measured)"]
+            ),
             f"compute: {self.seconds:.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in self.stages.items())})",
         ]
 
@@ -639,16 +740,20 @@ def _write_combinations(
     top_n: int,
 ) -> None:
     """One file per combination; and, over all regions, the movement tables of each type."""
+    ranges = axes.ranges()
+    firsts = np.array([f for f, _ in ranges], dtype=np.int64) + 1
+    lasts = np.array([la for _, la in ranges], dtype=np.int64) + 1
     for type_ in (None, *range(len(axes.types))):
         for region in axes.regions():
             mask = axes.office_mask(region)
             slices = {role: slice_orgs(cells, type_, mask, len(axes.years)) for role, cells in roles.items()}
-            for first, last in axes.ranges():
+            rankings = {
+                role: rank_columns(s.orgs, s.cumulative[:, lasts] - s.cumulative[:, firsts - 1], top_n)
+                for role, s in slices.items()
+            }
+            payloads = slice_payloads(totals, axes, type_, mask, rankings, roles)
+            for (first, last), payload in zip(ranges, payloads, strict=True):
                 combo = Combo(first, last, type_, region)
-                rankings = {
-                    role: rank_counts(s.orgs, s.counts(first, last), top_n) for role, s in slices.items()
-                }
-                payload = combo_payload(totals, axes, combo, rankings, roles)
                 writer.write(f"{variant}/{combo.path(axes)}", payload, "combo")
             if region.kind == "all":
                 type_key = "all" if type_ is None else axes.type_keys[type_]
@@ -725,8 +830,12 @@ def _manifest(axes: Axes, reference: Reference, variants: dict[str, Any], top_n:
     }
 
 
-def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool = False) -> RankReport:
-    """Writes ``out_dir/manifest.json`` and every shard; files a previous build left are removed."""
+def build_rankings(
+    db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool = False, gzip_sizes: bool = True
+) -> RankReport:
+    """Writes ``out_dir/manifest.json`` and every shard; files a previous build left are removed, a
+    file that already has its bytes is not rewritten. ``gzip_sizes=False`` leaves the report's
+    compressed sizes unmeasured (zero); measuring them costs about a sixth of the build."""
     if top_n < 1:
         raise ValueError("top_n must be at least 1")
     started = time.perf_counter()
@@ -734,7 +843,7 @@ def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool
     con = _open(db_path)
     try:
         axes, reference = load_axes(con)
-        writer = Writer(out_dir)
+        writer = Writer(out_dir, gzip_sizes=gzip_sizes)
         variants: dict[str, Any] = {}
         for variant in VARIANTS:
             Log(quiet).info(f"variant {variant}")
@@ -758,6 +867,8 @@ def build_rankings(db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool
         organizations={r: variants[next(iter(VARIANTS))]["orgs"][r]["count"] for r in ROLES},
         records=variants[next(iter(VARIANTS))]["records"],
         stages=clock.stages,
+        changed=writer.changed,
+        gzip_measured=gzip_sizes,
     )
     for line in report.lines():
         Log(quiet).info(line)

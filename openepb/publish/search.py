@@ -19,7 +19,6 @@ are mirrored in ``static/search.js``; the unit tests and the browser tests hold 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import struct
@@ -38,6 +37,7 @@ import pyarrow.compute as pc
 from openepb.contract import labels
 from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
 from openepb.contract.tables import has_table
+from openepb.fileio import prune_tree, write_if_changed
 from openepb.normalize.parsers import parse_licence, parse_reg_number
 from openepb.publish.names import display_name
 
@@ -258,17 +258,18 @@ class SearchReport:
 
 
 class _Writer:
-    """Writes JSON files under the new index folder and counts them."""
+    """Writes JSON files under the index folder (those whose bytes changed) and counts them."""
 
     def __init__(self, root: Path, report: SearchReport) -> None:
         self.root = root
         self.report = report
+        self.written: set[Path] = set()
 
     def json(self, kind: str, rel: str, obj: Any) -> None:
         data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        write_if_changed(path, data)
+        self.written.add(path)
         self.report.count(kind, len(data))
 
 
@@ -298,26 +299,21 @@ def _codes(con: duckdb.DuckDBPyConnection, column: str) -> list[str]:
 
 
 def write_search_index(db_path: Path, out_dir: Path, *, quiet: bool = False) -> SearchReport:
-    """Build the search index and cards of every record of the store into ``out_dir`` (replaced
-    whole: a new folder beside it is renamed into place)."""
+    """Build the search index and cards of every record of the store into ``out_dir``: each file
+    is written atomically and only when its bytes changed, and files of an earlier build that this
+    one did not write are deleted (a rebuild after a small change rewrites a few files)."""
     report = SearchReport()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))  # scratch
     con = duckdb.connect(str(db_path), read_only=True)
     _limit(con, tmp / ".spill")
+    writer = _Writer(out_dir, report)
     try:
-        _build(con, _Writer(tmp, report), report, tmp / ".pairs.duckdb")
-    except BaseException:
+        _build(con, writer, report, tmp / ".pairs.duckdb")
+    finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    con.close()
-    shutil.rmtree(tmp / ".spill", ignore_errors=True)
-    old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    prune_tree(out_dir, writer.written)
     if not quiet:
         for line in report.lines():
             print(line, file=sys.stderr)
