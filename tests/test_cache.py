@@ -264,3 +264,23 @@ def test_later_stages_are_skipped_only_while_their_inputs_hold(
     assert (out / "exports" / "records.csv").read_bytes() == first
     site_text = "".join(p.read_text(encoding="utf-8") for p in (out / "site").rglob("*.json"))
     assert "Новая экспертиза" not in site_text
+
+
+def test_the_command_line_build_reads_through_the_file_cache(
+    mirror: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """``build.py --input`` stores every file it reads and, unchanged, reads none of them again."""
+    import openepb.build.pipeline as pipeline
+
+    out = tmp_path / "build"
+    _publish(mirror, out, capsys)
+    assert list((out / "cache").glob("*.arrow"))
+    reads: list[str] = []
+    real = pipeline.readers.read_rows
+    monkeypatch.setattr(
+        pipeline.readers, "read_rows", lambda path, fmt: reads.append(path.name) or real(path, fmt)
+    )
+    _publish(mirror, out, capsys)
+    assert reads == []
+    _publish(mirror, out, capsys, "--no-cache")
+    assert reads  # with --no-cache every file is read again
