@@ -485,6 +485,69 @@ def orgs_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any]:
     }
 
 
+#: Rows of each TOP on «Пульс» (``TOP_SHOWN.pulse`` in app.js).
+PULSE_TOP = 20
+
+
+def _default_variant(manifest: dict[str, Any]) -> str | None:
+    return "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
+
+
+def pulse_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | None:
+    """«Пульс» under the default filter (all years, types and regions): the figures, each chart's
+    table and the TOP-20s, written into ``index.html`` so the page reads without JavaScript."""
+    variant = _default_variant(manifest)
+    years = manifest.get("years") or []
+    if not variant or not years:
+        return None
+    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
+    if not path.exists():
+        return None
+    combo = json.loads(path.read_text(encoding="utf-8"))
+    distinct = dict(zip(manifest["distinct"], combo["distinct"], strict=True))
+    types = [
+        {**t, "count": n} for t, n in zip(manifest["types"], combo["type"], strict=True) if n > 0
+    ]
+    districts = [
+        {**d, "count": n} for d, n in zip(manifest["districts"], combo["district"], strict=True) if n > 0
+    ]
+    month = combo["month"]
+    n = combo["n"]
+    types = sorted(types, key=lambda t: -t["count"])
+    districts = sorted(districts, key=lambda d: -d["count"])
+    rows = {
+        "year": [[str(y), format_number(c), share_of(c, n)] for y, c in zip(years, combo["year"], strict=True)],
+        "type": [[f"{t['code']} — {t['name']}", format_number(t["count"]), share_of(t["count"], n)] for t in types],
+        "month": [
+            [str(y), *(format_number(v) for v in month[k * 12 : k * 12 + 12])] for k, y in enumerate(years)
+        ],
+        "district": [[d["name"], format_number(d["count"]), share_of(d["count"], n)] for d in districts],
+    }
+    return {
+        "rows": rows,
+        "n": combo["n"],
+        "distinct": distinct,
+        "nodate": combo["nodate"],
+        "types": types,
+        "top": {role: rows[:PULSE_TOP] for role, rows in combo["top"].items()},
+    }
+
+
+def top_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | None:
+    """The TOP-N of expert organizations by year over all types (``m/expert/all.json``), latest
+    year first, written into ``top.html`` so the page reads without JavaScript."""
+    variant = _default_variant(manifest)
+    path = rank_dir / str(variant) / "m" / "expert" / "all.json"
+    if not variant or not path.exists():
+        return None
+    table = json.loads(path.read_text(encoding="utf-8"))
+    sections = [
+        {"year": year, "rows": table["top"][k], "earlier": table["years"][:k], "first": k == 0}
+        for k, year in enumerate(table["years"])
+    ]
+    return {"sections": sections[::-1]}
+
+
 def write_review(site_data: Path, views: dict[str, dict[str, list[list[Any]]]]) -> dict[str, Any]:
     """Write ``review/{role}/{view}/{page}.json`` (pages from 1, ``REVIEW_PAGE_ROWS`` rows each) and
     ``review/index.json``; return the index (rows and pages per role and view)."""
@@ -845,6 +908,7 @@ def environment() -> Environment:
     env.filters["num"] = format_number
     env.filters["size"] = format_size
     env.filters["pct"] = format_share
+    env.filters["share"] = share_of
     env.filters["label"] = labels.label
     env.filters["capfirst"] = capfirst
     env.globals["labels"] = labels.table()
@@ -869,6 +933,14 @@ def format_share(value: float | None) -> str:
         return "0 %"
     digits = 3 if value < 0.001 else 2 if value < 0.1 else 1
     return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def share_of(count: int, total: int) -> str:
+    """A share computed once from the counts and rounded once (``share`` in app.js): 1 of 22 is 4,55 %."""
+    if not total or not count:
+        return "0 %"
+    text = f"{count / total * 100:.2f}"
+    return "< 0,01 %" if text == "0.00" else text.replace(".", ",") + " %"
 
 
 def format_size(value: int) -> str:
@@ -972,6 +1044,8 @@ def render_site(
         "top_n": manifest.get("top_n", 30),
         "review": review_context(review, views, has_exports),
         "orgs_default": orgs_default(manifest, rank_dir),
+        "pulse_default": pulse_default(manifest, rank_dir),
+        "top_default": top_default(manifest, rank_dir),
     }
     context.update(validator_context())
     report.pages = render_pages(site_dir, context)
