@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import duckdb
 import pytest
@@ -155,7 +155,11 @@ def test_one_colour_per_type_on_every_view_and_page(site: Site, page: Any) -> No
     for r in site.truth:
         by_district.setdefault(site.district_of(r["office_code"]), []).append(r)
     district = next(
-        (d for d, rows in by_district.items() if type_order(rows)[: len(overall)] != overall[: len(type_order(rows))]),
+        (
+            d
+            for d, rows in by_district.items()
+            if type_order(rows)[: len(overall)] != overall[: len(type_order(rows))]
+        ),
         next(iter(by_district)),
     )
     open_ready(page, site.url + "index.html")
@@ -193,7 +197,8 @@ def test_shares_are_rounded_once(site: Site, page: Any) -> None:
     total = len(site.truth)
     open_ready(page, site.url + "index.html")
     legend = page.eval_on_selector_all(
-        "#chart-type .legend li", "items => items.map(li => [li.dataset.type, li.querySelector('.legend-value').textContent])"
+        "#chart-type .legend li",
+        "items => items.map(li => [li.dataset.type, li.querySelector('.legend-value').textContent])",
     )
     counts = Counter(r["object_type"] for r in site.truth)
     for code, text in legend:
@@ -208,10 +213,7 @@ def test_shares_are_rounded_once(site: Site, page: Any) -> None:
     experts = Counter(site.ids[r["reg_number"]][0] for r in rows)
     first = page.locator("#top-expert tbody tr").first
     href = first.locator("a").get_attribute("href")
-    org = re.search(r"[?&]id=([^&]+)", href).group(1)
-    from urllib.parse import unquote
-
-    org = unquote(org)
+    org = unquote(re.search(r"[?&]id=([^&]+)", href).group(1))
     assert number(first.locator("td").nth(2).text_content()) == experts[org]
     assert first.locator("td").nth(3).text_content() == share_text(experts[org], len(rows))
 
@@ -325,7 +327,8 @@ def test_default_views_read_without_javascript(site: Site, browser: Any) -> None
 
         def table(selector: str) -> list[list[str]]:
             return plain.eval_on_selector_all(
-                f"{selector} tbody tr", "trs => trs.map(tr => [...tr.children].map(c => c.textContent.trim()))"
+                f"{selector} tbody tr",
+                "trs => trs.map(tr => [...tr.children].map(c => c.textContent.trim()))",
             )
 
         years = Counter(int(r["year"]) for r in site.truth)
@@ -343,7 +346,9 @@ def test_default_views_read_without_javascript(site: Site, browser: Any) -> None
         assert {name: (number(c), s) for name, c, s in table("#chart-region")} == {
             d: (n, share_text(n, total)) for d, n in districts.items()
         }
-        months = Counter((int(r["year"]), int(r["date_registered"][5:7])) for r in site.truth if r["date_registered"])
+        months = Counter(
+            (int(r["year"]), int(r["date_registered"][5:7])) for r in site.truth if r["date_registered"]
+        )
         for row in table("#chart-month"):
             assert [number(x) for x in row[1:]] == [months[(int(row[0]), k)] for k in range(1, 13)]
         top = table("#top-expert")

@@ -505,9 +505,7 @@ def pulse_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | 
         return None
     combo = json.loads(path.read_text(encoding="utf-8"))
     distinct = dict(zip(manifest["distinct"], combo["distinct"], strict=True))
-    types = [
-        {**t, "count": n} for t, n in zip(manifest["types"], combo["type"], strict=True) if n > 0
-    ]
+    types = [{**t, "count": n} for t, n in zip(manifest["types"], combo["type"], strict=True) if n > 0]
     districts = [
         {**d, "count": n} for d, n in zip(manifest["districts"], combo["district"], strict=True) if n > 0
     ]
@@ -516,8 +514,12 @@ def pulse_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | 
     types = sorted(types, key=lambda t: -t["count"])
     districts = sorted(districts, key=lambda d: -d["count"])
     rows = {
-        "year": [[str(y), format_number(c), share_of(c, n)] for y, c in zip(years, combo["year"], strict=True)],
-        "type": [[f"{t['code']} — {t['name']}", format_number(t["count"]), share_of(t["count"], n)] for t in types],
+        "year": [
+            [str(y), format_number(c), share_of(c, n)] for y, c in zip(years, combo["year"], strict=True)
+        ],
+        "type": [
+            [f"{t['code']} — {t['name']}", format_number(t["count"]), share_of(t["count"], n)] for t in types
+        ],
         "month": [
             [str(y), *(format_number(v) for v in month[k * 12 : k * 12 + 12])] for k, y in enumerate(years)
         ],
