@@ -461,19 +461,27 @@ def review_context(index: dict[str, Any], views: dict[str, dict[str, list]], exp
     }
 
 
+def _default_variant(manifest: dict[str, Any]) -> str | None:
+    return "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
+
+
+def default_combo(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | None:
+    """The combination file of the default filter (all years, types and regions), or None."""
+    variant = _default_variant(manifest)
+    years = manifest.get("years") or []
+    if not variant or not years:
+        return None
+    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def orgs_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any]:
     """The first page of «Организации» under the default filter (all years, types and regions, expert
     organizations, by count), written into ``orgs.html`` so the page reads without JavaScript."""
-    variant = "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
-    years = manifest.get("years") or []
     role = next(iter(ROLES))
-    empty = {"role": role, "rows": [], "total": 0, "orgs": 0, "pages": 1}
-    if not variant or not years:
-        return empty
-    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
-    if not path.exists():
-        return empty
-    combo = json.loads(path.read_text(encoding="utf-8"))
+    combo = default_combo(manifest, rank_dir)
+    if combo is None:
+        return {"role": role, "rows": [], "total": 0, "orgs": 0, "pages": 1}
     orgs = combo["distinct"][manifest["distinct"].index(role)]
     rows = combo["top"][role]
     return {
@@ -489,21 +497,13 @@ def orgs_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any]:
 PULSE_TOP = 20
 
 
-def _default_variant(manifest: dict[str, Any]) -> str | None:
-    return "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
-
-
 def pulse_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | None:
     """«Пульс» under the default filter (all years, types and regions): the figures, each chart's
     table and the TOP-20s, written into ``index.html`` so the page reads without JavaScript."""
-    variant = _default_variant(manifest)
-    years = manifest.get("years") or []
-    if not variant or not years:
+    combo = default_combo(manifest, rank_dir)
+    if combo is None:
         return None
-    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
-    if not path.exists():
-        return None
-    combo = json.loads(path.read_text(encoding="utf-8"))
+    years = manifest["years"]
     distinct = dict(zip(manifest["distinct"], combo["distinct"], strict=True))
     types = [{**t, "count": n} for t, n in zip(manifest["types"], combo["type"], strict=True) if n > 0]
     districts = [

@@ -265,7 +265,17 @@
   }
 
   /** What search.js and conclusion.js reuse (loaded after this file). */
-  window.openepbSite = { getJSON, h, $, fmt, setStatus, setupFilters, parseState, stateQuery, describeState, orgHref };
+  window.openepbSite = { getJSON, h, $, fmt, setStatus, setupFilters, parseState, stateQuery, describeState, orgHref, levenshtein };
+
+  /** Run on every filter change (setupFilters) and redraw the last view when the window is resized. */
+  function watchFilters(m, run, redraw) {
+    setupFilters(m, run, {});
+    let resizeTimer = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(redraw, 150);
+    });
+  }
 
   // ------------------------------------------------------------------------------------------
   // Charts: hand-written SVG sized to their container, each with a table and a text alternative
@@ -361,6 +371,15 @@
     return `больше всего — ${labels[hi]}: ${fmt(values[hi])}`;
   }
 
+  /** The frame of a column chart: the SVG, its tip, the value axis and the width of one column. */
+  function columnFrame({ width, height, left, top, bottom, max, title, summary, pick }, columns) {
+    const svg = svgRoot(width, height, title, summary, Boolean(pick));
+    const plotH = height - top - bottom;
+    const yOf = (v) => top + plotH - (v / max) * plotH;
+    axisTicks(svg, max, left, width - 8, yOf);
+    return { svg, tip: chartTip(), plotH, yOf, slot: (width - left - 8) / columns };
+  }
+
   const countLabel = (label, v, total) => `${label}: ${fmt(v)} закл. (${share(v, total)})`;
 
   /** Vertical columns with a value over each (years); pick(year) on a click. */
@@ -373,12 +392,7 @@
     const max = niceMax(Math.max(...values));
     const total = values.reduce((a, b) => a + b, 0);
     const summary = `${title}: всего ${fmt(total)}; ${extremes(labels, values)}.${pick ? ` ${hint}` : ""}`;
-    const svg = svgRoot(width, height, title, summary, Boolean(pick));
-    const tip = chartTip();
-    const plotH = height - top - bottom;
-    const yOf = (v) => top + plotH - (v / max) * plotH;
-    axisTicks(svg, max, left, width - 8, yOf);
-    const slot = (width - left - 8) / values.length;
+    const { svg, tip, plotH, yOf, slot } = columnFrame({ width, height, left, top, bottom, max, title, summary, pick }, values.length);
     const barW = Math.min(64, slot * 0.64);
     values.forEach((v, i) => {
       const x = left + slot * i + (slot - barW) / 2;
@@ -408,12 +422,7 @@
     years.forEach((y) => MONTHS.forEach((mo) => labels.push(`${mo} ${y}`)));
     const tail = nodate ? `; без даты внесения — ${fmt(nodate)}` : "";
     const summary = `${title}: ${extremes(labels, months)}${tail}.${pick ? ` ${hint}` : ""}`;
-    const svg = svgRoot(width, height, title, summary, Boolean(pick));
-    const tip = chartTip();
-    const plotH = height - top - bottom;
-    const yOf = (v) => top + plotH - (v / max) * plotH;
-    axisTicks(svg, max, left, width - 8, yOf);
-    const slot = (width - left - 8) / months.length;
+    const { svg, tip, plotH, yOf, slot } = columnFrame({ width, height, left, top, bottom, max, title, summary, pick }, months.length);
     months.forEach((v, i) => {
       const y = yOf(v);
       svg.append(mark(s("rect", { x: left + slot * i, y, width: Math.max(1, slot),
@@ -624,14 +633,15 @@
     };
   }
 
+  /** Show the view, or hide it and say why (then false). */
+  function viewShown(count, emptyText) {
+    $("view").hidden = count === 0;
+    setStatus("status", count === 0 ? emptyText : "");
+    return count !== 0;
+  }
+
   function renderPulse(m, st, combo, go) {
-    const empty = combo.n === 0;
-    $("view").hidden = empty;
-    if (empty) {
-      setStatus("status", "По этому фильтру заключений нет. Измените годы, объект или регион.");
-      return;
-    }
-    setStatus("status", "");
+    if (!viewShown(combo.n, "По этому фильтру заключений нет. Измените годы, объект или регион.")) return;
     $("fig-n").textContent = fmt(combo.n);
     $("fig-expert").textContent = fmt(combo.distinct[0]);
     $("fig-applicant").textContent = fmt(combo.distinct[1]);
@@ -691,25 +701,14 @@
         setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
       }
     };
-    setupFilters(m, run, {});
-    let resizeTimer = 0;
-    window.addEventListener("resize", () => {
-      clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(() => last && render(m, last[0], last[1], last[2]), 150);
-    });
+    watchFilters(m, run, () => last && render(m, ...last));
   }
 
   // ------------------------------------------------------------------------------------------
   // «Организации»: rankings under the filter and search
 
   function renderOrgs(m, st, combo) {
-    const empty = combo.n === 0;
-    $("view").hidden = empty;
-    if (empty) {
-      setStatus("status", "По этому фильтру заключений нет, рейтинг пуст.");
-      return;
-    }
-    setStatus("status", "");
+    if (!viewShown(combo.n, "По этому фильтру заключений нет, рейтинг пуст.")) return;
     topTable($("rank-expert"), "expert", combo.top.expert, TOP_SHOWN.orgs, m, st, combo.n);
     topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st, combo.n);
   }
@@ -1110,12 +1109,7 @@
         setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
       }
     };
-    setupFilters(m, run, {});
-    let resizeTimer = 0;
-    window.addEventListener("resize", () => {
-      clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(() => last && run(...last), 150);
-    });
+    watchFilters(m, run, () => last && run(...last));
   }
 
   // ------------------------------------------------------------------------------------------
