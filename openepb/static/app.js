@@ -659,14 +659,17 @@
   // ------------------------------------------------------------------------------------------
   // Analytic pages share one loop: filter change → one combination file → render
 
-  async function analyticPage(render) {
-    let m;
-    try {
-      m = await getJSON(`${RANK}manifest.json`);
-    } catch (err) {
+  /** The rank manifest, or null after saying on the page that it did not load. */
+  function loadManifest() {
+    return getJSON(`${RANK}manifest.json`).catch((err) => {
       setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
-      return;
-    }
+      return null;
+    });
+  }
+
+  async function analyticPage(render) {
+    const m = await loadManifest();
+    if (!m) return;
     let ticket = 0;
     let last = null;
     if (location.search) $("view").hidden = true; // the built page holds the default view only
@@ -1324,13 +1327,8 @@
   }
 
   async function topPage() {
-    let m;
-    try {
-      m = await getJSON(`${RANK}manifest.json`);
-    } catch (err) {
-      setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
-      return;
-    }
+    const m = await loadManifest();
+    if (!m) return;
     const select = $("f-type");
     const read = () => {
       const type = new URLSearchParams(location.search).get("type");
