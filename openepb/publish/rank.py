@@ -37,6 +37,7 @@ from openepb.contract.counting import COUNTED
 from openepb.contract.sources import SCHEMA_DIR
 from openepb.contract.tables import has_table
 from openepb.publish.names import display_name
+from openepb.publish.palette import type_color
 
 FORMAT_VERSION = 1
 
@@ -797,7 +798,7 @@ def _manifest(axes: Axes, reference: Reference, variants: dict[str, Any], top_n:
         "top_n": top_n,
         "years": list(axes.years),
         "types": [
-            {"code": c, "key": k, "name": reference.type_names.get(c, c)}
+            {"code": c, "key": k, "name": reference.type_names.get(c, c), "color": type_color(c)}
             for c, k in zip(axes.types, axes.type_keys, strict=True)
         ],
         "districts": [

@@ -462,19 +462,27 @@ def review_context(index: dict[str, Any], views: dict[str, dict[str, list]], exp
     }
 
 
+def _default_variant(manifest: dict[str, Any]) -> str | None:
+    return "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
+
+
+def default_combo(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | None:
+    """The combination file of the default filter (all years, types and regions), or None."""
+    variant = _default_variant(manifest)
+    years = manifest.get("years") or []
+    if not variant or not years:
+        return None
+    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def orgs_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any]:
     """The first page of «Организации» under the default filter (all years, types and regions, expert
     organizations, by count), written into ``orgs.html`` so the page reads without JavaScript."""
-    variant = "active" if "active" in manifest["variants"] else next(iter(manifest["variants"]), None)
-    years = manifest.get("years") or []
     role = next(iter(ROLES))
-    empty = {"role": role, "rows": [], "total": 0, "orgs": 0, "pages": 1}
-    if not variant or not years:
-        return empty
-    path = rank_dir / variant / "c" / f"{years[0]}-{years[-1]}" / "all" / "all.json"
-    if not path.exists():
-        return empty
-    combo = json.loads(path.read_text(encoding="utf-8"))
+    combo = default_combo(manifest, rank_dir)
+    if combo is None:
+        return {"role": role, "rows": [], "total": 0, "orgs": 0, "pages": 1}
     orgs = combo["distinct"][manifest["distinct"].index(role)]
     rows = combo["top"][role]
     return {
@@ -484,6 +492,63 @@ def orgs_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any]:
         "orgs": orgs,
         "pages": max(1, -(-orgs // len(rows or [0]))),
     }
+
+
+#: Rows of each TOP on «Пульс» (``TOP_SHOWN.pulse`` in app.js).
+PULSE_TOP = 20
+
+
+def pulse_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | None:
+    """«Пульс» under the default filter (all years, types and regions): the figures, each chart's
+    table and the TOP-20s, written into ``index.html`` so the page reads without JavaScript."""
+    combo = default_combo(manifest, rank_dir)
+    if combo is None:
+        return None
+    years = manifest["years"]
+    distinct = dict(zip(manifest["distinct"], combo["distinct"], strict=True))
+    types = [{**t, "count": n} for t, n in zip(manifest["types"], combo["type"], strict=True) if n > 0]
+    districts = [
+        {**d, "count": n} for d, n in zip(manifest["districts"], combo["district"], strict=True) if n > 0
+    ]
+    month = combo["month"]
+    n = combo["n"]
+    types = sorted(types, key=lambda t: -t["count"])
+    districts = sorted(districts, key=lambda d: -d["count"])
+    rows = {
+        "year": [
+            [str(y), format_number(c), share_of(c, n)] for y, c in zip(years, combo["year"], strict=True)
+        ],
+        "type": [
+            [f"{t['code']} — {t['name']}", format_number(t["count"]), share_of(t["count"], n)] for t in types
+        ],
+        "month": [
+            [str(y), *(format_number(v) for v in month[k * 12 : k * 12 + 12])] for k, y in enumerate(years)
+        ],
+        "district": [[d["name"], format_number(d["count"]), share_of(d["count"], n)] for d in districts],
+    }
+    return {
+        "rows": rows,
+        "n": combo["n"],
+        "distinct": distinct,
+        "nodate": combo["nodate"],
+        "types": types,
+        "top": {role: rows[:PULSE_TOP] for role, rows in combo["top"].items()},
+    }
+
+
+def top_default(manifest: dict[str, Any], rank_dir: Path) -> dict[str, Any] | None:
+    """The TOP-N of expert organizations by year over all types (``m/expert/all.json``), latest
+    year first, written into ``top.html`` so the page reads without JavaScript."""
+    variant = _default_variant(manifest)
+    path = rank_dir / str(variant) / "m" / "expert" / "all.json"
+    if not variant or not path.exists():
+        return None
+    table = json.loads(path.read_text(encoding="utf-8"))
+    sections = [
+        {"year": year, "rows": table["top"][k], "earlier": table["years"][:k], "first": k == 0}
+        for k, year in enumerate(table["years"])
+    ]
+    return {"sections": sections[::-1]}
 
 
 def write_review(site_data: Path, views: dict[str, dict[str, list[list[Any]]]]) -> dict[str, Any]:
@@ -855,6 +920,7 @@ def environment() -> Environment:
     env.filters["num"] = format_number
     env.filters["size"] = format_size
     env.filters["pct"] = format_share
+    env.filters["share"] = share_of
     env.filters["label"] = labels.label
     env.filters["capfirst"] = capfirst
     env.globals["labels"] = labels.table()
@@ -879,6 +945,14 @@ def format_share(value: float | None) -> str:
         return "0 %"
     digits = 3 if value < 0.001 else 2 if value < 0.1 else 1
     return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def share_of(count: int, total: int) -> str:
+    """A share computed once from the counts and rounded once (``share`` in app.js): 1 of 22 is 4,55 %."""
+    if not total or not count:
+        return "0 %"
+    text = f"{count / total * 100:.2f}"
+    return "< 0,01 %" if text == "0.00" else text.replace(".", ",") + " %"
 
 
 def format_size(value: int) -> str:
@@ -984,6 +1058,8 @@ def render_site(
         "top_n": manifest.get("top_n", 30),
         "review": review_context(review, views, has_exports),
         "orgs_default": orgs_default(manifest, rank_dir),
+        "pulse_default": pulse_default(manifest, rank_dir),
+        "top_default": top_default(manifest, rank_dir),
     }
     context.update(validator_context())
     report.pages = render_pages(site_dir, context)

@@ -258,6 +258,7 @@
 
     function apply(next, push) {
       st = next;
+      if (st.from > st.to) [st.from, st.to] = [st.to, st.from];
       if (push) {
         const url = `${location.pathname}${stateQuery(m, st, keepParams())}${location.hash}`;
         history.pushState(null, "", url);
@@ -275,9 +276,14 @@
     const reset = $("f-reset");
     if (reset) reset.addEventListener("click", () => apply(defaultState(m), true));
     window.addEventListener("popstate", () => apply(parseState(m, location.search), false));
+    /** Set part of the filter from a chart (a click on a bar, slice, month or district), as the form does. */
+    const go = (patch) => apply({ ...st, ...patch }, true);
+    const getter = () => st;
+    getter.go = go;
+    onChange = ((inner) => (state) => inner(state, go))(onChange);
     sync();
     onChange(st);
-    return () => st;
+    return getter;
   }
 
   /** Query parameters that are not filter state (e.g. role and id on an organization page). */
@@ -289,7 +295,17 @@
   }
 
   /** What search.js and conclusion.js reuse (loaded after this file). */
-  window.openepbSite = { getJSON, h, $, fmt, setStatus, setupFilters, parseState, stateQuery, describeState, orgHref };
+  window.openepbSite = { getJSON, h, $, fmt, setStatus, setupFilters, parseState, stateQuery, describeState, orgHref, levenshtein };
+
+  /** Run on every filter change (setupFilters) and redraw the last view when the window is resized. */
+  function watchFilters(m, run, redraw) {
+    setupFilters(m, run, {});
+    let resizeTimer = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(redraw, 150);
+    });
+  }
 
   // ------------------------------------------------------------------------------------------
   // Charts: hand-written SVG sized to their container, each with a table and a text alternative
@@ -297,6 +313,16 @@
   function chartWidth(container) {
     return Math.max(260, Math.min(1200, container.clientWidth || 600));
   }
+
+  /** A share computed once from the two counts and rounded once, to hundredths: 1 of 22 is 4,55 %. */
+  function share(count, total) {
+    if (!total || !count) return "0 %";
+    const text = ((count / total) * 100).toFixed(2);
+    return text === "0.00" ? "< 0,01 %" : `${text.replace(".", ",")} %`;
+  }
+
+  /** A type's colour from the manifest (keyed by its code, the same on every page). */
+  const typeColor = (t, i) => (t && t.color) || PALETTE[i % PALETTE.length];
 
   function dataTable(caption, headers, rows) {
     return h("div", { class: "table-wrap" },
@@ -307,16 +333,46 @@
           : h("th", { scope: "row" }, x))))))));
   }
 
-  function chartFigure(container, svg, summary, caption, headers, rows) {
-    const details = h("details", { class: "chart-table" },
-      h("summary", {}, "Таблица данных"), dataTable(caption, headers, rows));
-    container.replaceChildren(h("figure", {}, svg, h("figcaption", { class: "chart-summary" }, summary)), details);
+  /** The label shown under a chart while a mark is hovered or focused (the <title> says the same). */
+  function chartTip() {
+    return h("p", { class: "chart-tip", "aria-hidden": "true" }, "\u00a0");
   }
 
-  function svgRoot(width, height, title, desc) {
+  function chartFigure(container, svg, summary, caption, headers, rows, tip) {
+    const details = h("details", { class: "chart-table" },
+      h("summary", {}, "Таблица данных"), dataTable(caption, headers, rows));
+    container.replaceChildren(h("figure", {}, svg, tip || null,
+      h("figcaption", { class: "chart-summary" }, summary)), details);
+  }
+
+  /** A mark's tooltip (<title> and the visible label); with pick, a click, Enter or Space sets a filter. */
+  function mark(node, label, tip, pick, key) {
+    node.prepend(s("title", {}, label));
+    const show = () => { if (tip) tip.textContent = label; };
+    const hide = () => { if (tip) tip.textContent = "\u00a0"; };
+    node.addEventListener("mouseenter", show);
+    node.addEventListener("mouseleave", hide);
+    if (!pick) return node;
+    node.classList.add("pick");
+    node.dataset.pick = key;
+    if (node.getAttribute("tabindex") !== "-1") {
+      setAttrs(node, { tabindex: 0, role: "button", "aria-label": label });
+      node.addEventListener("focus", show);
+      node.addEventListener("blur", hide);
+    }
+    node.addEventListener("click", () => pick(key));
+    node.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      pick(key);
+    });
+    return node;
+  }
+
+  function svgRoot(width, height, title, desc, interactive) {
     const id = `c${Math.random().toString(36).slice(2, 9)}`;
     return s("svg", {
-      viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
+      viewBox: `0 0 ${width} ${height}`, width, height, role: interactive ? "group" : "img",
       "aria-labelledby": `${id}t ${id}d`, class: "svg-chart",
     }, s("title", { id: `${id}t` }, title), s("desc", { id: `${id}d` }, desc));
   }
@@ -345,8 +401,19 @@
     return `больше всего — ${labels[hi]}: ${fmt(values[hi])}`;
   }
 
-  /** Vertical columns with a value over each (years). */
-  function columnChart(container, { title, labels, values }) {
+  /** The frame of a column chart: the SVG, its tip, the value axis and the width of one column. */
+  function columnFrame({ width, height, left, top, bottom, max, title, summary, pick }, columns) {
+    const svg = svgRoot(width, height, title, summary, Boolean(pick));
+    const plotH = height - top - bottom;
+    const yOf = (v) => top + plotH - (v / max) * plotH;
+    axisTicks(svg, max, left, width - 8, yOf);
+    return { svg, tip: chartTip(), plotH, yOf, slot: (width - left - 8) / columns };
+  }
+
+  const countLabel = (label, v, total) => `${label}: ${fmt(v)} закл. (${share(v, total)})`;
+
+  /** Vertical columns with a value over each (years); pick(year) on a click. */
+  function columnChart(container, { title, labels, values, pick, hint }) {
     const width = chartWidth(container);
     const height = 240;
     const left = 56;
@@ -354,118 +421,172 @@
     const bottom = 28;
     const max = niceMax(Math.max(...values));
     const total = values.reduce((a, b) => a + b, 0);
-    const summary = `${title}: всего ${fmt(total)}; ${extremes(labels, values)}.`;
-    const svg = svgRoot(width, height, title, summary);
-    const plotH = height - top - bottom;
-    const yOf = (v) => top + plotH - (v / max) * plotH;
-    axisTicks(svg, max, left, width - 8, yOf);
-    const slot = (width - left - 8) / values.length;
+    const summary = `${title}: всего ${fmt(total)}; ${extremes(labels, values)}.${pick ? ` ${hint}` : ""}`;
+    const { svg, tip, plotH, yOf, slot } = columnFrame({ width, height, left, top, bottom, max, title, summary, pick }, values.length);
     const barW = Math.min(64, slot * 0.64);
     values.forEach((v, i) => {
       const x = left + slot * i + (slot - barW) / 2;
       const y = yOf(v);
-      svg.append(s("rect", { x, y, width: barW, height: Math.max(0, top + plotH - y), fill: PALETTE[0], rx: 2 },
-        s("title", {}, `${labels[i]}: ${fmt(v)}`)),
-      s("text", { x: x + barW / 2, y: y - 5, class: "value", "text-anchor": "middle" }, fmt(v)),
-      s("text", { x: x + barW / 2, y: height - 9, class: "label", "text-anchor": "middle" }, labels[i]));
+      svg.append(mark(s("g", {},
+        s("rect", { x: left + slot * i, y: top, width: slot, height: plotH, fill: "transparent" }),
+        s("rect", { x, y, width: barW, height: Math.max(0, top + plotH - y), fill: PALETTE[0], rx: 2 }),
+        s("text", { x: x + barW / 2, y: y - 5, class: "value", "text-anchor": "middle" }, fmt(v)),
+        s("text", { x: x + barW / 2, y: height - 9, class: "label", "text-anchor": "middle" }, labels[i])),
+      countLabel(labels[i], v, total), tip, pick, labels[i]));
     });
-    chartFigure(container, svg, summary, title, ["Год", "Заключений"], labels.map((l, i) => [l, fmt(values[i])]));
+    chartFigure(container, svg, summary, title, ["Год", "Заключений", "Доля"],
+      labels.map((l, i) => [l, fmt(values[i]), share(values[i], total)]), tip);
   }
 
-  /** Monthly columns across several years, year labels under each January. */
-  function monthChart(container, { title, years, months, nodate }) {
+  /** Monthly columns across several years, year labels under each January; pick(year) on a click
+      on a month or (from the keyboard) on the year under it. */
+  function monthChart(container, { title, years, months, nodate, pick, hint }) {
     const width = chartWidth(container);
     const height = 220;
     const left = 56;
     const top = 14;
     const bottom = 28;
     const max = niceMax(Math.max(1, ...months));
+    const total = months.reduce((a, b) => a + b, 0) + (nodate || 0);
     const labels = [];
     years.forEach((y) => MONTHS.forEach((mo) => labels.push(`${mo} ${y}`)));
     const tail = nodate ? `; без даты внесения — ${fmt(nodate)}` : "";
-    const summary = `${title}: ${extremes(labels, months)}${tail}.`;
-    const svg = svgRoot(width, height, title, summary);
-    const plotH = height - top - bottom;
-    const yOf = (v) => top + plotH - (v / max) * plotH;
-    axisTicks(svg, max, left, width - 8, yOf);
-    const slot = (width - left - 8) / months.length;
+    const summary = `${title}: ${extremes(labels, months)}${tail}.${pick ? ` ${hint}` : ""}`;
+    const { svg, tip, plotH, yOf, slot } = columnFrame({ width, height, left, top, bottom, max, title, summary, pick }, months.length);
     months.forEach((v, i) => {
       const y = yOf(v);
-      svg.append(s("rect", { x: left + slot * i + slot * 0.1, y, width: Math.max(1, slot * 0.8),
-        height: Math.max(0, top + plotH - y), fill: PALETTE[0] }, s("title", {}, `${labels[i]}: ${fmt(v)}`)));
+      svg.append(mark(s("rect", { x: left + slot * i, y, width: Math.max(1, slot),
+        height: Math.max(0, top + plotH - y), fill: PALETTE[0], stroke: "#fff", "stroke-width": slot > 4 ? 1 : 0,
+        tabindex: -1 }), countLabel(labels[i], v, total), tip, pick, String(years[Math.floor(i / 12)])));
     });
     years.forEach((y, k) => {
       const x = left + slot * 12 * k;
+      const sum = months.slice(k * 12, k * 12 + 12).reduce((a, b) => a + b, 0);
       svg.append(s("line", { x1: x, x2: x, y1: top, y2: top + plotH + 4, class: "axis" }),
-        s("text", { x: x + slot * 6, y: height - 9, class: "label", "text-anchor": "middle" }, String(y)));
+        mark(s("text", { x: x + slot * 6, y: height - 9, class: "label", "text-anchor": "middle" }, String(y)),
+          countLabel(`${y} год`, sum, total), tip, pick, String(y)));
     });
     const rows = years.map((y, k) => [String(y), ...MONTHS.map((_, j) => fmt(months[k * 12 + j]))]);
-    chartFigure(container, svg, summary, title, ["Год", ...MONTH_NAMES], rows);
+    chartFigure(container, svg, summary, title, ["Год", ...MONTH_NAMES], rows, tip);
   }
 
-  /** Donut of shares with an HTML legend (codes and names stay readable on a phone). */
-  function donutChart(container, { title, labels, names, values }) {
+  /** Donut of shares with an HTML legend of full names, wrapped; colours by type (manifest). */
+  function donutChart(container, { title, labels, names, values, colors, keys, pick, hint }) {
     const total = values.reduce((a, b) => a + b, 0);
     const order = values.map((v, i) => i).filter((i) => values[i] > 0).sort((a, b) => values[b] - values[a]);
     const size = 200;
     const r = 86;
     const inner = 52;
-    const parts = order.map((i) => `${labels[i]} — ${pct(values[i] / total)}`);
-    const summary = `${title}: ${parts.join(", ")}.`;
-    const svg = svgRoot(size, size, title, summary);
+    const parts = order.map((i) => `${labels[i]} — ${share(values[i], total)}`);
+    const summary = `${title}: ${parts.join(", ")}.${pick ? ` ${hint}` : ""}`;
+    const svg = svgRoot(size, size, title, summary, Boolean(pick));
+    const tip = chartTip();
     let angle = -Math.PI / 2;
     const cx = size / 2;
     const cy = size / 2;
-    order.forEach((i, k) => {
+    const label = (i) => `${labels[i]} — ${names[i]}: ${fmt(values[i])} закл. (${share(values[i], total)})`;
+    order.forEach((i) => {
       const sweep = (values[i] / total) * Math.PI * 2;
-      const color = PALETTE[k % PALETTE.length];
+      let node;
       if (sweep >= Math.PI * 2 - 1e-9) {
-        svg.append(s("circle", { cx, cy, r: (r + inner) / 2, fill: "none", stroke: color, "stroke-width": r - inner },
-          s("title", {}, `${labels[i]}: ${fmt(values[i])}`)));
+        node = s("circle", { cx, cy, r: (r + inner) / 2, fill: "none", stroke: colors[i], "stroke-width": r - inner, "data-type": labels[i] });
       } else {
         const a0 = angle;
         const a1 = angle + sweep;
         const large = sweep > Math.PI ? 1 : 0;
         const p = (rad, a) => `${cx + rad * Math.cos(a)} ${cy + rad * Math.sin(a)}`;
         const d = `M ${p(r, a0)} A ${r} ${r} 0 ${large} 1 ${p(r, a1)} L ${p(inner, a1)} A ${inner} ${inner} 0 ${large} 0 ${p(inner, a0)} Z`;
-        svg.append(s("path", { d, fill: color, stroke: "#fff", "stroke-width": 1.5 },
-          s("title", {}, `${labels[i]}: ${fmt(values[i])} (${pct(values[i] / total)})`)));
+        node = s("path", { d, fill: colors[i], stroke: "#fff", "stroke-width": 1.5, "data-type": labels[i] });
       }
+      svg.append(mark(node, label(i), tip, pick, keys ? keys[i] : null));
       angle += sweep;
     });
     svg.append(s("text", { x: cx, y: cy + 2, class: "donut-total", "text-anchor": "middle" }, fmt(total)),
       s("text", { x: cx, y: cy + 20, class: "tick", "text-anchor": "middle" }, "всего"));
-    const legend = h("ul", { class: "legend" }, order.map((i, k) => h("li", {},
-      h("span", { class: "swatch", style: `background:${PALETTE[k % PALETTE.length]}`, "aria-hidden": "true" }),
-      h("span", { class: "legend-code" }, labels[i]),
-      h("span", { class: "legend-name", title: names[i] }, names[i]),
-      h("span", { class: "legend-value" }, `${fmt(values[i])} · ${pct(values[i] / total)}`))));
-    const rows = order.map((i) => [`${labels[i]} — ${names[i]}`, fmt(values[i]), pct(values[i] / total)]);
+    const legend = h("ul", { class: "legend" }, order.map((i) => {
+      const item = h("li", { "data-type": labels[i] },
+        h("span", { class: "swatch", style: `background:${colors[i]}`, "aria-hidden": "true" }),
+        h("span", { class: "legend-code" }, labels[i]),
+        h("span", { class: "legend-name" }, names[i]),
+        h("span", { class: "legend-value" }, `${fmt(values[i])} · ${share(values[i], total)}`));
+      if (pick) {
+        item.classList.add("pick");
+        item.addEventListener("click", () => pick(keys[i]));
+      }
+      return item;
+    }));
+    const rows = order.map((i) => [`${labels[i]} — ${names[i]}`, fmt(values[i]), share(values[i], total)]);
     chartFigure(container, h("div", { class: "donut-row" }, svg, legend), summary, title,
-      ["Объект", "Заключений", "Доля"], rows);
+      ["Объект", "Заключений", "Доля"], rows, tip);
   }
 
-  /** Horizontal bars with the label above each bar (long names fit on a phone). */
-  function barList(container, { title, labels, values }) {
+  /** Horizontal bars with the label above each bar (long names fit on a phone); pick(key) on a click. */
+  function barList(container, { title, labels, values, keys, pick, hint }) {
     const width = chartWidth(container);
     const order = values.map((v, i) => i).filter((i) => values[i] > 0).sort((a, b) => values[b] - values[a]);
     const total = values.reduce((a, b) => a + b, 0);
     const max = Math.max(1, ...values);
     const rowH = 38;
     const height = Math.max(rowH, order.length * rowH) + 4;
-    const summary = `${title}: ${order.slice(0, 3).map((i) => `${labels[i]} — ${fmt(values[i])}`).join(", ")}${order.length > 3 ? " и другие" : ""}.`;
-    const svg = svgRoot(width, height, title, summary);
+    const summary = `${title}: ${order.slice(0, 3).map((i) => `${labels[i]} — ${fmt(values[i])}`).join(", ")}${order.length > 3 ? " и другие" : ""}.${pick ? ` ${hint}` : ""}`;
+    const svg = svgRoot(width, height, title, summary, Boolean(pick));
+    const tip = chartTip();
     const valueW = 96;
     order.forEach((i, k) => {
       const y = k * rowH;
       const w = Math.max(2, ((width - valueW) * values[i]) / max);
-      svg.append(s("text", { x: 0, y: y + 13, class: "label" }, labels[i]),
-        s("rect", { x: 0, y: y + 18, width: w, height: 14, fill: PALETTE[0], rx: 2 },
-          s("title", {}, `${labels[i]}: ${fmt(values[i])}`)),
-        s("text", { x: w + 6, y: y + 30, class: "value" }, `${fmt(values[i])} · ${pct(values[i] / total)}`));
+      svg.append(mark(s("g", {},
+        s("rect", { x: 0, y, width, height: rowH, fill: "transparent" }),
+        s("text", { x: 0, y: y + 13, class: "label" }, labels[i]),
+        s("rect", { x: 0, y: y + 18, width: w, height: 14, fill: PALETTE[0], rx: 2 }),
+        s("text", { x: w + 6, y: y + 30, class: "value" }, `${fmt(values[i])} · ${share(values[i], total)}`)),
+      countLabel(labels[i], values[i], total), tip, pick, keys ? keys[i] : null));
     });
     chartFigure(container, svg, summary, title, ["Территория", "Заключений", "Доля"],
-      order.map((i) => [labels[i], fmt(values[i]), pct(values[i] / total)]));
+      order.map((i) => [labels[i], fmt(values[i]), share(values[i], total)]), tip);
+  }
+
+  /** Places per year of the organizations in the latest year's TOP (a bump chart): place 1 on top,
+      places below the cut drawn on the bottom line; the table behind it holds every place. */
+  function rankChart(container, { title, years, series, cut }) {
+    const width = chartWidth(container);
+    const left = 34;
+    const right = Math.min(260, width * 0.36);
+    const top = 12;
+    const rowH = 15;
+    const height = top + rowH * (cut + 1) + 30;
+    const summary = `${title}: ${series.length} организаций, места по годам ${years[0]}–${years[years.length - 1]}; ниже ${cut}-го места — на нижней линии.`;
+    const svg = svgRoot(width, height, title, summary, false);
+    const tip = chartTip();
+    const plotW = width - left - right;
+    const xOf = (k) => left + (years.length > 1 ? (plotW * k) / (years.length - 1) : plotW / 2);
+    const yOf = (rank) => top + rowH * (Math.min(rank, cut + 1) - 0.5);
+    for (const rank of [1, 5, 10, 15, 20, 25, 30].filter((x) => x <= cut)) {
+      svg.append(s("line", { x1: left, x2: left + plotW, y1: yOf(rank), y2: yOf(rank), class: "grid" }),
+        s("text", { x: left - 6, y: yOf(rank) + 4, class: "tick", "text-anchor": "end" }, String(rank)));
+    }
+    svg.append(s("text", { x: left - 6, y: yOf(cut + 1) + 4, class: "tick", "text-anchor": "end" }, `>${cut}`));
+    years.forEach((y, k) => svg.append(s("text", { x: xOf(k), y: height - 8, class: "label", "text-anchor": "middle" }, String(y))));
+    series.forEach(({ name, ranks }, n) => {
+      const color = PALETTE[n % PALETTE.length];
+      const g = s("g", { class: "rank-line" });
+      let path = "";
+      ranks.forEach((rank, k) => {
+        if (rank === null) return;
+        path += `${path && ranks[k - 1] !== null && ranks[k - 1] !== undefined ? " L" : " M"} ${xOf(k)} ${yOf(rank)}`;
+      });
+      g.append(s("path", { d: path.trim(), fill: "none", stroke: color, "stroke-width": 2 }));
+      ranks.forEach((rank, k) => {
+        if (rank !== null) g.append(s("circle", { cx: xOf(k), cy: yOf(rank), r: 3, fill: color }));
+      });
+      const last = ranks[ranks.length - 1];
+      const short = name.length > 34 ? `${name.slice(0, 33)}…` : name;
+      g.append(s("text", { x: left + plotW + 8, y: yOf(last) + 4, class: "label" }, `${last}. ${short}`));
+      const places = ranks.map((rank, k) => `${years[k]} — ${rank === null ? "нет" : rank}`).join(", ");
+      svg.append(mark(g, `${name}: ${places}`, tip, null, null));
+    });
+    chartFigure(container, svg, summary, title, ["Организация", ...years.map(String)],
+      series.map(({ name, ranks }) => [name, ...ranks.map((r) => (r === null ? "—" : String(r)))]), tip);
   }
 
   function emptyChart(container, text) {
@@ -485,19 +606,17 @@
     return [h("span", { class: "th-long" }, "Заключений"), h("span", { class: "th-short", "aria-hidden": "true" }, "Закл.")];
   }
 
-  /** ``total``: the filter's number of conclusions; a share is count / total, rounded once here
-   * (the share stored with the row is already rounded). */
   function topTable(container, role, rows, limit, m, st, total) {
     if (!rows.length) {
       container.replaceChildren(h("p", { class: "empty" }, "По этому фильтру организаций нет."));
       return;
     }
     const caption = role === "expert" ? "Экспертные организации по числу заключений" : "Заявители по числу заключений";
-    const body = rows.slice(0, limit).map(([id, name, count, rank, share]) => h("tr", {},
+    const body = rows.slice(0, limit).map(([id, name, count, rank, rowShare]) => h("tr", {},
       h("td", { class: "num rank" }, String(rank)),
       h("td", { class: "name" }, h("a", { href: orgHref(role, id, m, st) }, name)),
       h("td", { class: "num" }, fmt(count)),
-      h("td", { class: "num" }, pct(total ? count / total : share))));
+      h("td", { class: "num" }, total ? share(count, total) : pct(rowShare))));
     container.replaceChildren(h("div", { class: "table-wrap" }, h("table", { class: "data ranking" },
       h("caption", { class: "visually-hidden" }, caption),
       h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "Место"), h("th", { scope: "col" }, "Организация"),
@@ -510,36 +629,64 @@
 
   function regionSeries(m, st, combo) {
     if (!st.district) {
-      return { title: "Заключения по федеральным округам", labels: m.districts.map((d) => d.name), values: combo.district };
+      return { title: "Заключения по федеральным округам", labels: m.districts.map((d) => d.name), values: combo.district, keys: m.districts.map((d) => d.key) };
     }
     const d = m.districts.findIndex((x) => x.key === st.district);
     const idx = m.offices.map((o, i) => i).filter((i) => m.offices[i].district === d);
     return {
       title: `Заключения по территориальным органам: ${m.districts[d].short}`,
-      labels: idx.map((i) => m.offices[i].short), values: idx.map((i) => combo.office[i]),
+      labels: idx.map((i) => m.offices[i].short), values: idx.map((i) => combo.office[i]), keys: idx.map((i) => m.offices[i].key),
     };
   }
 
-  function renderPulse(m, st, combo) {
-    const empty = combo.n === 0;
-    $("view").hidden = empty;
-    if (empty) {
-      setStatus("status", "По этому фильтру заключений нет. Измените годы, объект или регион.");
-      return;
-    }
-    setStatus("status", "");
+  /** What a click on each chart of a filtered page sets: years, type, district or office (again: all). */
+  function chartPicks(m, st, go) {
+    if (!go) return {};
+    const whole = { from: m.years[0], to: m.years[m.years.length - 1] };
+    return {
+      year: (y) => go(st.from === Number(y) && st.to === Number(y) ? whole : { from: Number(y), to: Number(y) }),
+      type: (key) => go({ type: st.type === key ? null : key }),
+      region: (key) => {
+        const office = m.offices.find((o) => o.key === key);
+        if (office) go({ office: st.office === key ? null : key, district: m.districts[office.district].key });
+        else go({ district: st.district === key ? null : key, office: null });
+      },
+    };
+  }
+
+  const HINTS = {
+    year: "Щелчок по столбцу или Enter на нём — фильтр по этому году, повторно — все годы.",
+    month: "Щелчок по месяцу или по году под ним — фильтр по этому году, повторно — все годы.",
+    type: "Щелчок по доле или строке легенды, Enter на доле — фильтр по этому объекту, повторно — все объекты.",
+    region: "Щелчок по полосе или Enter на ней — фильтр по этому округу или органу, повторно — без него.",
+  };
+
+  function typeSeries(m, values, pick) {
+    return {
+      labels: m.types.map((t) => t.code), names: m.types.map((t) => t.name), values,
+      colors: m.types.map(typeColor), keys: m.types.map((t) => t.key), pick, hint: HINTS.type,
+    };
+  }
+
+  /** Show the view, or hide it and say why (then false). */
+  function viewShown(count, emptyText) {
+    $("view").hidden = count === 0;
+    setStatus("status", count === 0 ? emptyText : "");
+    return count !== 0;
+  }
+
+  function renderPulse(m, st, combo, go) {
+    if (!viewShown(combo.n, "По этому фильтру заключений нет. Измените годы, объект или регион.")) return;
     $("fig-n").textContent = fmt(combo.n);
     $("fig-expert").textContent = fmt(combo.distinct[0]);
     $("fig-applicant").textContent = fmt(combo.distinct[1]);
     $("fig-office").textContent = fmt(combo.distinct[2]);
     const years = m.years.filter((y) => y >= st.from && y <= st.to);
-    columnChart($("chart-year"), { title: "Заключения по годам", labels: years.map(String), values: combo.year });
-    monthChart($("chart-month"), { title: "Заключения по месяцам", years, months: combo.month, nodate: combo.nodate });
-    donutChart($("chart-type"), {
-      title: "Заключения по объектам экспертизы", labels: m.types.map((t) => t.code),
-      names: m.types.map((t) => t.name), values: combo.type,
-    });
-    barList($("chart-region"), regionSeries(m, st, combo));
+    const pick = chartPicks(m, st, go);
+    columnChart($("chart-year"), { title: "Заключения по годам", labels: years.map(String), values: combo.year, pick: pick.year, hint: HINTS.year });
+    monthChart($("chart-month"), { title: "Заключения по месяцам", years, months: combo.month, nodate: combo.nodate, pick: pick.year, hint: HINTS.month });
+    donutChart($("chart-type"), { title: "Заключения по объектам экспертизы", ...typeSeries(m, combo.type, pick.type) });
+    barList($("chart-region"), { ...regionSeries(m, st, combo), pick: pick.region, hint: HINTS.region });
     topTable($("top-expert"), "expert", combo.top.expert, TOP_SHOWN.pulse, m, st, combo.n);
     topTable($("top-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.pulse, m, st, combo.n);
   }
@@ -547,49 +694,59 @@
   // ------------------------------------------------------------------------------------------
   // Analytic pages share one loop: filter change → one combination file → render
 
-  async function analyticPage(render) {
-    let m;
-    try {
-      m = await getJSON(`${RANK}manifest.json`);
-    } catch (err) {
+  /** The rank manifest, or null after saying on the page that it did not load. */
+  function loadManifest() {
+    return getJSON(`${RANK}manifest.json`).catch((err) => {
       setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
-      return;
-    }
+      return null;
+    });
+  }
+
+  async function analyticPage(render) {
+    const m = await loadManifest();
+    if (!m) return;
     let ticket = 0;
     let last = null;
-    const run = async (st) => {
+    if (location.search) $("view").hidden = true; // the built page holds the default view only
+    setStatus("status", "Загрузка данных…");
+    let refocus = null;
+    $("view").addEventListener("click", (event) => {
+      const picked = event.target.closest("[data-pick]");
+      refocus = picked ? [picked.closest(".chart").id, picked.dataset.pick] : null;
+    }, true);
+    $("view").addEventListener("keydown", (event) => {
+      const picked = event.target.closest("[data-pick]");
+      if (picked && (event.key === "Enter" || event.key === " ")) refocus = [picked.closest(".chart").id, picked.dataset.pick];
+    }, true);
+    const run = async (st, go) => {
       const mine = ++ticket;
       try {
         const combo = await getJSON(comboUrl(m, st));
         if (mine !== ticket) return;
-        last = [st, combo];
+        last = [st, combo, go];
         const started = performance.now();
-        render(m, st, combo);
+        render(m, st, combo, go);
+        if (refocus) {
+          const [chart, key] = refocus;
+          refocus = null;
+          const marks = [...document.querySelectorAll(`#${chart} [data-pick][tabindex="0"]`)];
+          const again = marks.find((x) => x.dataset.pick === key) || marks[0]; // a district's offices replace it
+          if (again) again.focus();
+        }
         BODY.dataset.renderMs = (performance.now() - started).toFixed(1);
         BODY.dataset.ready = comboUrl(m, st);
       } catch (err) {
         setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
       }
     };
-    setupFilters(m, run, {});
-    let resizeTimer = 0;
-    window.addEventListener("resize", () => {
-      clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(() => last && render(m, last[0], last[1]), 150);
-    });
+    watchFilters(m, run, () => last && render(m, ...last));
   }
 
   // ------------------------------------------------------------------------------------------
   // «Организации»: rankings under the filter and search
 
   function renderOrgs(m, st, combo) {
-    const empty = combo.n === 0;
-    $("view").hidden = empty;
-    if (empty) {
-      setStatus("status", "По этому фильтру заключений нет, рейтинг пуст.");
-      return;
-    }
-    setStatus("status", "");
+    if (!viewShown(combo.n, "По этому фильтру заключений нет, рейтинг пуст.")) return;
     topTable($("rank-expert"), "expert", combo.top.expert, TOP_SHOWN.orgs, m, st, combo.n);
     topTable($("rank-applicant"), "applicant", combo.top.applicant, TOP_SHOWN.orgs, m, st, combo.n);
   }
@@ -920,7 +1077,7 @@
     after.after(h("p", { class: "hint feed-link", id: "org-feed" }, h("a", { href, type: "application/atom+xml" }, `${title} — лента Atom`)));
   }
 
-  function renderOrgFilter(m, st, combo, role, rankEntry) {
+  function renderOrgFilter(m, st, combo, role, rankEntry, go) {
     const cells = rankEntry ? rankEntry[4] : [];
     const got = countInFilter(m, st, cells);
     const empty = got.count === 0;
@@ -936,13 +1093,12 @@
     $("fig-rank").textContent = rank ? `${rank} из ${fmt(combo.distinct[role === "expert" ? 0 : 1])}` : "—";
     $("fig-static").textContent = rankEntry ? String(rankEntry[3]) : "—";
     const years = m.years.filter((y) => y >= st.from && y <= st.to);
-    columnChart($("chart-year"), { title: "Заключения организации по годам", labels: years.map(String), values: got.byYear });
-    donutChart($("chart-type"), {
-      title: "Заключения организации по объектам", labels: m.types.map((t) => t.code),
-      names: m.types.map((t) => t.name), values: got.byType,
-    });
+    const pick = chartPicks(m, st, go);
+    columnChart($("chart-year"), { title: "Заключения организации по годам", labels: years.map(String), values: got.byYear, pick: pick.year, hint: HINTS.year });
+    donutChart($("chart-type"), { title: "Заключения организации по объектам", ...typeSeries(m, got.byType, pick.type) });
     barList($("chart-region"), {
       title: "Заключения организации по территориальным органам", labels: m.offices.map((o) => o.short), values: got.byOffice,
+      keys: m.offices.map((o) => o.key), pick: pick.region, hint: HINTS.region,
     });
   }
 
@@ -982,14 +1138,14 @@
     $("org-view").hidden = false;
     let ticket = 0;
     let last = null;
-    const run = async (st) => {
+    const run = async (st, go) => {
       const mine = ++ticket;
       try {
         const combo = await getJSON(comboUrl(m, st));
         if (mine !== ticket) return;
-        last = st;
+        last = [st, go];
         const started = performance.now();
-        renderOrgFilter(m, st, combo, role, rankEntry);
+        renderOrgFilter(m, st, combo, role, rankEntry, go);
         if (window.openepbOrgRecords) await window.openepbOrgRecords(m, st, role, id, detail[10], countInFilter(m, st, rankEntry ? rankEntry[4] : []).count, detail[11]);
         if (mine !== ticket) return;
         BODY.dataset.renderMs = (performance.now() - started).toFixed(1);
@@ -999,12 +1155,7 @@
         setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
       }
     };
-    setupFilters(m, run, {});
-    let resizeTimer = 0;
-    window.addEventListener("resize", () => {
-      clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(() => last && run(last), 150);
-    });
+    watchFilters(m, run, () => last && run(...last));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1220,13 +1371,8 @@
   }
 
   async function topPage() {
-    let m;
-    try {
-      m = await getJSON(`${RANK}manifest.json`);
-    } catch (err) {
-      setStatus("status", `Не удалось загрузить данные: ${err.message}`, true);
-      return;
-    }
+    const m = await loadManifest();
+    if (!m) return;
     const select = $("f-type");
     const asked = new URLSearchParams(location.search).get("type");
     if (asked && !m.types.some((t) => t.key === asked)) {
@@ -1246,6 +1392,17 @@
         const view = $("view");
         const sections = table.years.map((_, k) => yearTable(table, k, typeName)).reverse();
         view.replaceChildren(...sections);
+        const k = table.top.map((rows) => rows.length > 0).lastIndexOf(true);
+        if (k > 0) {
+          const box = h("div", { class: "chart", id: "chart-rank" });
+          view.prepend(h("section", { class: "card card-wide", "aria-labelledby": "h-rank" },
+            h("h2", { id: "h-rank" }, `Места по годам: ТОП-${m.top_n} ${table.years[k]} года`), box));
+          rankChart(box, {
+            title: `Места по годам организаций ТОП-${m.top_n} ${table.years[k]} года: ${typeName}`,
+            years: table.years.slice(0, k + 1), cut: m.top_n,
+            series: table.top[k].map(([, name, , rank, before]) => ({ name, ranks: [...before.map((p) => (p ? p[0] : null)), rank] })),
+          });
+        }
         const any = table.top.some((r) => r.length);
         view.hidden = !any;
         setStatus("status", any ? "" : "По этому объекту экспертизы заключений нет.");
@@ -1264,6 +1421,8 @@
       render(null);
     });
     window.addEventListener("popstate", () => render(read()));
+    if (read()) $("view").hidden = true; // the built page holds the default view only
+    setStatus("status", "Загрузка данных…");
     render(read());
   }
 

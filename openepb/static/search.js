@@ -4,7 +4,7 @@
 
 (() => {
   const S = window.openepbSite;
-  const { h, $, fmt, setStatus, getJSON } = S;
+  const { h, $, fmt, setStatus, getJSON, levenshtein } = S;
   const BODY = document.body;
   const BASE = "data/search/";
   const RANK = BODY.dataset.rank || "data/rank/";
@@ -106,19 +106,6 @@
     let prefix = token.slice(0, first);
     while (split.has(prefix) && token.length > prefix.length) prefix = token.slice(0, prefix.length + 1);
     return prefix;
-  }
-
-  function levenshtein(a, b) {
-    if (a === b) return 0;
-    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      const cur = [i];
-      for (let j = 1; j <= b.length; j++) {
-        cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      }
-      prev = cur;
-    }
-    return prev[b.length];
   }
 
   // ------------------------------------------------------------------------------------------
