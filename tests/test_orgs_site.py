@@ -17,7 +17,10 @@ from urllib.parse import quote
 
 import duckdb
 import pytest
+import yaml
 from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
+
+from openepb.contract.sources import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -42,11 +45,23 @@ class Site:
     def office_code(self, key: str | None) -> str | None:
         return next(o["code"] for o in self.manifest["offices"] if o["key"] == key) if key else None
 
+    def district_offices(self, key: str | None) -> set[str] | None:
+        """The office codes of a district (manifest key ``d-CFD``), from sources/offices.yaml."""
+        if not key:
+            return None
+        offices = yaml.safe_load((ROOT / "sources" / "offices.yaml").read_text(encoding="utf-8"))["offices"]
+        return {o["code"] for o in offices if o.get("district") == key.removeprefix("d-")}
+
     def counted(
-        self, years: tuple[int, int] | None = None, type_: str | None = None, office: str | None = None
+        self,
+        years: tuple[int, int] | None = None,
+        type_: str | None = None,
+        office: str | None = None,
+        district: str | None = None,
     ):
         """Truth records in the register (not excluded) under a filter of manifest keys."""
         code, office_code = self.type_code(type_), self.office_code(office)
+        in_district = self.district_offices(district)
         for r in self.truth:
             if r["excluded_date"]:
                 continue
@@ -55,6 +70,8 @@ class Site:
             if code and r["object_type"] != code:
                 continue
             if office_code and r["office_code"] != office_code:
+                continue
+            if in_district is not None and r["office_code"] not in in_district:
                 continue
             yield r
 
@@ -344,6 +361,8 @@ def open_org(page: Any, site: Site, role: str, org: str, query: str = "") -> Any
             "&from=2016&to=2018&type=tu&region=o-mos",
             {"years": (2016, 2018), "type_": "tu", "office": "o-mos"},
         ),
+        # a type and a district together: the pieces before a page are counted by (type, district)
+        ("expert", "&type=tu&region=d-CFD", {"type_": "tu", "district": "d-CFD"}),
     ],
 )
 def test_org_page_lists_exactly_its_conclusions_under_the_filter(

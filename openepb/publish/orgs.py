@@ -25,8 +25,9 @@ the data and not the number of combinations:
 - ``orgrec/{role}/{n}.json`` — every counted conclusion of every organization, newest first, in
   pieces of at most ``PIECE_ROWS``: ``{"id#piece": [[number, date, cell, verdict], …]}``; the
   organization's detail entry lists its pieces ``[[file, first year, last year, rows, [rows per type],
-  [rows per district]], …]`` (in the axes' order), so a page under a year range and a type or a
-  district counts the pieces before it without reading them.
+  [rows per district], [[type, district, rows], …]], …]`` (in the axes' order; the pairs only where
+  rows exist), so a page under a year range and a type, a district or both counts the pieces before
+  it without reading them.
 - ``orgrec/{role}/o/{n}.json`` — the same rows cut per office for organizations of more than
   ``OFFICE_PIECES_FROM`` pieces: ``{"id@office#piece": […]}``; the detail entry's element 11 is
   ``{office: [[file, first year, last year, rows], …]}`` (office = its place in the manifest's offices).
@@ -322,6 +323,7 @@ def _write_pieces(
                 len(rows),
                 np.bincount(per[:, 0], minlength=len(axes.types)).tolist(),
                 np.bincount(per[:, 1], minlength=len(axes.districts)).tolist(),
+                _pair_counts(per),
             ]
         )
         rows, years, kinds = [], [], []
@@ -345,6 +347,12 @@ def _write_pieces(
     close_piece()
     flush()
     return pieces
+
+
+def _pair_counts(kinds: np.ndarray) -> list[list[int]]:
+    """``[[type, district, rows], …]`` of a piece's rows, for the (type, district) pairs it has."""
+    pairs, counts = np.unique(kinds, axis=0, return_counts=True)
+    return [[int(a), int(b), int(n)] for (a, b), n in zip(pairs, counts, strict=True)]
 
 
 def write_org_lists(

@@ -427,17 +427,22 @@
     const byOffice = office >= 0 && Object.keys(officePieces || {}).length > 0;
     const own = byOffice ? officePieces[office] || [] : pieces;
     const relevant = own.map((p, k) => [...p, k]).filter(([, first, last]) => last >= st.from && first <= st.to);
-    const pieceRows = async ([file, , , , , , k]) => {
+    const pieceRows = async ([file, , , , , , , k]) => {
       const data = await getJSON(`${SITE}orgrec/${role}/${byOffice ? "o/" : ""}${file}.json`);
       return data[byOffice ? `${id}@${office}#${k}` : `${id}#${k}`] || [];
     };
-    // A piece inside the filter's years is counted from the entry (all its rows, or its rows of the type or
-    // of the district) and read only if the page needs its rows; not so under a type and a region together
-    // (other than the office of the pieces) or under an office without its own pieces.
+    // A piece inside the filter's years is counted from the entry (all its rows, or its rows of the type,
+    // of the district or of both) and read only if the page needs its rows; not so under an office without
+    // its own pieces.
     const district = st.district ? m.districts.findIndex((d) => d.key === st.district) : -1;
     const region = byOffice ? null : st.office ? "office" : district >= 0 ? "district" : null;
-    const known = ([, first, last, n, perType, perDistrict]) => {
-      if (first < st.from || last > st.to || region === "office" || (region && type !== null)) return null;
+    const known = ([, first, last, n, perType, perDistrict, pairs]) => {
+      if (first < st.from || last > st.to || region === "office") return null;
+      if (region && type !== null) {
+        if (!pairs) return null;
+        const pair = pairs.find(([a, b]) => a === type && b === district);
+        return pair ? pair[2] : 0;
+      }
       if (type !== null) return perType[type];
       return region ? perDistrict[district] : n;
     };
