@@ -56,7 +56,8 @@ def visible_text(html: str) -> str:
     parser = _VisibleText()
     parser.feed(html)
     parser.close()
-    return " ".join(parser.parts)
+    # one line per text node: two table cells side by side («2014», «109») are not one number
+    return "\n".join(parser.parts)
 
 
 def bare_codes(text: str, codes: set[str]) -> set[str]:

@@ -356,7 +356,7 @@
     node.classList.add("pick");
     node.dataset.pick = key;
     if (node.getAttribute("tabindex") !== "-1") {
-      setAttrs(node, { tabindex: 0, role: "button", "aria-label": label });
+      setAttrs(node, { tabindex: 0, role: "button" });  // its name is the <title> above (SVG-AAM)
       node.addEventListener("focus", show);
       node.addEventListener("blur", hide);
     }
