@@ -457,13 +457,10 @@ def org_pages(
     scope = None if by_office else "office" if office else "district" if district else None
 
     def known(piece: list[Any]) -> int | None:  # orgs.js ``known``
-        if (
-            piece[1] < years[0]
-            or piece[2] > years[1]
-            or scope == "office"
-            or (scope and type_pos is not None)
-        ):
+        if piece[1] < years[0] or piece[2] > years[1] or scope == "office":
             return None
+        if scope and type_pos is not None:  # a type and a district: the piece's pair counts
+            return next((n for a, b, n in piece[6] if a == type_pos and b == district_pos), 0)
         if type_pos is not None:
             return piece[4][type_pos]
         return piece[5][district_pos] if scope else piece[3]
