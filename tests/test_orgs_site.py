@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import duckdb
 import pytest
 import yaml
-from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
+from browsing import CHROMIUM, chromium, record_org_ids, render_demo_site, serve_folder, truth_records
 
 from openepb.contract.sources import ROOT
 
@@ -89,20 +88,10 @@ class Site:
 def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     import json
 
-    from openepb.publish.rank import build_rankings
-    from openepb.publish.site import render_site
-
     root = tmp_path_factory.mktemp("orgs-site")
-    rank_dir = root / "data" / "rank"
-    build_rankings(demo_build.database, rank_dir, quiet=True)
-    render_site(demo_build.database, rank_dir, root, quiet=True)
-    with (demo_build.corpus.truth_dir / "records.csv").open(encoding="utf-8", newline="") as handle:
-        truth = list(csv.DictReader(handle))
-    with duckdb.connect(str(demo_build.database), read_only=True) as con:
-        ids = {
-            r[0]: (r[1], r[2])
-            for r in con.execute("SELECT reg_number, expert_org_id, applicant_id FROM records").fetchall()
-        }
+    rank_dir = render_demo_site(demo_build.database, root)
+    truth = truth_records(demo_build.corpus.truth_dir)
+    ids = record_org_ids(demo_build.database)
     manifest = json.loads((rank_dir / "manifest.json").read_text(encoding="utf-8"))
     with serve_folder(root) as url:
         yield Site(url, root, manifest, truth, ids)
@@ -110,10 +99,8 @@ def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ truth files (what the generator planted), never from the index under test."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from browsing import CHROMIUM, CHROMIUM_ARGS, serve_folder
+from browsing import CHROMIUM, chromium, render_demo_site, serve_folder, truth_records
 
 pytestmark = pytest.mark.browser
 
@@ -34,25 +33,17 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from openepb.publish.rank import build_rankings
-    from openepb.publish.site import render_site
-
     root = tmp_path_factory.mktemp("search-site")
-    rank_dir = root / "data" / "rank"
-    build_rankings(demo_build.database, rank_dir, quiet=True)
-    render_site(demo_build.database, rank_dir, root, quiet=True)
-    with (demo_build.corpus.truth_dir / "records.csv").open(encoding="utf-8", newline="") as handle:
-        truth = list(csv.DictReader(handle))
+    render_demo_site(demo_build.database, root)
+    truth = truth_records(demo_build.corpus.truth_dir)
     with serve_folder(root) as url:
         yield Site(url, root, demo_build.database, truth)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
