@@ -9,7 +9,7 @@ exported: the records keep the spelling of the source.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from openepb.contract.legal_forms import legal_forms
 
@@ -119,6 +119,7 @@ def full_name(name: str | None) -> str:
     return _spaces(normalize_quotes(name))
 
 
+@lru_cache(maxsize=1 << 16)
 def display_name(name: str | None) -> str:
     """The short name lists show: legal form abbreviated, quotes as «ёлочки», spaces tidied.
 
