@@ -127,6 +127,12 @@ def main() -> None:
     parser.add_argument(
         "--as-limit", type=float, default=10e9, help="address-space limit of each stage, bytes"
     )
+    parser.add_argument(
+        "--max-rss",
+        type=float,
+        default=4 * 2**30,
+        help="peak RSS a stage may reach, bytes (4 GiB); above it the run exits 1 after all stages",
+    )
     args = parser.parse_args()
     if args.stage:
         run_stage(args.stage, args.keep, args.records)
@@ -134,6 +140,7 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="openepb-bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     figures: dict[str, dict[str, float]] = {}
+    over: list[str] = []
     try:
         print(
             f"records: {args.records:,}; each stage in a child process, address space ≤ {args.as_limit / 1e9:g} GB"
@@ -147,6 +154,9 @@ def main() -> None:
                 "exit": code,
             }
             state = "" if code == 0 else f"  FAILED (exit {code})"
+            if peak > args.max_rss:
+                over.append(stage)
+                state += f"  OVER {args.max_rss / 2**30:g} GiB"
             print(
                 f"{stage:<11} {seconds:8.1f} s wall {cpu:8.1f} s CPU  peak RSS {peak / 2**30:5.2f} GiB{state}",
                 flush=True,
@@ -164,6 +174,9 @@ def main() -> None:
             figures[label] = {"files": files, "bytes": size}
             print(f"{label}: {files:,} files, {size / 1e6:,.0f} MB")
         print(json.dumps(figures, ensure_ascii=False), file=sys.stderr)
+        failed = [stage for stage, f in figures.items() if f.get("exit")]
+        if failed or over:
+            raise SystemExit(f"failed: {failed}; over the peak RSS limit: {over}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -108,3 +108,13 @@ def test_actionlint_reports_a_broken_workflow_and_an_action_on_node20(tmp_path: 
         "      - uses: actions/checkout@v4\n      - run: echo ${{ nope.x }}\n"
     )
     assert sorted(f["kind"] for f in lint(broken)) == ["action", "expression"]
+
+
+def test_scale_runs_the_ten_million_bench_with_its_memory_check() -> None:
+    workflow = load("scale.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert workflow["on"]["workflow_dispatch"]["inputs"]["records"]["default"] == "10000000"
+    job = workflow["jobs"]["scale"]
+    assert job["env"]["RECORDS"] == "${{ inputs.records || '10000000' }}"
+    script = runs(job)
+    assert 'bench/scale.py --records "$RECORDS"' in script and 'exit "$status"' in script
