@@ -273,7 +273,11 @@ class _Writer:
         self.written: set[Path] = set()
 
     def json(self, kind: str, rel: str, obj: Any) -> None:
-        data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.text(kind, rel, json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+
+    def text(self, kind: str, rel: str, text: str) -> None:
+        """A file whose JSON is already serialized."""
+        data = text.encode("utf-8")
         path = self.root / rel
         write_if_changed(path, data)
         self.written.add(path)
@@ -530,7 +534,7 @@ def _write_tokens(pairs: duckdb.DuckDBPyConnection, out: _Writer, report: Search
     """Token shards, block files of long lists; returns the prefixes that were split."""
     cursor = pairs.sql("SELECT token, ord FROM p ORDER BY substr(token, 1, 2), token, ord")
     split: set[str] = set()
-    group: list[tuple[str, list[Any]]] = []
+    group: list[_Entry] = []
     head = None
     for token, ordinals in _runs(cursor):
         report.tokens += 1
@@ -541,40 +545,52 @@ def _write_tokens(pairs: duckdb.DuckDBPyConnection, out: _Writer, report: Search
             _write_group(out, head, group, split)
             group = []
         head = first
-        group.append((token, entry))
+        group.append(entry)
     if group:
         _write_group(out, head, group, split)
     return split
 
 
-def _entry(out: _Writer, token: str, ordinals: list[int]) -> list[Any]:
-    """``[df, delta-coded postings]``, or ``[df, null, [blocks]]`` with the postings in block files."""
+def _entry(out: _Writer, token: str, ordinals: list[int]) -> _Entry:
+    """``[df, delta-coded postings]``, or ``[df, null, [blocks]]`` with the postings in block files;
+    serialized once, for both the shard's size and its file."""
     if len(ordinals) <= INLINE:
-        return [len(ordinals), delta(ordinals)]
-    blocks: dict[int, list[int]] = {}
-    for value in ordinals:
-        blocks.setdefault(value // BLOCK, []).append(value)
-    for number, values in blocks.items():
-        out.json("blocks", f"b/{prefix_name(token)}/{number}.json", delta(values))
-    return [len(ordinals), None, sorted(blocks)]
+        value: list[Any] = [len(ordinals), delta(ordinals)]
+    else:
+        blocks: dict[int, list[int]] = {}
+        for ordinal in ordinals:
+            blocks.setdefault(ordinal // BLOCK, []).append(ordinal)
+        for number, values in blocks.items():
+            out.json("blocks", f"b/{prefix_name(token)}/{number}.json", delta(values))
+        value = [len(ordinals), None, sorted(blocks)]
+    text = json.dumps(value, separators=(",", ":"))
+    return _Entry(token, f"{json.dumps(token, ensure_ascii=False)}:{text}", len(token) * 2 + len(text) + 4)
 
 
-def _size(entries: list[tuple[str, list[Any]]]) -> int:
-    return sum(len(t) * 2 + len(json.dumps(e, separators=(",", ":"))) + 4 for t, e in entries)
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    token: str
+    member: str  # ``"token":[…]``, as json.dumps writes a member of the shard's object
+    size: int  # the estimate a shard is split by
 
 
-def _write_group(out: _Writer, prefix: str, entries: list[tuple[str, list[Any]]], split: set[str]) -> None:
+def _write_group(out: _Writer, prefix: str, entries: list[_Entry], split: set[str]) -> None:
     """Write the tokens of one prefix, splitting by one more character while a shard is too big."""
-    if len(prefix) < MAX_PREFIX and len(entries) > 1 and _size(entries) > SHARD_BYTES:
+    if len(prefix) < MAX_PREFIX and len(entries) > 1 and sum(e.size for e in entries) > SHARD_BYTES:
         split.add(prefix)
-        here = [(t, e) for t, e in entries if len(t) <= len(prefix)]
-        children: dict[str, list[tuple[str, list[Any]]]] = {}
-        for t, e in entries:
-            if len(t) > len(prefix):
-                children.setdefault(t[: len(prefix) + 1], []).append((t, e))
+        here = [e for e in entries if len(e.token) <= len(prefix)]
+        children: dict[str, list[_Entry]] = {}
+        for e in entries:
+            if len(e.token) > len(prefix):
+                children.setdefault(e.token[: len(prefix) + 1], []).append(e)
         if here:
-            out.json("tokens", f"t/{prefix_name(prefix)}.json", dict(here))
+            _write_shard(out, prefix, here)
         for child, group in children.items():
             _write_group(out, child, group, split)
         return
-    out.json("tokens", f"t/{prefix_name(prefix)}.json", dict(entries))
+    _write_shard(out, prefix, entries)
+
+
+def _write_shard(out: _Writer, prefix: str, entries: list[_Entry]) -> None:
+    """One token shard: the object ``{token: entry, …}`` in the order of ``entries``."""
+    out.text("tokens", f"t/{prefix_name(prefix)}.json", "{" + ",".join(e.member for e in entries) + "}")
