@@ -258,16 +258,22 @@ def _record_texts(row: dict[str, Any], misfits: SchemaMisfits) -> list[tuple[str
     return texts
 
 
-#: Text escapes of libxml2's serializer (``&``, ``<``, ``>`` and carriage return), so a record written
-#: as a string has the bytes lxml would give it.
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+#: Characters libxml2's serializer escapes in text (``&``, ``<``, ``>`` and carriage return), so a
+#: record written as a string has the bytes lxml would give it.
+_NEEDS_ESCAPE = re.compile("[&<>\r]")
+
+
+def _escape(text: str) -> str:
+    if not _NEEDS_ESCAPE.search(text):  # most values: one scan, no copy
+        return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def record_xml(texts: list[tuple[str, str]]) -> str:
     """One ``<record>`` element and its newline, as lxml's ``xmlfile`` writes it under the default
     namespace: built as one string, because an lxml element context per value costs most of the
     export's time at millions of records."""
-    inner = "".join(f"<{name}>{text.translate(_TEXT_ESCAPES)}</{name}>" for name, text in texts)
+    inner = "".join([f"<{name}>{_escape(text)}</{name}>" for name, text in texts])
     return f"<{RECORD_ELEMENT}>{inner}</{RECORD_ELEMENT}>\n"
 
 
