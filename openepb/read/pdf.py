@@ -378,11 +378,13 @@ def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[
     bottom) only scans its own chars instead of every char (a per-cell ``crop`` is far too slow on
     registers of many pages), and each char is put into its box by bisection across the band.
     """
-    middles = [vertical_centre(char) for char in chars]
+    middles = [(char["top"] + char["bottom"]) / 2 for char in chars]
     order = sorted(range(len(chars)), key=middles.__getitem__)
     ordered = [chars[i] for i in order]
     centres = [middles[i] for i in order]
-    anchors = [anchor_x(char) for char in ordered]
+    # Where a char belongs across: its centre; a space's left edge (a space that hangs at the end
+    # of a full line may reach into the next cell, yet it ends the line it follows).
+    anchors = [char["x0"] if char["text"] == " " else (char["x0"] + char["x1"]) / 2 for char in ordered]
     boxes = list(boxes)
     bands: dict[tuple[float, float], set[Box]] = {}
     for box in boxes:
@@ -406,16 +408,6 @@ def chars_by_box(boxes: Iterable[Box], chars: Sequence[Char]) -> dict[Box, list[
                     ordered[i] for i in range(start, end) if x0 <= anchors[i] < x1
                 ]
     return {box: found[box] for box in boxes}
-
-
-def vertical_centre(char: Char) -> float:
-    return (char["top"] + char["bottom"]) / 2
-
-
-def anchor_x(char: Char) -> float:
-    """Where a char belongs across: its centre; a space's left edge (a space that hangs at the end
-    of a full line may reach into the next cell, yet it ends the line it follows)."""
-    return char["x0"] if char["text"] == " " else (char["x0"] + char["x1"]) / 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,15 +447,15 @@ def cell_lines(box: Box, chars: list[Char]) -> CellLines | None:
     pdfplumber reads it, breaks as drawn."""
     if not chars:
         return None
-    if not all(char["upright"] for char in chars):
+    if not all(map(_UPRIGHT, chars)):
         text = extract_text(chars)
         return CellLines((Line((Word(text, box[0], box[2], 0.0),)),), box[2] - box[0], 0.0, False)
     lines = text_lines(chars)
     if not lines:
         return None
-    padding = min(char["x0"] for char in chars) - box[0]
-    size = statistics.median(char["size"] for char in chars)
-    full = box[3] - max(char["bottom"] for char in chars) < size
+    padding = min(map(_X0, chars)) - box[0]
+    size = statistics.median(map(_SIZE, chars))
+    full = box[3] - max(map(_BOTTOM, chars)) < size
     return CellLines(tuple(lines), box[2] - box[0] - 2 * padding, space_width(chars), full)
 
 
@@ -487,7 +479,8 @@ def text_lines(chars: list[Char]) -> list[Line]:
     return lines
 
 
-_X0 = itemgetter("x0")
+_X0, _TOP, _BOTTOM, _SIZE = itemgetter("x0"), itemgetter("top"), itemgetter("bottom"), itemgetter("size")
+_TEXT, _UPRIGHT = itemgetter("text"), itemgetter("upright")
 
 
 def clusters_by_top(chars: list[Char]) -> list[list[Char]]:
@@ -496,11 +489,13 @@ def clusters_by_top(chars: list[Char]) -> list[list[Char]]:
     in their order), without its dict of tuples: this runs for every cell."""
     index: dict[float, int] = {}
     group, last = -1, None
-    for top in sorted({char["top"] for char in chars}):
+    for top in sorted(set(map(_TOP, chars))):
         if last is None or top > last + Y_TOLERANCE:
             group += 1
         index[top] = group
         last = top
+    if group == 0:
+        return [chars]
     groups: list[list[Char]] = [[] for _ in range(group + 1)]
     for char in chars:
         groups[index[char["top"]]].append(char)
@@ -508,7 +503,7 @@ def clusters_by_top(chars: list[Char]) -> list[list[Char]]:
 
 
 def word_text(group: list[Char]) -> str:
-    text = "".join(c["text"] for c in group)
+    text = "".join(map(_TEXT, group))
     if _LIGATURE_CHARS.isdisjoint(text):
         return text
     return "".join(LIGATURES.get(c["text"], c["text"]) for c in group)
@@ -544,7 +539,7 @@ def line_words(chars: list[Char]) -> list[Word]:
 def space_width(chars: list[Char]) -> float:
     """The width of a space in the cell: measured on its space chars, else estimated from the size."""
     spaces = [char["x1"] - char["x0"] for char in chars if char["text"] == " " and char["x1"] > char["x0"]]
-    return statistics.median(spaces) if spaces else SPACE_EM * statistics.median(c["size"] for c in chars)
+    return statistics.median(spaces) if spaces else SPACE_EM * statistics.median(map(_SIZE, chars))
 
 
 def line_joint(above: Line, below: Line, width: float, space: float, keeps_spaces: bool = False) -> str:

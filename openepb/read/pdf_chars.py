@@ -163,10 +163,21 @@ def read_page(page: pdfium.PdfPage, widths: FontWidths | None = None) -> CharPag
 
 #: PDFium reports a hyphen that ends a line as U+0002; the PDF has a plain hyphen there.
 HYPHEN_AT_LINE_END = 0x02
+
+
+def _direct(function: Any, restype: Any, *argtypes: Any) -> Any:
+    """A PDFium function called with plain addresses (ints) instead of pypdfium2's typed pointers:
+    ``page_chars`` calls three of them per char, and ctypes checks a typed pointer on every call."""
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+
+
+_VOID, _INT = ctypes.c_void_p, ctypes.c_int
+_GET_UNICODE = _direct(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _VOID, _INT)
+_GET_LOOSE_BOX = _direct(pdfium_c.FPDFText_GetLooseCharBox, _INT, _VOID, _INT, _VOID)
+_IS_GENERATED = _direct(pdfium_c.FPDFText_IsGenerated, _INT, _VOID, _INT)
 #: ``FPDFText_GetTextObject`` returning the object's address as a plain int (a dict key).
-_TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)(
-    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
-)
+_TEXT_OBJECT = _direct(pdfium_c.FPDFText_GetTextObject, _VOID, _VOID, _INT)
 
 
 #: Per font (its ``BaseFont`` without a subset's tag), the width of each char in ems (``/Widths``
@@ -254,24 +265,23 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
     """The page's chars as pdfplumber's char dicts (``top`` is the page's upper edge in PDF units);
     ``widths``: the exact widths of fonts PDFium lays out by whole ones (``fractional_widths``)."""
     count = pdfium_c.FPDFText_CountChars(textpage)
+    address = ctypes.cast(textpage, ctypes.c_void_p).value
     box = pdfium_c.FS_RECTF()
+    box_address = ctypes.addressof(box)
     matrix = pdfium_c.FS_MATRIX()
-    get_unicode = pdfium_c.FPDFText_GetUnicode
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    get_object = _TEXT_OBJECT
-    is_generated = pdfium_c.FPDFText_IsGenerated
-    box_ref = ctypes.byref(box)
+    get_unicode, get_box, get_object, is_generated = _GET_UNICODE, _GET_LOOSE_BOX, _TEXT_OBJECT, _IS_GENERATED
     # A text object's chars share its font size, matrix and font: (size, upright, exact widths).
     styles: dict[int | None, tuple[float, bool, dict[str, tuple[float, float]] | None]] = {}
     shift: dict[int | None, float] = {}  # per text object: how far its next char stands right of PDFium's
     chars = []
+    append = chars.append
     for i in range(count):
-        code = get_unicode(textpage, i)
+        code = get_unicode(address, i)
         text = "-" if code == HYPHEN_AT_LINE_END else chr(code) if code < 0x110000 else "\ufffd"
-        if text.isspace() and is_generated(textpage, i):
+        if text.isspace() and is_generated(address, i):
             continue
-        get_box(textpage, i, box_ref)
-        handle = get_object(textpage, i)
+        get_box(address, i, box_address)
+        handle = get_object(address, i)
         style = styles.get(handle)
         if style is None:
             pdfium_c.FPDFText_GetMatrix(textpage, i, ctypes.byref(matrix))
@@ -297,7 +307,7 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
                     x0 += moved
                     x1 = x0 + advance
         y_bottom = top - box.bottom
-        chars.append(
+        append(
             {
                 "text": text,
                 "x0": x0,
