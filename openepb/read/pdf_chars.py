@@ -178,6 +178,12 @@ _GET_LOOSE_BOX = _direct(pdfium_c.FPDFText_GetLooseCharBox, _INT, _VOID, _INT, _
 _IS_GENERATED = _direct(pdfium_c.FPDFText_IsGenerated, _INT, _VOID, _INT)
 #: ``FPDFText_GetTextObject`` returning the object's address as a plain int (a dict key).
 _TEXT_OBJECT = _direct(pdfium_c.FPDFText_GetTextObject, _VOID, _VOID, _INT)
+_GET_MATRIX = _direct(pdfium_c.FPDFText_GetMatrix, _INT, _VOID, _INT, _VOID)
+_GET_FONT_SIZE = _direct(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _VOID, _INT)
+_TEXT_OBJECT_FONT = _direct(pdfium_c.FPDFTextObj_GetFont, _VOID, _VOID)
+_FONT_NAME = _direct(
+    pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_ulong, _VOID, ctypes.c_char_p, ctypes.c_ulong
+)
 
 
 #: Per font (its ``BaseFont`` without a subset's tag), the width of each char in ems (``/Widths``
@@ -251,13 +257,13 @@ def fractional_widths(path: Path) -> FontWidths:
 WIDTH_SLACK = 0.02
 
 
-def _font_name(text_object: Any) -> str:
-    font = pdfium_c.FPDFTextObj_GetFont(text_object)
+def _font_name(font: int | None) -> str:
+    """The ``BaseFont`` of a font (its address, as ``_TEXT_OBJECT_FONT`` gives it)."""
     if not font:
         return ""
-    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    size = _FONT_NAME(font, None, 0)
     buffer = ctypes.create_string_buffer(size)
-    pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
+    _FONT_NAME(font, buffer, size)
     return buffer.value.decode("utf-8", "replace")
 
 
@@ -269,10 +275,13 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
     box = pdfium_c.FS_RECTF()
     box_address = ctypes.addressof(box)
     matrix = pdfium_c.FS_MATRIX()
+    matrix_address = ctypes.addressof(matrix)
     get_unicode, get_box, get_object, is_generated = _GET_UNICODE, _GET_LOOSE_BOX, _TEXT_OBJECT, _IS_GENERATED
     # A text object's chars share its font size, matrix and font: (size, upright, exact widths).
     styles: dict[int | None, tuple[float, bool, dict[str, tuple[float, float]] | None]] = {}
     shift: dict[int | None, float] = {}  # per text object: how far its next char stands right of PDFium's
+    # Per font (its address; the page's text objects share a few): its exact widths, if any.
+    fonts: dict[int | None, dict[str, tuple[float, float]] | None] = {}
     chars = []
     append = chars.append
     for i in range(count):
@@ -284,13 +293,17 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
         handle = get_object(address, i)
         style = styles.get(handle)
         if style is None:
-            pdfium_c.FPDFText_GetMatrix(textpage, i, ctypes.byref(matrix))
+            _GET_MATRIX(address, i, matrix_address)
             a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
             upright = a * d > 0 and b * c <= 0
-            size = pdfium_c.FPDFText_GetFontSize(textpage, i) * (
-                abs(d) if upright else (a * a + b * b) ** 0.5
-            )
-            exact = widths.get(_font_name(pdfium_c.FPDFText_GetTextObject(textpage, i))) if widths else None
+            size = _GET_FONT_SIZE(address, i) * (abs(d) if upright else (a * a + b * b) ** 0.5)
+            exact = None
+            if widths:
+                font = _TEXT_OBJECT_FONT(handle) if handle else None
+                if font in fonts:
+                    exact = fonts[font]
+                else:
+                    exact = fonts[font] = widths.get(_font_name(font))
             style = styles[handle] = (size, upright, exact)
         size, upright, exact = style
         x0, x1 = box.left, box.right
@@ -324,9 +337,37 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
 def page_edges(page: Any, top: float) -> list[Edge]:
     """Horizontal and vertical segments of the page's painted paths, as pdfplumber's edges."""
     edges: list[Edge] = []
-    for index in range(pdfium_c.FPDFPage_CountObjects(page)):
-        _object_edges(pdfium_c.FPDFPage_GetObject(page, index), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), top, edges)
+    address = ctypes.cast(page, ctypes.c_void_p).value
+    scratch = _Scratch()
+    for index in range(_PAGE_COUNT_OBJECTS(address)):
+        _object_edges(_PAGE_GET_OBJECT(address, index), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), top, edges, scratch)
     return edges
+
+
+_PAGE_COUNT_OBJECTS = _direct(pdfium_c.FPDFPage_CountObjects, _INT, _VOID)
+_PAGE_GET_OBJECT = _direct(pdfium_c.FPDFPage_GetObject, _VOID, _VOID, _INT)
+_FORM_COUNT_OBJECTS = _direct(pdfium_c.FPDFFormObj_CountObjects, _INT, _VOID)
+_FORM_GET_OBJECT = _direct(pdfium_c.FPDFFormObj_GetObject, _VOID, _VOID, ctypes.c_ulong)
+_OBJECT_TYPE = _direct(pdfium_c.FPDFPageObj_GetType, _INT, _VOID)
+_OBJECT_MATRIX = _direct(pdfium_c.FPDFPageObj_GetMatrix, _INT, _VOID, _VOID)
+_PATH_DRAW_MODE = _direct(pdfium_c.FPDFPath_GetDrawMode, _INT, _VOID, _VOID, _VOID)
+_PATH_COUNT_SEGMENTS = _direct(pdfium_c.FPDFPath_CountSegments, _INT, _VOID)
+_PATH_SEGMENT = _direct(pdfium_c.FPDFPath_GetPathSegment, _VOID, _VOID, _INT)
+_SEGMENT_POINT = _direct(pdfium_c.FPDFPathSegment_GetPoint, _INT, _VOID, _VOID, _VOID)
+_SEGMENT_TYPE = _direct(pdfium_c.FPDFPathSegment_GetType, _INT, _VOID)
+_SEGMENT_CLOSE = _direct(pdfium_c.FPDFPathSegment_GetClose, _INT, _VOID)
+
+
+class _Scratch:
+    """The out-parameters of the path calls, made once per page; ``*_at`` are their addresses."""
+
+    def __init__(self) -> None:
+        self.matrix = pdfium_c.FS_MATRIX()
+        self.fill, self.stroke = ctypes.c_int(), ctypes.c_int()
+        self.x, self.y = ctypes.c_float(), ctypes.c_float()
+        self.matrix_at = ctypes.addressof(self.matrix)
+        self.fill_at, self.stroke_at = ctypes.addressof(self.fill), ctypes.addressof(self.stroke)
+        self.x_at, self.y_at = ctypes.addressof(self.x), ctypes.addressof(self.y)
 
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -346,41 +387,42 @@ def _multiply(m: Matrix, n: Matrix) -> Matrix:
     )
 
 
-def _object_matrix(obj: Any) -> Matrix:
-    m = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(m)):
+def _object_matrix(obj: int, scratch: _Scratch) -> Matrix:
+    if not _OBJECT_MATRIX(obj, scratch.matrix_at):
         return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    m = scratch.matrix
     return (m.a, m.b, m.c, m.d, m.e, m.f)
 
 
-def _object_edges(obj: Any, outer: Matrix, top: float, edges: list[Edge]) -> None:
-    kind = pdfium_c.FPDFPageObj_GetType(obj)
+def _object_edges(obj: int | None, outer: Matrix, top: float, edges: list[Edge], scratch: _Scratch) -> None:
+    if not obj:
+        return
+    kind = _OBJECT_TYPE(obj)
     if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-        inner = _multiply(_object_matrix(obj), outer)
-        for index in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
-            _object_edges(pdfium_c.FPDFFormObj_GetObject(obj, index), inner, top, edges)
+        inner = _multiply(_object_matrix(obj, scratch), outer)
+        for index in range(_FORM_COUNT_OBJECTS(obj)):
+            _object_edges(_FORM_GET_OBJECT(obj, index), inner, top, edges, scratch)
         return
     if kind != pdfium_c.FPDF_PAGEOBJ_PATH:
         return
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
+    if not _PATH_DRAW_MODE(obj, scratch.fill_at, scratch.stroke_at):
         return
-    if not fill.value and not stroke.value:
+    if not scratch.fill.value and not scratch.stroke.value:
         return
-    a, b, c, d, e, f = _multiply(_object_matrix(obj), outer)
-    x, y = ctypes.c_float(), ctypes.c_float()
+    a, b, c, d, e, f = _multiply(_object_matrix(obj, scratch), outer)
+    x, y, x_at, y_at = scratch.x, scratch.y, scratch.x_at, scratch.y_at
     start: tuple[float, float] | None = None
     previous: tuple[float, float] | None = None
-    for index in range(pdfium_c.FPDFPath_CountSegments(obj)):
-        segment = pdfium_c.FPDFPath_GetPathSegment(obj, index)
-        pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+    for index in range(_PATH_COUNT_SEGMENTS(obj)):
+        segment = _PATH_SEGMENT(obj, index)
+        _SEGMENT_POINT(segment, x_at, y_at)
         px, py = x.value, y.value
         point = (a * px + c * py + e, top - (b * px + d * py + f))
-        if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+        if _SEGMENT_TYPE(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
             start = point
         elif previous is not None:
             _add_edge(previous, point, edges)
-        if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+        if _SEGMENT_CLOSE(segment) and start is not None:
             _add_edge(point, start, edges)
             point = start
         previous = point
