@@ -54,6 +54,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import LIGATURES
 
 from openepb.read import RawRow, ReadError, pdf_chars
+from openepb.read.pdf_cells import table_cell_lines
 
 Box = tuple[float, float, float, float]
 Char = dict[str, Any]
@@ -99,7 +100,7 @@ def read_pdf_pdfplumber(path: Path) -> Iterator[RawRow]:
 
 def _pdfium_pages(path: Path) -> Iterator[list[Grid] | None]:
     for page in pdf_chars.pages(path):
-        yield None if page is None else page_grids(page, page.chars)
+        yield None if page is None else page_grids(page, page.columns)
 
 
 def _pdfplumber_pages(path: Path) -> Iterator[list[Grid] | None]:
@@ -310,13 +311,14 @@ def page_tables(page: pdfplumber.page.Page) -> list[Grid] | None:
         raise pdf_error(e) from e
 
 
-def page_grids(page: Any, chars: Sequence[Char]) -> list[Grid]:
+def page_grids(page: Any, chars: Sequence[Char] | pdf_chars.Chars) -> list[Grid]:
     """The grids of a page's ruled tables, or else of the tables its text's alignment shows.
 
     ``page`` is a pdfplumber page or a ``pdf_chars.CharPage``: both find tables with pdfplumber's
     table geometry, on pdfminer's or on PDFium's chars and ruling lines."""
     tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
-    return [table_grid(table, chars) for table in tables]
+    columns = chars if isinstance(chars, pdf_chars.Chars) else pdf_chars.Chars.of(chars)
+    return [table_grid(table, columns) for table in tables]
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,10 +344,11 @@ class Grid:
 EDGE_TOLERANCE = 1.0  # pt: the same column edge on two pages
 
 
-def table_grid(table: TableFinderTable, chars: Sequence[Char]) -> Grid:
+def table_grid(table: TableFinderTable, chars: pdf_chars.Chars) -> Grid:
     """The table's texts with every position a merged cell covers filled with that cell's text."""
     boxes = [row.cells for row in table.rows]
-    origin = {box: cell_lines(box, box_chars) for box, box_chars in chars_by_box(table.cells, chars).items()}
+    # Each box's lines from its chars (``chars_by_box`` and ``cell_lines``), for all boxes at once.
+    origin = table_cell_lines(table.cells, chars, cell_lines)
     keeps = any(line.trailing_space for cell in origin.values() if cell for line in cell.lines)
     origin_text = {box: lines_text(cell, keeps) if cell else "" for box, cell in origin.items()}
     lefts = sorted({box[0] for box in table.cells}) + [table.bbox[2]]
@@ -448,7 +451,8 @@ def cell_lines(box: Box, chars: list[Char]) -> CellLines | None:
     if not chars:
         return None
     if not all(map(_UPRIGHT, chars)):
-        text = extract_text(chars)
+        # pdfplumber's text wants each char's ``doctop``, which PDFium's chars do not carry.
+        text = extract_text([char if "doctop" in char else {**char, "doctop": char["top"]} for char in chars])
         return CellLines((Line((Word(text, box[0], box[2], 0.0),)),), box[2] - box[0], 0.0, False)
     lines = text_lines(chars)
     if not lines:

@@ -26,9 +26,9 @@ gets pdfplumber's text strategy on the same chars: columns from the x-alignment 
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +52,53 @@ class PdfOpenError(Exception):
 
 
 @dataclass(slots=True)
+class Chars:
+    """A page's chars as columns, one list per key of pdfplumber's char dict: the reader takes them
+    as arrays (``openepb.read.pdf_cells``), and the dicts are made only where pdfplumber needs them."""
+
+    text: list[str] = field(default_factory=list)
+    x0: list[float] = field(default_factory=list)
+    x1: list[float] = field(default_factory=list)
+    top: list[float] = field(default_factory=list)
+    bottom: list[float] = field(default_factory=list)
+    size: list[float] = field(default_factory=list)
+    upright: list[bool] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def dicts(self) -> list[Char]:
+        return [
+            {"text": t, "x0": a, "x1": b, "top": y0, "bottom": y1, "size": s, "upright": u}
+            for t, a, b, y0, y1, s, u in zip(
+                self.text, self.x0, self.x1, self.top, self.bottom, self.size, self.upright, strict=True
+            )
+        ]
+
+    @classmethod
+    def of(cls, chars: Sequence[Char]) -> Chars:
+        """The columns of char dicts (pdfminer's, through pdfplumber)."""
+        columns = cls()
+        for key in ("text", "x0", "x1", "top", "bottom", "size", "upright"):
+            setattr(columns, key, [char[key] for char in chars])
+        return columns
+
+
+@dataclass(slots=True)
 class CharPage:
     """What pdfplumber's ``TableFinder`` reads from a page, filled from PDFium."""
 
-    chars: list[Char]
+    columns: Chars
     edges: list[Edge]
     bbox: tuple[float, float, float, float]
+    _dicts: list[Char] | None = None
+
+    @property
+    def chars(self) -> list[Char]:
+        """The chars as pdfplumber's char dicts, made on the first use."""
+        if self._dicts is None:
+            self._dicts = self.columns.dicts()
+        return self._dicts
 
     def extract_words(self, **kwargs: Any) -> list[dict[str, Any]]:
         """pdfplumber's words (for the text strategy), which also need each char's ``doctop``."""
@@ -267,9 +308,10 @@ def _font_name(font: int | None) -> str:
     return buffer.value.decode("utf-8", "replace")
 
 
-def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> list[Char]:
-    """The page's chars as pdfplumber's char dicts (``top`` is the page's upper edge in PDF units);
-    ``widths``: the exact widths of fonts PDFium lays out by whole ones (``fractional_widths``)."""
+def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> Chars:
+    """The page's chars, the columns of pdfplumber's char dicts (``top`` is the page's upper edge in
+    PDF units); ``widths``: the exact widths of fonts PDFium lays out by whole ones
+    (``fractional_widths``)."""
     count = pdfium_c.FPDFText_CountChars(textpage)
     address = ctypes.cast(textpage, ctypes.c_void_p).value
     box = pdfium_c.FS_RECTF()
@@ -282,8 +324,10 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
     shift: dict[int | None, float] = {}  # per text object: how far its next char stands right of PDFium's
     # Per font (its address; the page's text objects share a few): its exact widths, if any.
     fonts: dict[int | None, dict[str, tuple[float, float]] | None] = {}
-    chars = []
-    append = chars.append
+    chars = Chars()
+    add_text, add_x0, add_x1 = chars.text.append, chars.x0.append, chars.x1.append
+    add_top, add_bottom = chars.top.append, chars.bottom.append
+    add_size, add_upright = chars.size.append, chars.upright.append
     for i in range(count):
         code = get_unicode(address, i)
         text = "-" if code == HYPHEN_AT_LINE_END else chr(code) if code < 0x110000 else "\ufffd"
@@ -320,17 +364,13 @@ def page_chars(textpage: Any, top: float, widths: FontWidths | None = None) -> l
                     x0 += moved
                     x1 = x0 + advance
         y_bottom = top - box.bottom
-        append(
-            {
-                "text": text,
-                "x0": x0,
-                "x1": x1,
-                "top": y_bottom - size,
-                "bottom": y_bottom,
-                "size": size,
-                "upright": upright,
-            }
-        )
+        add_text(text)
+        add_x0(x0)
+        add_x1(x1)
+        add_top(y_bottom - size)
+        add_bottom(y_bottom)
+        add_size(size)
+        add_upright(upright)
     return chars
 
 
