@@ -228,3 +228,27 @@ def test_chars_of_a_font_with_fractional_widths_stand_where_its_widths_put_them(
     for i, char in enumerate(read.chars):
         assert char["x0"] == pytest.approx(50 + stringWidth(text[:i], font, size), abs=0.005), (i, char)
         assert char["x1"] == pytest.approx(50 + stringWidth(text[: i + 1], font, size), abs=0.005), (i, char)
+
+
+def test_a_cell_of_rotated_text_is_read(tmp_path: Path) -> None:
+    """A cell with text turned upright along its side goes to pdfplumber's text, which wants each
+    char's ``doctop``: PDFium's chars must read there as pdfminer's do."""
+    font, size = register_font(), 8
+    path = tmp_path / "rotated.pdf"
+    page = canvas.Canvas(str(path), pagesize=A4)
+    page.setFont(font, size)
+    page.rect(40, 600, 60, 100)
+    page.rect(100, 600, 100, 100)
+    page.saveState()
+    page.translate(60, 610)
+    page.rotate(90)
+    page.drawString(0, 0, "Номер дела")
+    page.restoreState()
+    page.drawString(104, 688, "ООО Восход")
+    page.showPage()
+    page.save()
+    [row] = list(read_pdf(path))
+    rotated, upright = row.cells
+    assert upright == "ООО Восход"
+    assert sorted(rotated.replace("\n", "").replace(" ", "")) == sorted("Номердела")
+    assert [row] == list(read_pdf_pdfplumber(path))

@@ -4,8 +4,9 @@ This is the part of the PDF reader that takes things off the page; ``openepb.rea
 into rows. PDFium gives every character with its box straight from C, an order of magnitude faster
 than pdfminer's interpreter under pdfplumber, and the page's path objects with their segments.
 
-The characters come out as pdfplumber's char dicts (``text``, ``x0``, ``x1``, ``top``, ``bottom``,
-``size``, ``upright``), in page coordinates from the top-left corner:
+The characters come out as the columns of pdfplumber's char dicts (``text``, ``x0``, ``x1``, ``top``,
+``bottom``, ``size``, ``upright``; ``Chars``, the dicts themselves made only where pdfplumber needs
+them), in page coordinates from the top-left corner:
 
 * across, a char runs from its origin over its advance width (PDFium's loose box: the same as
   pdfminer's ``x0``/``x1``, with the fraction of a width PDFium drops put back where a font has
