@@ -6,7 +6,8 @@ pdfminer's chars (``read_pdf_pdfplumber``) gives the same rows some twenty times
 the comparison bench and for a file PDFium cannot open, which goes to pdfminer's parser.
 
 Ruled tables (the lines strategy) are what office PDFs exported from Word and Excel contain; a page
-with text but no ruled table gets one more try with the text strategy (tables drawn without lines).
+with text but no ruled table gets one more try with the text strategy (tables drawn without lines),
+its last column reaching to the end of its text (``widened``).
 Tables are named ``page N``, or ``page N table M`` when a page has several; rows are numbered per
 table. A scan (no page has any text) is ``pdf_no_text``: OCR is out of scope.
 
@@ -316,9 +317,30 @@ def page_grids(page: Any, chars: Sequence[Char] | pdf_chars.Chars) -> list[Grid]
 
     ``page`` is a pdfplumber page or a ``pdf_chars.CharPage``: both find tables with pdfplumber's
     table geometry, on pdfminer's or on PDFium's chars and ruling lines."""
-    tables = page.find_tables() or page.find_tables(TEXT_STRATEGY)
     columns = chars if isinstance(chars, pdf_chars.Chars) else pdf_chars.Chars.of(chars)
+    tables = page.find_tables() or [widened(table, columns) for table in page.find_tables(TEXT_STRATEGY)]
     return [table_grid(table, columns) for table in tables]
+
+
+def widened(table: TableFinderTable, chars: pdf_chars.Chars) -> TableFinderTable:
+    """A table found by text alignment, its last column reaching to the end of its text.
+
+    pdfplumber's text strategy puts a table's right edge at the right end of the aligned words it
+    found the columns by: in the last column these are the first words of its values (those that
+    start at the column's left), so a value of several words wider than them lost its last chars
+    («ООО Восход» read «ООО Восхо»). The edge moves right to the last char that stands in the last
+    column (starts right of its left edge) within the table's height.
+    """
+    x0, top, x1, bottom = table.bbox
+    last_left = max(cell[0] for cell in table.cells)
+    right = x1
+    for text, left, end, y0, y1 in zip(chars.text, chars.x0, chars.x1, chars.top, chars.bottom, strict=True):
+        if end > right and left >= last_left and top <= (y0 + y1) / 2 < bottom and not text.isspace():
+            right = end
+    if right == x1:
+        return table
+    cells = [(c[0], c[1], right if c[2] == x1 else c[2], c[3]) for c in table.cells]
+    return TableFinderTable(table.page, cells)
 
 
 @dataclass(frozen=True, slots=True)
