@@ -13,11 +13,12 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from lxml import etree
 
 from openepb.build.store import StoreWriter
 from openepb.contract.fields import FIELD_NAMES
-from openepb.contract.xsd import XSD_PATH
-from openepb.publish.export import ExportError, export_all
+from openepb.contract.xsd import XSD_PATH, load_schema
+from openepb.publish.export import ExportError, _validate_xml, export_all
 from openepb.validate.check import validate_file
 
 GENERATED = "2026-11-25T12:00:00Z"
@@ -234,3 +235,25 @@ def test_values_the_schema_cannot_carry_are_reported_and_the_export_goes_on(tmp_
     with (tmp_path / "out" / "records.csv").open(encoding="utf-8-sig") as handle:
         rows = {row["reg_number"]: row["hazard_class"] for row in csv.DictReader(handle)}
     assert rows == {"01-ПД-00004-2018": "", "01-ТУ-0005-2018": "", "01-ТУ-00006-2018": "V"}
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "schema" / "examples"
+
+
+@pytest.mark.parametrize("name", ["valid.xml", "invalid-duplicate.xml", "valid-new-fields.xml"])
+def test_streamed_validation_refuses_repeated_numbers_as_the_full_schema_does(
+    name: str, tmp_path: Path
+) -> None:
+    """The export validates without libxml2's in-memory uniqueness table; a repeated number is still
+    refused, exactly for the documents the full XSD (with xs:unique) refuses."""
+    document = tmp_path / name
+    shutil.copy(EXAMPLES / name, document)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    full_schema_accepts = load_schema().validate(etree.parse(str(document), parser))
+    if full_schema_accepts:
+        _validate_xml(document)
+    else:
+        with pytest.raises(ExportError, match="UniqueRegNumber, repeated: 01-ТУ-00123-2018"):
+            _validate_xml(document)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # the scratch ledger is gone
+    assert full_schema_accepts == (name != "invalid-duplicate.xml")

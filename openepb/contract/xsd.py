@@ -313,11 +313,24 @@ def write_xsd(path: Path = XSD_PATH) -> Path:
     return path
 
 
+#: The schema's identity constraints: libxml2 checks them by keeping every key of the document.
+IDENTITY_CONSTRAINTS = ("unique", "key", "keyref")
+
+
 @cache
-def load_schema(path: Path = XSD_PATH) -> etree.XMLSchema:
-    """The compiled schema, parsed without network or DTD access."""
+def load_schema(path: Path = XSD_PATH, *, identity_constraints: bool = True) -> etree.XMLSchema:
+    """The compiled schema, parsed without network or DTD access.
+
+    ``identity_constraints=False`` drops ``xs:unique`` (the one unique registration number): libxml2
+    holds every key of a document to check it, about 360 bytes a record, so ten million records need
+    gigabytes. Whoever streams a document that large checks the uniqueness on disk instead."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
+    document = etree.parse(str(path), parser)
+    if not identity_constraints:
+        for name in IDENTITY_CONSTRAINTS:
+            for element in list(document.iter(f"{{{XS}}}{name}")):
+                element.getparent().remove(element)
+    return etree.XMLSchema(document)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import duckdb
+import pyarrow as pa
 from lxml import etree
 
 from openepb.context import Log
@@ -410,19 +411,68 @@ def _validate_office_header(piece: _OfficeSlice) -> None:
 
 
 def _validate_xml(path: Path) -> None:
-    """Stream-validate against the XSD; a failure stops the export loudly."""
-    schema = load_schema()
-    record_tag = _tag(RECORD_ELEMENT)
+    """Stream-validate against the XSD; a failure stops the export loudly.
+
+    The structure and every value are validated by libxml2 as the document streams past; the unique
+    registration number (the XSD's ``xs:unique``) is checked by DuckDB on the numbers read back from
+    the document, on disk, since libxml2 would hold every key in memory."""
+    schema = load_schema(identity_constraints=False)
+    record_tag, number_tag = _tag(RECORD_ELEMENT), _tag("reg_number")
+    numbers = _NumberLedger(path.with_name(f".{path.name}.numbers.duckdb"))
     try:
         for _, element in etree.iterparse(
             str(path), events=("end",), schema=schema, resolve_entities=False, no_network=True, huge_tree=True
         ):
             if element.tag == record_tag:
+                numbers.add(element.findtext(number_tag))
                 element.clear()
                 while element.getprevious() is not None:
                     del element.getparent()[0]
+        repeated = numbers.repeated()
     except etree.XMLSyntaxError as error:
         raise ExportError(f"{path.name} does not validate against the XSD: {error}") from error
+    finally:
+        numbers.close()
+    if repeated:
+        raise ExportError(
+            f"{path.name} does not validate against the XSD: UniqueRegNumber, repeated: {', '.join(repeated)}"
+        )
+
+
+class _NumberLedger:
+    """Registration numbers of a document, in a scratch DuckDB file: which of them repeat."""
+
+    BATCH = 200_000
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.unlink(missing_ok=True)
+        self.con = duckdb.connect(str(path))
+        self.con.execute("SET memory_limit = '512MB'")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("CREATE TABLE n (reg_number VARCHAR)")
+        self.batch: list[str | None] = []
+
+    def add(self, number: str | None) -> None:
+        self.batch.append(number)
+        if len(self.batch) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.batch:
+            rows = pa.table({"reg_number": pa.array(self.batch, pa.string())})  # noqa: F841 - read by DuckDB
+            self.con.execute("INSERT INTO n SELECT * FROM rows")
+            self.batch = []
+
+    def repeated(self, examples: int = 5) -> list[str]:
+        self._flush()
+        sql = "SELECT reg_number FROM n GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT ?"
+        return [row[0] for row in self.con.execute(sql, [examples]).fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+        self.path.unlink(missing_ok=True)
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
 
 
 # --- data package and passport -------------------------------------------------------------------
