@@ -193,7 +193,7 @@ def publish(ctx: BuildContext) -> int:
     texts, the folders it reads) are those of its last run is skipped: its output stays as it was.
     """
     from openepb.build.cache import Stamp, database_fingerprint, publish_code_version, stage_key, tree_hash
-    from openepb.publish.docs import build_docs
+    from openepb.publish.docs import build_docs, data_dictionary_page
     from openepb.publish.export import describe_later_exports, export_all
     from openepb.publish.feeds import write_feeds
     from openepb.publish.quality import write_quality
@@ -205,12 +205,15 @@ def publish(ctx: BuildContext) -> int:
     cached = not ctx.options.no_cache
     inputs = stage_key(database_fingerprint(db_path), publish_code_version()) if cached else ""
 
-    def stale(folder: Path, stage: str, *more: str) -> Stamp | None:
-        """The stamp to write once ``stage`` has run, or None when its output is still current."""
+    def stale(folder: Path, stage: str, *more: str, base: str | None = None) -> Stamp | None:
+        """The stamp to write once ``stage`` has run, or None when its output is still current.
+
+        ``base`` replaces the database's fingerprint and the code version for a stage that reads
+        less than the whole database (its key then names exactly what it reads)."""
         if not cached:  # the stage rewrites its output: a stamp left by an earlier build no longer holds
             Stamp(folder, stage, "").clear()
             return Stamp(folder, stage, "")
-        found = Stamp(folder, stage, stage_key(stage, inputs, *more))
+        found = Stamp(folder, stage, stage_key(stage, inputs if base is None else base, *more))
         if found.fresh():
             log.info(f"{stage}: inputs unchanged, skipped")
             return None
@@ -266,8 +269,12 @@ def publish(ctx: BuildContext) -> int:
         done(stamp)
         log.info(f"site: {paths.site} ({time.perf_counter() - started:.1f} s)")
 
+    # The documentation reads the data only through its data dictionary (the export tables and their
+    # columns, the other export files by name): that page's text is its one data input.
     started = time.perf_counter()
-    if (stamp := stale(paths.site / "docs", "documentation", exports_hash)) is not None:
+    dictionary = data_dictionary_page(paths.exports, db_path) if cached else ""
+    docs_key = stage_key(publish_code_version(), dictionary) if cached else ""
+    if (stamp := stale(paths.site / "docs", "documentation", base=docs_key)) is not None:
         build_docs(paths.site, db_path=db_path, exports_dir=paths.exports, quiet=quiet)
         done(stamp)
         log.info(f"documentation: {paths.site / 'docs'} ({time.perf_counter() - started:.1f} s)")

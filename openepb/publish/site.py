@@ -802,7 +802,11 @@ def list_downloads(
     to nothing when no external location is set.
     """
     sums = read_checksums(folder)
-    names = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    names = [  # dot-files (the build's stamps, temporary files) are not exports
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
     order = list(EXPORT_NOTES)
     names.sort(key=lambda n: (order.index(n) if n in order else len(order), n.count("/"), n))
     downloads = []
