@@ -939,44 +939,135 @@ class OrgIndex:
         return self.cache[shard].get(org_id)
 
 
-def _check_combo(
+#: The chosen combinations of a check, as a table the records are joined to: a NULL filter value
+#: selects every record, ``NONE`` the records without a value.
+_CHOSEN_SQL = """
+    CREATE OR REPLACE TEMP TABLE chosen (
+        cid INTEGER, first_year INTEGER, last_year INTEGER,
+        object_type VARCHAR, district VARCHAR, office_code VARCHAR)
+"""
+
+
+def _filter_sql(column: str) -> str:
+    """A chosen combination's condition on one column of a record: the same as ``combo_filter_sql``."""
+    return (
+        f"(c.{column} IS NULL OR (c.{column} = '{NONE}' AND r.{column} IS NULL)"
+        f" OR (c.{column} <> '{NONE}' AND r.{column} = c.{column}))"
+    )
+
+
+def _chosen_rows(axes: Axes, combos: list[Combo]) -> list[tuple[Any, ...]]:
+    rows = []
+    for cid, combo in enumerate(combos):
+        region = combo.region
+        rows.append(
+            (
+                cid,
+                axes.years[combo.first],
+                axes.years[combo.last],
+                None if combo.type is None else axes.types[combo.type],
+                region.code if region.kind == "district" else None,
+                region.code if region.kind == "office" else None,
+            )
+        )
+    return rows
+
+
+@dataclass
+class _ComboFacts:
+    """What DuckDB says of one chosen combination."""
+
+    total: int = 0
+    distinct: tuple[int, int, int] = (0, 0, 0)
+    by_year: dict[int, int] = field(default_factory=dict)
+    ranked: dict[str, list[tuple[int, str, int, int]]] = field(default_factory=dict)  # rn, id, c, r
+
+
+def _combo_facts(
     con: duckdb.DuckDBPyConnection,
+    axes: Axes,
+    combos: list[Combo],
+    where: str,
+    top_n: int,
+    rng: random.Random,
+) -> tuple[list[_ComboFacts], list[dict[str, int | None]]]:
+    """Counts, year series, TOP-N and one sampled organization per role of every combination, in a
+    handful of set-based queries; returns the facts and the sampled row numbers (1-based, None when
+    the combination has no organization of the role). The sample draws ``rng`` in combination order,
+    expert before applicant, as the check has always drawn it."""
+    if not combos:
+        return [], []
+    con.execute(_CHOSEN_SQL)
+    con.executemany("INSERT INTO chosen VALUES (?, ?, ?, ?, ?, ?)", _chosen_rows(axes, combos))
+    joined = f"""chosen c JOIN (SELECT * FROM db.records WHERE {where}) r
+                 ON r.year BETWEEN c.first_year AND c.last_year AND {_filter_sql("object_type")}
+                 AND {_filter_sql("district")} AND {_filter_sql("office_code")}"""
+    facts = [_ComboFacts() for _ in combos]
+    for cid, total, experts, applicants, offices in con.execute(
+        f"""SELECT c.cid, count(*), count(DISTINCT r.expert_org_id), count(DISTINCT r.applicant_id),
+                   count(DISTINCT r.office_code) FROM {joined} GROUP BY c.cid"""
+    ).fetchall():
+        facts[cid].total, facts[cid].distinct = total, (experts, applicants, offices)
+    for cid, year, n in con.execute(
+        f"SELECT c.cid, r.year, count(*) FROM {joined} GROUP BY c.cid, r.year"
+    ).fetchall():
+        facts[cid].by_year[year] = n
+    picks: list[dict[str, int | None]] = []
+    for fact in facts:
+        distinct = {"expert": fact.distinct[0], "applicant": fact.distinct[1]}
+        picks.append({role: rng.randrange(distinct[role]) + 1 if distinct[role] else None for role in ROLES})
+    for role, (id_col, _) in ROLES.items():
+        con.execute("CREATE OR REPLACE TEMP TABLE picked (cid INTEGER, rn BIGINT)")
+        wanted = [(cid, pick[role]) for cid, pick in enumerate(picks) if pick[role] is not None]
+        if wanted:
+            con.executemany("INSERT INTO picked VALUES (?, ?)", wanted)
+        rows = con.execute(
+            f"""WITH counted AS (
+                    SELECT c.cid, r.{id_col} AS org, count(*) AS n FROM {joined}
+                    WHERE r.{id_col} IS NOT NULL GROUP BY c.cid, r.{id_col}),
+                ranked AS (
+                    SELECT cid, org, n, rank() OVER (PARTITION BY cid ORDER BY n DESC) AS rk,
+                           row_number() OVER (PARTITION BY cid ORDER BY n DESC, org) AS rn
+                    FROM counted)
+                SELECT cid, rn, org, n, rk FROM ranked
+                WHERE rn <= ? OR (cid, rn) IN (SELECT (cid, rn) FROM picked)
+                ORDER BY cid, rn""",
+            [top_n],
+        ).fetchall()
+        for cid, rn, org, n, rk in rows:
+            facts[cid].ranked.setdefault(role, []).append((rn, org, n, rk))
+    con.execute("DROP TABLE chosen")
+    con.execute("DROP TABLE picked")
+    return facts, picks
+
+
+def _check_combo(
     axes: Axes,
     combo: Combo,
     payload: dict[str, Any],
-    where: str,
+    facts: _ComboFacts,
+    picks: dict[str, int | None],
     top_n: int,
     indexes: dict[str, OrgIndex],
-    rng: random.Random,
 ) -> list[str]:
     label = combo.path(axes)
-    cond, params = combo_filter_sql(axes, combo)
-    base = f"FROM db.records WHERE ({where}) AND {cond}"
     errors: list[str] = []
-    total, experts, applicants, offices = con.execute(
-        f"SELECT count(*), count(DISTINCT expert_org_id), count(DISTINCT applicant_id), "
-        f"count(DISTINCT office_code) {base}",
-        params,
-    ).fetchone()
-    expected = {"n": total, "distinct": [experts, applicants, offices]}
+    expected = {"n": facts.total, "distinct": list(facts.distinct)}
     for key, value in expected.items():
         if payload[key] != value:
             errors.append(f"{label}: {key} {payload[key]} in the file, {value} in DuckDB")
-    by_year = dict(con.execute(f"SELECT year, count(*) {base} GROUP BY year", params).fetchall())
-    years = [by_year.get(y, 0) for y in axes.years[combo.first : combo.last + 1]]
+    years = [facts.by_year.get(y, 0) for y in axes.years[combo.first : combo.last + 1]]
     if payload["year"] != years:
         errors.append(f"{label}: year series {payload['year']} in the file, {years} in DuckDB")
-    distinct = {"expert": experts, "applicant": applicants}
-    for role, (id_col, _) in ROLES.items():
-        ranked_sql = f"""SELECT {id_col}, count(*) AS c, rank() OVER (ORDER BY count(*) DESC) AS r {base}
-                         AND {id_col} IS NOT NULL GROUP BY {id_col} ORDER BY c DESC, {id_col}"""
-        head = [list(row) for row in con.execute(f"{ranked_sql} LIMIT {top_n}", params).fetchall()]
+    for role in ROLES:
+        ranked = facts.ranked.get(role, [])
+        head = [[org, n, rk] for rn, org, n, rk in ranked if rn <= top_n]
         got = [[row[0], row[2], row[3]] for row in payload["top"][role]]
         if got != head:
             errors.append(f"{label}: TOP-{top_n} {role} differs from DuckDB")
-        if distinct[role]:
-            offset = rng.randrange(distinct[role])
-            org_id, count, rank = con.execute(f"{ranked_sql} LIMIT 1 OFFSET {offset}", params).fetchone()
+        pick = picks[role]
+        if pick is not None:
+            org_id, count, rank = next((org, n, rk) for rn, org, n, rk in ranked if rn == pick)
             entry = indexes[role].entry(org_id)
             got_count = org_count(entry[4], axes, combo) if entry else 0
             got_rank = dynamic_rank(payload["hist"][role], got_count)
@@ -1007,15 +1098,18 @@ def check_rankings(db_path: Path, out_dir: Path, *, samples: int = 200, seed: in
             indexes = {
                 role: OrgIndex(out_dir, variant, role, part["orgs"][role]["first_ids"]) for role in ROLES
             }
+            present = []
             for combo in chosen:
                 path = out_dir / variant / combo.path(axes)
-                if not path.exists():
+                if path.exists():
+                    present.append((combo, _load_json(path)))
+                else:
                     errors.append(f"{variant}/{combo.path(axes)}: missing")
-                    continue
-                payload = _load_json(path)
-                errors += _check_combo(
-                    con, axes, combo, payload, VARIANTS[variant], manifest["top_n"], indexes, rng
-                )
+            top_n = manifest["top_n"]
+            combos = [combo for combo, _ in present]
+            facts, picks = _combo_facts(con, axes, combos, VARIANTS[variant], top_n, rng)
+            for (combo, payload), fact, pick in zip(present, facts, picks, strict=True):
+                errors += _check_combo(axes, combo, payload, fact, pick, top_n, indexes)
     finally:
         con.close()
     return errors
