@@ -224,9 +224,16 @@ def publish(ctx: BuildContext) -> int:
         if cached:
             stamp.write()
 
+    # Memos of parts of a stage name files of the last cached build: a build that rewrites the
+    # outputs without them leaves none behind.
+    rank_memo = paths.out / "cache" / "rank-slices.json"
+    if not cached:
+        rank_memo.unlink(missing_ok=True)
     started = time.perf_counter()
     if (stamp := stale(paths.rank, "rankings")) is not None:
-        report = build_rankings(db_path, paths.rank, quiet=quiet, gzip_sizes=not quiet)
+        report = build_rankings(
+            db_path, paths.rank, quiet=quiet, gzip_sizes=not quiet, memo=rank_memo if cached else None
+        )
         disagreements = check_rankings(db_path, paths.rank)
         if disagreements:
             for line in disagreements[:20]:
@@ -265,7 +272,8 @@ def publish(ctx: BuildContext) -> int:
     exports_hash = tree_hash(paths.exports) if cached and paths.exports.is_dir() else ""
     started = time.perf_counter()
     if (stamp := stale(paths.site, "site", exports_hash)) is not None:
-        render_site(db_path, paths.rank, paths.site, exports_dir=paths.exports, quiet=quiet)
+        memo = paths.out / "cache" / "search-records.arrow" if cached else None
+        render_site(db_path, paths.rank, paths.site, exports_dir=paths.exports, quiet=quiet, search_memo=memo)
         done(stamp)
         log.info(f"site: {paths.site} ({time.perf_counter() - started:.1f} s)")
 

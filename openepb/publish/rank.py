@@ -25,7 +25,7 @@ import random
 import statistics
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from openepb.context import Log
 from openepb.contract.counting import COUNTED
 from openepb.contract.sources import SCHEMA_DIR
 from openepb.contract.tables import has_table
+from openepb.publish.memo import Digest, PartMemo
 from openepb.publish.names import display_name
 from openepb.publish.palette import type_color
 
@@ -456,12 +457,28 @@ class Writer:
         self.stats: dict[str, FileStats] = {}
         self.changed = 0
         self._folders: set[str] = set()
+        self.recent: list[list[Any]] = []  # [file, kind, bytes, gzip bytes or None] since last taken
+
+    def take_recent(self) -> list[list[Any]]:
+        recent, self.recent = self.recent, []
+        return recent
+
+    def keep(self, files: list[list[Any]]) -> None:
+        """Files a memo says are already written: counted as written, not touched."""
+        for rel, kind, size, gzip_size in files:
+            self.written.add(os.path.join(self.root, rel))
+            stats = self.stats.setdefault(kind, FileStats())
+            stats.raw.append(size)
+            if self.gzip_sizes:
+                stats.gzip.append(gzip_size)
 
     def write(self, rel: str, obj: Any, kind: str) -> None:
         data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         path = os.path.join(self.root, rel)
         self.written.add(path)
-        self.stats.setdefault(kind, FileStats()).add(data, self.gzip_sizes)
+        stats = self.stats.setdefault(kind, FileStats())
+        stats.add(data, self.gzip_sizes)
+        self.recent.append([rel, kind, len(data), stats.gzip[-1] if self.gzip_sizes else None])
         try:
             with open(path, "rb") as fh:
                 if fh.read(len(data) + 1) == data:
@@ -698,13 +715,15 @@ class RankReport:
     stages: dict[str, float] = field(default_factory=dict)
     changed: int = 0  # files whose bytes differed from those on disk (all of them on a first build)
     gzip_measured: bool = True
+    slices_reused: int = 0  # (type, region) slices whose files the memo kept
 
     def lines(self) -> list[str]:
         return [
             f"records counted: {self.records:,}",
             f"organizations: {', '.join(f'{k} {v:,}' for k, v in self.organizations.items())}",
             f"combinations: {self.combinations:,}; files: {self.files:,}",
-            f"files rewritten: {self.changed:,} (the others already had these bytes)",
+            f"files rewritten: {self.changed:,} (the others already had these bytes); "
+            f"slices kept from the last build: {self.slices_reused:,}",
             *(
                 [
                     f"bytes on disk: {self.bytes_raw / 1e6:.1f} MB raw, {self.bytes_gzip / 1e6:.1f} MB gzip",
@@ -732,6 +751,25 @@ class Stopwatch:
         self.started = now
 
 
+def _slice_digest(
+    totals: np.ndarray,
+    type_: int | None,
+    mask: np.ndarray,
+    slices: dict[str, SliceOrgs],
+    roles: dict[str, RoleCells],
+) -> str:
+    """Everything the files of one (type, region) slice are made of besides the axes and ``top_n``:
+    the record counts of its offices (every type: the type series shows them), and per role the
+    organizations present — id, display name, static rank — with their per-year counts."""
+    digest = Digest(type_, mask, totals[..., mask])
+    for role, s in slices.items():
+        cells = roles[role]
+        orgs = s.orgs.tolist()
+        digest.add(role, [cells.ids[o] for o in orgs], [cells.names[o] for o in orgs])
+        digest.add(cells.static_rank[s.orgs], s.cumulative)
+    return digest.hexdigest()
+
+
 def _write_combinations(
     writer: Writer,
     variant: str,
@@ -739,8 +777,12 @@ def _write_combinations(
     totals: np.ndarray,
     roles: dict[str, RoleCells],
     top_n: int,
+    memo: PartMemo | None = None,
 ) -> None:
-    """One file per combination; and, over all regions, the movement tables of each type."""
+    """One file per combination; and, over all regions, the movement tables of each type.
+
+    With ``memo``, a slice whose inputs (:func:`_slice_digest`) are those of the last build keeps
+    the files it wrote then."""
     ranges = axes.ranges()
     firsts = np.array([f for f, _ in ranges], dtype=np.int64) + 1
     lasts = np.array([la for _, la in ranges], dtype=np.int64) + 1
@@ -748,6 +790,14 @@ def _write_combinations(
         for region in axes.regions():
             mask = axes.office_mask(region)
             slices = {role: slice_orgs(cells, type_, mask, len(axes.years)) for role, cells in roles.items()}
+            part = f"{variant}/{'all' if type_ is None else axes.type_keys[type_]}/{region.key}"
+            digest = _slice_digest(totals, type_, mask, slices, roles) if memo is not None else ""
+            if memo is not None:
+                kept = memo.files(part, digest, writer.root)
+                if kept is not None and (not writer.gzip_sizes or all(f[3] is not None for f in kept)):
+                    writer.keep(kept)
+                    continue
+            writer.take_recent()
             rankings = {
                 role: rank_columns(s.orgs, s.cumulative[:, lasts] - s.cumulative[:, firsts - 1], top_n)
                 for role, s in slices.items()
@@ -764,6 +814,8 @@ def _write_combinations(
                     tables = _movement_table(roles[role], axes, per_year, top_n)
                     movement = {"years": list(axes.years), "top": tables}
                     writer.write(f"{variant}/m/{role}/{type_key}.json", movement, "movement")
+            if memo is not None:
+                memo.keep(part, digest, writer.take_recent())
 
 
 def _write_organizations(writer: Writer, variant: str, axes: Axes, roles: dict[str, RoleCells]) -> dict:
@@ -778,14 +830,20 @@ def _write_organizations(writer: Writer, variant: str, axes: Axes, roles: dict[s
 
 
 def _build_variant(
-    con: duckdb.DuckDBPyConnection, axes: Axes, variant: str, writer: Writer, top_n: int, clock: Stopwatch
+    con: duckdb.DuckDBPyConnection,
+    axes: Axes,
+    variant: str,
+    writer: Writer,
+    top_n: int,
+    clock: Stopwatch,
+    memo: PartMemo | None = None,
 ) -> dict[str, Any]:
     """Writes one variant's combination, movement and organization files; returns its manifest part."""
     _variant_view(con, VARIANTS[variant])
     totals = load_totals(con, axes)
     roles = {role: load_role(con, axes, role) for role in ROLES}
     clock.lap("duckdb")
-    _write_combinations(writer, variant, axes, totals, roles, top_n)
+    _write_combinations(writer, variant, axes, totals, roles, top_n, memo)
     clock.lap("combinations")
     orgs = _write_organizations(writer, variant, axes, roles)
     clock.lap("organizations")
@@ -832,27 +890,45 @@ def _manifest(axes: Axes, reference: Reference, variants: dict[str, Any], top_n:
 
 
 def build_rankings(
-    db_path: Path, out_dir: Path, *, top_n: int = 30, quiet: bool = False, gzip_sizes: bool = True
+    db_path: Path,
+    out_dir: Path,
+    *,
+    top_n: int = 30,
+    quiet: bool = False,
+    gzip_sizes: bool = True,
+    memo: Path | None = None,
 ) -> RankReport:
     """Writes ``out_dir/manifest.json`` and every shard; files a previous build left are removed, a
     file that already has its bytes is not rewritten. ``gzip_sizes=False`` leaves the report's
-    compressed sizes unmeasured (zero); measuring them costs about a sixth of the build."""
+    compressed sizes unmeasured (zero); measuring them costs about a sixth of the build.
+
+    ``memo`` (a file outside ``out_dir``) keeps, per (type, region) slice, a digest of its inputs and
+    the files it wrote: the next build computes only the slices whose inputs changed."""
     if top_n < 1:
         raise ValueError("top_n must be at least 1")
     started = time.perf_counter()
     clock = Stopwatch()
     con = _open(db_path)
+    parts: PartMemo | None = None
     try:
         axes, reference = load_axes(con)
+        if memo is not None:
+            from openepb.build.cache import publish_code_version
+
+            version = json.dumps([FORMAT_VERSION, top_n, publish_code_version(), asdict(axes)])
+            parts = PartMemo(memo, version)
+            parts.forget()
         writer = Writer(out_dir, gzip_sizes=gzip_sizes)
         variants: dict[str, Any] = {}
         for variant in VARIANTS:
             Log(quiet).info(f"variant {variant}")
-            variants[variant] = _build_variant(con, axes, variant, writer, top_n, clock)
+            variants[variant] = _build_variant(con, axes, variant, writer, top_n, clock, parts)
     finally:
         con.close()
     writer.write("manifest.json", _manifest(axes, reference, variants, top_n), "manifest")
     writer.prune()
+    if parts is not None:
+        parts.save()
     stats = writer.stats
     combo = stats.get("combo", FileStats())
     org = stats.get("org", FileStats())
@@ -870,6 +946,7 @@ def build_rankings(
         stages=clock.stages,
         changed=writer.changed,
         gzip_measured=gzip_sizes,
+        slices_reused=parts.reused if parts is not None else 0,
     )
     for line in report.lines():
         Log(quiet).info(line)

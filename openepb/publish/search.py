@@ -19,7 +19,9 @@ are mirrored in ``static/search.js``; the unit tests and the browser tests hold 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import re
 import shutil
 import struct
@@ -277,7 +279,9 @@ class _Writer:
 
     def text(self, kind: str, rel: str, text: str) -> None:
         """A file whose JSON is already serialized."""
-        data = text.encode("utf-8")
+        self.raw(kind, rel, text.encode("utf-8"))
+
+    def raw(self, kind: str, rel: str, data: bytes) -> None:
         path = self.root / rel
         write_if_changed(path, data)
         self.written.add(path)
@@ -309,21 +313,29 @@ def _codes(con: duckdb.DuckDBPyConnection, column: str) -> list[str]:
 # Writing the index
 
 
-def write_search_index(db_path: Path, out_dir: Path, *, quiet: bool = False) -> SearchReport:
+def write_search_index(
+    db_path: Path, out_dir: Path, *, quiet: bool = False, memo: Path | None = None
+) -> SearchReport:
     """Build the search index and cards of every record of the store into ``out_dir``: each file
     is written atomically and only when its bytes changed, and files of an earlier build that this
-    one did not write are deleted (a rebuild after a small change rewrites a few files)."""
+    one did not write are deleted (a rebuild after a small change rewrites a few files).
+
+    With ``memo`` (a file outside the site), the tokens and the result summary of each record are
+    kept there by the record's content, so the next build computes them only for changed records."""
     report = SearchReport()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))  # scratch
     con = duckdb.connect(str(db_path), read_only=True)
     _limit(con, tmp / ".spill")
     writer = _Writer(out_dir, report)
+    records = RecordMemo.load(memo) if memo is not None else RecordMemo()
     try:
-        _build(con, writer, report, tmp / ".pairs.duckdb")
+        _build(con, writer, report, tmp / ".pairs.duckdb", records)
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    if memo is not None:
+        records.save(memo)
     prune_tree(out_dir, writer.written)
     if not quiet:
         for line in report.lines():
@@ -337,7 +349,85 @@ def _limit(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
     con.execute(f"SET temp_directory = '{spill}'")
 
 
-def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, scratch: Path) -> None:
+#: Raise when what a record's tokens or summary are made of changes outside this package's code.
+MEMO_VERSION = 1
+
+
+class RecordMemo:
+    """Tokens and summary (as JSON) of each record, by a digest of the record's every value.
+
+    Both are functions of the record's row alone (``record_tokens``, ``_summary``), so a record with
+    the same values has the same ones; an entry is trusted only under the code version it was made
+    with (``openepb.build.cache.publish_code_version``: this module, the name rules, …). A memo that
+    cannot be read is no memo. ``save`` keeps the entries this build used, no others.
+    """
+
+    def __init__(self, entries: dict[bytes, tuple[list[str], str]] | None = None) -> None:
+        self.old = entries or {}
+        self.new: dict[bytes, tuple[list[str], str]] = {}
+        self.hits = 0
+
+    @staticmethod
+    def version() -> str:
+        from openepb.build.cache import publish_code_version
+
+        return f"{MEMO_VERSION} {SEARCH_FORMAT} {publish_code_version()}"
+
+    @classmethod
+    def load(cls, path: Path) -> RecordMemo:
+        try:
+            with pa.memory_map(str(path)) as source:
+                table = pa.ipc.open_file(source).read_all()
+            if table.schema.metadata.get(b"version") != cls.version().encode():
+                return cls()
+            keys, tokens, summaries = (table.column(n).to_pylist() for n in ("key", "tokens", "summary"))
+            return cls(dict(zip(keys, zip(tokens, summaries, strict=True), strict=True)))
+        except Exception:  # missing, cut short or of another layout: computed afresh
+            return cls()
+
+    def get(self, row: dict[str, Any]) -> tuple[list[str], str]:
+        key = hashlib.blake2b(repr(tuple(row.values())).encode(), digest_size=16).digest()
+        found = self.old.get(key)
+        if found is None:
+            found = (sorted(record_tokens(row)), _dumps(_summary(row)))
+        else:
+            self.hits += 1
+        self.new[key] = found
+        return found
+
+    def save(self, path: Path) -> None:
+        keys = list(self.new)
+        table = pa.table(
+            {
+                "key": pa.array(keys, pa.binary(16)),
+                "tokens": pa.array([self.new[k][0] for k in keys], pa.list_(pa.string())),
+                "summary": pa.array([self.new[k][1] for k in keys], pa.string()),
+            }
+        ).replace_schema_metadata({"version": self.version()})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # the next build computes them again
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    out: _Writer,
+    report: SearchReport,
+    scratch: Path,
+    memo: RecordMemo | None = None,
+) -> None:
+    memo = memo if memo is not None else RecordMemo()
     types, offices = _codes(con, "object_type"), _codes(con, "office_code")
     type_index = {c: i for i, c in enumerate(types)}
     office_index = {c: i for i, c in enumerate(offices)}
@@ -355,7 +445,7 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, s
     pairs.execute("CREATE TABLE p (token VARCHAR, ord INTEGER)")
     years: list[list[int | None]] = []
     facets: list[int] = []
-    summaries: list[list[Any]] = []
+    summaries: list[str] = []  # JSON of each summary
     pairs.execute("CREATE TABLE c (bucket INTEGER, card VARCHAR)")
     card_col: list[str] = []
     bucket_col: list[int] = []
@@ -373,15 +463,15 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, s
         if len(facets) == FACET:
             out.json("facets", f"f/{(ordinal // FACET)}.json", facets)
             facets = []
-        summaries.append(_summary(row))
+        tokens, summary = memo.get(row)
+        summaries.append(summary)
         if len(summaries) == SUMMARY:
-            out.json("summaries", f"s/{ordinal // SUMMARY}.json", summaries)
+            out.raw("summaries", f"s/{ordinal // SUMMARY}.json", _json_list(summaries))
             summaries = []
         bucket_col.append(card_bucket(row["reg_number"], buckets))
         card_col.append(json.dumps(_card(row, dups), ensure_ascii=False, separators=(",", ":")))
-        for token in record_tokens(row):
-            tok_col.append(token)
-            ord_col.append(ordinal)
+        tok_col.extend(tokens)
+        ord_col.extend([ordinal] * len(tokens))
         if len(tok_col) >= 1_000_000:
             _flush_pairs(pairs, tok_col, ord_col)
             _flush_cards(pairs, bucket_col, card_col)
@@ -390,7 +480,7 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, s
     if facets:
         out.json("facets", f"f/{(records - 1) // FACET}.json", facets)
     if summaries:
-        out.json("summaries", f"s/{(records - 1) // SUMMARY}.json", summaries)
+        out.raw("summaries", f"s/{(records - 1) // SUMMARY}.json", _json_list(summaries))
     for number, cards in _runs(pairs.sql("SELECT bucket, card FROM c ORDER BY bucket, card")):
         _write_cards(out, number, [json.loads(card) for card in cards], files)
     split = _write_tokens(pairs, out, report)
@@ -420,6 +510,11 @@ def _build(con: duckdb.DuckDBPyConnection, out: _Writer, report: SearchReport, s
             "stopwords": sorted(STOPWORDS),
         },
     )
+
+
+def _json_list(items: list[str]) -> bytes:
+    """The JSON list of items given as JSON: what ``json.dumps`` of the list writes."""
+    return f"[{','.join(items)}]".encode()
 
 
 def _flush_pairs(con: duckdb.DuckDBPyConnection, tokens: list[str], ordinals: list[int]) -> None:

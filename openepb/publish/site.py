@@ -994,9 +994,11 @@ def render_site(
     *,
     exports_dir: Path | None = None,
     quiet: bool = False,
+    search_memo: Path | None = None,
 ) -> RenderReport:
     """Write the site into ``site_dir``: pages, static assets, organization details, search index,
-    and (when ``exports_dir`` exists) the exports with the Downloads page describing them."""
+    and (when ``exports_dir`` exists) the exports with the Downloads page describing them.
+    ``search_memo``: where the search index keeps each record's tokens between builds."""
     started = time.perf_counter()
     site_dir.mkdir(parents=True, exist_ok=True)
     report = RenderReport(site_dir)
@@ -1036,7 +1038,7 @@ def render_site(
         figures = about_figures(con)
     finally:
         con.close()
-    write_search_index(db_path, site_dir / "data" / "search", quiet=quiet)
+    write_search_index(db_path, site_dir / "data" / "search", quiet=quiet, memo=search_memo)
     review = write_review(site_data, views)
     report.review = {role: {v: c["rows"] for v, c in by.items()} for role, by in review["roles"].items()}
     write_json(
