@@ -198,7 +198,7 @@ def publish(ctx: BuildContext) -> int:
     from openepb.publish.feeds import write_feeds
     from openepb.publish.quality import write_quality
     from openepb.publish.rank import build_rankings, check_rankings
-    from openepb.publish.site import render_site, site_nav
+    from openepb.publish.site import VIEWS_MEMO, render_site, site_nav
 
     paths, quiet, log = ctx.paths, ctx.options.quiet, ctx.log
     db_path = paths.database
@@ -229,6 +229,7 @@ def publish(ctx: BuildContext) -> int:
     rank_memo = paths.out / "cache" / "rank-slices.json"
     if not cached:
         rank_memo.unlink(missing_ok=True)
+        (paths.out / "cache" / VIEWS_MEMO).unlink(missing_ok=True)
     started = time.perf_counter()
     if (stamp := stale(paths.rank, "rankings")) is not None:
         report = build_rankings(
@@ -272,8 +273,8 @@ def publish(ctx: BuildContext) -> int:
     exports_hash = tree_hash(paths.exports) if cached and paths.exports.is_dir() else ""
     started = time.perf_counter()
     if (stamp := stale(paths.site, "site", exports_hash)) is not None:
-        memo = paths.out / "cache" / "search-records.arrow" if cached else None
-        render_site(db_path, paths.rank, paths.site, exports_dir=paths.exports, quiet=quiet, search_memo=memo)
+        memo = paths.out / "cache" if cached else None
+        render_site(db_path, paths.rank, paths.site, exports_dir=paths.exports, quiet=quiet, memo_dir=memo)
         done(stamp)
         log.info(f"site: {paths.site} ({time.perf_counter() - started:.1f} s)")
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from openepb.contract.counting import COUNTED
 from openepb.contract.tables import has_table
 from openepb.fileio import prune_tree, write_if_changed
 from openepb.publish import rank
+from openepb.publish.memo import Digest, PartMemo
 from openepb.publish.search import words
 
 LIST_FORMAT = 2
@@ -98,11 +99,19 @@ class _Out:
         self.root = root
         self.report = report
         self.written: set[Path] = set()
+        self.recent: list[list[Any]] = []  # [file, kind, bytes, None] of the files of one part
 
     def json(self, kind: str, rel: str, obj: Any) -> None:
         data = _dump(obj)
         self.bytes(rel, data)
         self.report.add(kind, len(data))
+        self.recent.append([rel, kind, len(data), None])
+
+    def keep(self, files: list[list[Any]]) -> None:
+        """Files a memo says are already written: counted as written, not touched."""
+        for rel, kind, size, _ in files:
+            self.written.add(self.root / rel)
+            self.report.add(kind, size)
 
     def bytes(self, rel: str, data: bytes) -> None:
         path = self.root / rel
@@ -220,12 +229,22 @@ def _write_search(out: _Out, role: str, tokens_of: list[set[str]]) -> tuple[list
 
 
 def _write_views(
-    out: _Out, role: str, cells: rank.RoleCells, axes: rank.Axes, idx_of: np.ndarray, name_block: np.ndarray
+    out: _Out,
+    role: str,
+    cells: rank.RoleCells,
+    axes: rank.Axes,
+    idx_of: np.ndarray,
+    name_block: np.ndarray,
+    memo: PartMemo | None = None,
 ) -> None:
     """One file per (year range, type, region): the organizations present, their counts, and how many of
-    them fall in each name block (``b/``), so a page in name order starts at its own block."""
+    them fall in each name block (``b/``), so a page in name order starts at its own block.
+
+    With ``memo``, a (type, region) whose counts per organization and year and whose name blocks are
+    those of the last build keeps the files it wrote then."""
     n_years = len(axes.years)
     n_blocks = int(name_block.max()) + 1 if len(name_block) else 0
+    blocks = Digest(name_block).hexdigest() if memo is not None else ""
     for type_ in (None, *range(len(axes.types))):
         type_key = "all" if type_ is None else axes.type_keys[type_]
         for region in axes.regions():
@@ -239,6 +258,14 @@ def _write_views(
                 weights=cells.n[keep],
                 minlength=len(cells.ids) * n_years,
             ).reshape(len(cells.ids), n_years)
+            part = f"{role}/{type_key}/{region.key}"
+            digest = Digest(blocks, per_year.astype(np.int64)).hexdigest() if memo is not None else ""
+            if memo is not None:
+                kept = memo.files(part, digest, out.root)
+                if kept is not None:
+                    out.keep(kept)
+                    continue
+                out.recent = []
             cumulative = np.zeros((len(cells.ids), n_years + 1), dtype=np.int64)
             np.cumsum(per_year.astype(np.int64), axis=1, out=cumulative[:, 1:])
             for first in range(n_years):
@@ -259,6 +286,9 @@ def _write_views(
                             hist[used].tolist(),
                         ],
                     )
+            if memo is not None:
+                memo.keep(part, digest, out.recent)
+                out.recent = []
 
 
 def _write_pieces(
@@ -356,16 +386,18 @@ def _pair_counts(kinds: np.ndarray) -> list[list[int]]:
 
 
 def write_org_lists(
-    db_path: Path, site_data: Path, *, quiet: bool = False
+    db_path: Path, site_data: Path, *, quiet: bool = False, memo: Path | None = None
 ) -> tuple[
     dict[str, Any], dict[str, dict[str, list[list[Any]]]], dict[str, dict[str, dict[str, Any]]], ListReport
 ]:
     """Write ``list/`` and ``orgrec/`` under ``site_data``; return the index part for ``index.json``,
     the pieces per role and id and the pieces per office per role and id (for the detail entries, 10
-    and 11) and the sizes written."""
+    and 11) and the sizes written. ``memo`` (a file outside the site) keeps the views' files of each
+    (type, region) by a digest of their counts, for the next build."""
     report = ListReport()
     out = _Out(site_data, report)
     con = rank._open(db_path)
+    parts: PartMemo | None = None
     index: dict[str, Any] = {
         "format": LIST_FORMAT,
         "page_rows": PAGE_ROWS,
@@ -378,6 +410,12 @@ def write_org_lists(
     office_pieces: dict[str, dict[str, dict[str, Any]]] = {}
     try:
         axes, _ = rank.load_axes(con)
+        if memo is not None:
+            from openepb.build.cache import publish_code_version
+
+            version = json.dumps([LIST_FORMAT, publish_code_version(), asdict(axes)])
+            parts = PartMemo(memo, version)
+            parts.forget()
         rank._variant_view(con, rank.VARIANTS["active"])
         for role in rank.ROLES:
             cells = rank.load_role(con, axes, role)
@@ -414,7 +452,7 @@ def write_org_lists(
                 block = [[i, *rows[i]] for i in by_name[b : b + LIST_BLOCK]]
                 out.json("names", f"list/{role}/b/{b // LIST_BLOCK}.json", block)
             split, common = _write_search(out, role, tokens_of)
-            _write_views(out, role, cells, axes, idx_of, name_block)
+            _write_views(out, role, cells, axes, idx_of, name_block, parts)
             pieces[role] = _write_pieces(con, out, role, axes)
             big = {org for org, own in pieces[role].items() if len(own) > OFFICE_PIECES_FROM}
             per_office: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -435,4 +473,6 @@ def write_org_lists(
     out.bytes("list/index.json", _dump(index))
     for folder in ("list", "orgrec"):  # what an earlier build wrote and this one did not
         prune_tree(site_data / folder, out.written)
+    if parts is not None:
+        parts.save()
     return index, pieces, office_pieces, report

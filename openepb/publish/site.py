@@ -987,6 +987,10 @@ def _tree_size(folder: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
+#: Files of ``render_site``'s ``memo_dir``: the search index's record memo, the list views' memo.
+SEARCH_MEMO, VIEWS_MEMO = "search-records.arrow", "org-views.json"
+
+
 def render_site(
     db_path: Path,
     rank_dir: Path,
@@ -994,11 +998,12 @@ def render_site(
     *,
     exports_dir: Path | None = None,
     quiet: bool = False,
-    search_memo: Path | None = None,
+    memo_dir: Path | None = None,
 ) -> RenderReport:
     """Write the site into ``site_dir``: pages, static assets, organization details, search index,
     and (when ``exports_dir`` exists) the exports with the Downloads page describing them.
-    ``search_memo``: where the search index keeps each record's tokens between builds."""
+    ``memo_dir`` (outside the site): where the search index and the organization lists keep what
+    the next build may reuse (``openepb.publish.search.RecordMemo``, ``openepb.publish.memo``)."""
     started = time.perf_counter()
     site_dir.mkdir(parents=True, exist_ok=True)
     report = RenderReport(site_dir)
@@ -1009,7 +1014,8 @@ def render_site(
     try:
         roles: dict[str, Any] = {}
         views: dict[str, dict[str, list[list[Any]]]] = {}
-        lists, pieces, office_pieces, _ = write_org_lists(db_path, site_data, quiet=quiet)
+        views_memo = memo_dir / VIEWS_MEMO if memo_dir is not None else None
+        lists, pieces, office_pieces, _ = write_org_lists(db_path, site_data, quiet=quiet, memo=views_memo)
         for role in ROLES:
             candidates = load_candidates(con, role)
             facts = load_org_facts(con, role, candidates)
@@ -1038,6 +1044,7 @@ def render_site(
         figures = about_figures(con)
     finally:
         con.close()
+    search_memo = memo_dir / SEARCH_MEMO if memo_dir is not None else None
     write_search_index(db_path, site_dir / "data" / "search", quiet=quiet, memo=search_memo)
     review = write_review(site_data, views)
     report.review = {role: {v: c["rows"] for v, c in by.items()} for role, by in review["roles"].items()}
