@@ -62,12 +62,15 @@ def prune_tree(root: Path, kept: set[Path]) -> int:
     returns how many files were deleted."""
     if not root.is_dir():
         return 0
-    stale = [p for p in root.rglob("*") if p.is_file() and p not in kept]
-    for path in stale:
-        path.unlink()
-    for folder in sorted(
-        (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
-    ):
-        if not any(folder.iterdir()):
-            folder.rmdir()
-    return len(stale)
+    keep = {str(p) for p in kept}
+    top = str(root)
+    deleted = 0
+    for folder, _, names in os.walk(top, topdown=False):  # the deepest folders first
+        for name in names:
+            path = os.path.join(folder, name)
+            if path not in keep and os.path.isfile(path):
+                os.unlink(path)
+                deleted += 1
+        if folder != top and not os.listdir(folder):
+            os.rmdir(folder)
+    return deleted

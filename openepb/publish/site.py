@@ -983,8 +983,15 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def _tree_size(folder: Path) -> tuple[int, int]:
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    return len(files), sum(p.stat().st_size for p in files)
+    """Files under ``folder`` and their bytes."""
+    files = size = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(parent, name)
+            if os.path.isfile(path):
+                files += 1
+                size += os.path.getsize(path)
+    return files, size
 
 
 #: Files of ``render_site``'s ``memo_dir``: the search index's record memo, the list views' memo.
