@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,11 @@ def test_a_memo_of_other_options_or_a_broken_memo_is_not_used(tmp_path: Path):
     assert files(tmp_path / "out") == files(tmp_path / "fresh")
     memo.write_text(json.dumps({"version": "x"})[:7], encoding="utf-8")
     assert build_rankings(db, tmp_path / "out", quiet=True, memo=memo, top_n=5).slices_reused == 0
+
+
+def test_a_memo_of_another_folder_is_not_used(tmp_path: Path):
+    db, memo = make_db(tmp_path / "a.duckdb", random_records(5)), tmp_path / "memo.json"
+    build_rankings(db, tmp_path / "one", quiet=True, memo=memo)
+    shutil.copytree(tmp_path / "one", tmp_path / "two")
+    assert build_rankings(db, tmp_path / "two", quiet=True, memo=memo).slices_reused == 0
+    assert build_rankings(db, tmp_path / "two", quiet=True, memo=memo).slices_reused > 0

@@ -413,7 +413,9 @@ def write_org_lists(
         if memo is not None:
             from openepb.build.cache import publish_code_version
 
-            version = json.dumps([LIST_FORMAT, publish_code_version(), asdict(axes)])
+            version = json.dumps(  # the folder too: the memo names files of this one
+                [LIST_FORMAT, publish_code_version(), asdict(axes), str(site_data.resolve())]
+            )
             parts = PartMemo(memo, version)
             parts.forget()
         rank._variant_view(con, rank.VARIANTS["active"])

@@ -915,7 +915,9 @@ def build_rankings(
         if memo is not None:
             from openepb.build.cache import publish_code_version
 
-            version = json.dumps([FORMAT_VERSION, top_n, publish_code_version(), asdict(axes)])
+            version = json.dumps(  # the folder too: the memo names files of this one
+                [FORMAT_VERSION, top_n, publish_code_version(), asdict(axes), str(out_dir.resolve())]
+            )
             parts = PartMemo(memo, version)
             parts.forget()
         writer = Writer(out_dir, gzip_sizes=gzip_sizes)
