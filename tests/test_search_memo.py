@@ -109,3 +109,16 @@ def test_a_memo_of_other_code_or_a_broken_memo_is_not_used(
     calls.clear()
     write_search_index(db, tmp_path / "out", quiet=True, memo=memo)  # written again, whole
     assert calls == []
+
+
+def test_past_the_record_limit_no_memo_is_kept(
+    tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    db, memo = tmp_path / "s.duckdb", tmp_path / "memo.arrow"
+    store(db)
+    write_search_index(db, tmp_path / "out", quiet=True, memo=memo)
+    assert memo.is_file()
+    monkeypatch.setattr(search, "ROW_MEMO_MAX_RECORDS", 11)
+    calls.clear()
+    write_search_index(db, tmp_path / "out", quiet=True, memo=memo)
+    assert len(calls) == 12 and not memo.exists()

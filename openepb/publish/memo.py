@@ -18,6 +18,10 @@ from typing import Any
 
 import numpy as np
 
+#: A memo of values per record is held in memory whole and grows with the register (about 1 KB a
+#: record): past this many records it is not kept, and the stage computes every record.
+ROW_MEMO_MAX_RECORDS = 500_000
+
 
 class Digest:
     """A running hash of a part's inputs: arrays by dtype, shape and bytes, texts and numbers."""

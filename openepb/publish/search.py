@@ -42,6 +42,7 @@ from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
 from openepb.contract.tables import has_table
 from openepb.fileio import prune_tree, write_if_changed
 from openepb.normalize.parsers import parse_licence, parse_reg_number
+from openepb.publish.memo import ROW_MEMO_MAX_RECORDS
 from openepb.publish.names import display_name
 
 SEARCH_FORMAT = 1
@@ -328,6 +329,9 @@ def write_search_index(
     con = duckdb.connect(str(db_path), read_only=True)
     _limit(con, tmp / ".spill")
     writer = _Writer(out_dir, report)
+    if memo is not None and con.execute("SELECT count(*) FROM records").fetchone()[0] > ROW_MEMO_MAX_RECORDS:
+        memo.unlink(missing_ok=True)
+        memo = None
     records = RecordMemo.load(memo) if memo is not None else RecordMemo()
     try:
         _build(con, writer, report, tmp / ".pairs.duckdb", records)
