@@ -108,6 +108,24 @@ def test_changed_bytes_are_read_again(mirror: Path, tmp_path: Path, reads: list[
     assert name == ("АО «Новая экспертиза»",)
 
 
+def test_cached_files_stay_in_the_build_process_and_only_the_changed_one_is_read(
+    mirror: Path, tmp_path: Path, reads: list[str]
+):
+    """With two workers, a rebuild after one file changed starts no worker processes: the cached files
+    are loaded where they are used and the one file to read is read here (``reads`` sees only this
+    process)."""
+    cache = FileCache(tmp_path / "cache", rules_version())
+    build(mirror, tmp_path / "1.duckdb", cache)
+    rows = [row.copy() for row in CSV_ROWS]
+    rows[1][2] = "АО «Новая экспертиза»"
+    write_csv(mirror / "mos" / "files" / "epb_2018.csv", rows)
+    reads.clear()
+    db = tmp_path / "2.duckdb"
+    build_database(mirror, db, quiet=True, workers=2, cache=cache)
+    assert reads == ["epb_2018.csv"]
+    assert tables(db) == tables(build(mirror, tmp_path / "afresh.duckdb", None))
+
+
 def test_a_rules_change_reads_every_file_again(
     mirror: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
 ):

@@ -226,6 +226,35 @@ class Deduplicator:
 
 
 def _iter_outcomes(files: list[SourceFile], workers: int, cache: FileCache | None) -> Iterator[FileOutcome]:
+    """Every file's outcome, in the order of ``files``.
+
+    With a cache, a file already in it is loaded here, where its rows are used: only the files to read
+    go to worker processes (a cached file's rows would otherwise be pickled back from a worker), a
+    second file with the same bytes waits for the first one's entry, and no pool is started for one
+    file to read."""
+    if cache is None:
+        yield from _read_all(files, workers, None)
+        return
+    keyed = [(source, *sha256_and_size(source.path)) for source in files]
+    seen: set[str] = set()
+    to_read: list[SourceFile] = []
+    for source, sha, _ in keyed:
+        if sha not in seen and not cache.path(sha).is_file():
+            to_read.append(source)
+        seen.add(sha)
+    reading = {id(source) for source in to_read}
+    read = _read_all(to_read, workers, cache)
+    try:
+        for source, sha, size in keyed:
+            if id(source) in reading:
+                yield next(read)
+            else:  # an entry that turns out unreadable is no entry: the file is read here
+                yield cache.load(source, sha, size) or process_file(source, cache)
+    finally:
+        read.close()
+
+
+def _read_all(files: list[SourceFile], workers: int, cache: FileCache | None) -> Iterator[FileOutcome]:
     process = partial(process_file, cache=cache)
     if workers <= 1 or len(files) <= 1:
         yield from map(process, files)
