@@ -302,3 +302,31 @@ def test_the_command_line_build_reads_through_the_file_cache(
     assert reads == []
     _publish(mirror, out, capsys, "--no-cache")
     assert reads  # with --no-cache every file is read again
+
+
+def test_every_library_the_readers_import_is_in_the_rules_version():
+    """A new release of any library the readers, the normalizer or the contract import may change the
+    rows: each one's version is hashed."""
+    import ast
+    import sys
+    from importlib import metadata
+
+    distributions = metadata.packages_distributions()
+    root = Path(__file__).resolve().parents[1]
+    imported: set[str] = set()
+    for module in [
+        p for package in ("read", "normalize", "contract") for p in (root / "openepb" / package).glob("*.py")
+    ]:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {name for name in imported if name not in sys.stdlib_module_names and name != "openepb"}
+    assert third_party, "the readers import no library at all?"
+    missing = {
+        name: distributions.get(name)
+        for name in third_party
+        if not set(distributions.get(name, [name])) & set(cache_module.READER_LIBRARIES)
+    }
+    assert missing == {}

@@ -50,15 +50,25 @@ SOURCE_MODULES = (
     "openepb/build/cache.py",  # the entry layout
 )
 
-#: Libraries whose version may change what a reader returns.
+#: Libraries whose version may change what a reading returns: every library the readers, the
+#: normalizer and the contract import (a test holds the list to their imports), and the dictionary
+#: pymorphy3 judges PDF line wraps with.
 READER_LIBRARIES = (
     "python-calamine",
+    "pypdfium2",
     "pdfplumber",
     "pdfminer.six",
     "python-docx",
     "lxml",
     "olefile",
     "charset-normalizer",
+    "numpy",
+    "pymorphy3",
+    "pymorphy3-dicts-ru",
+    "PyYAML",
+    "pydantic",
+    "pyarrow",
+    "duckdb",
 )
 
 #: File-level problems that depend on the machine, not the file: never cached.
