@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CHUNK = 1 << 20
 
@@ -42,6 +43,23 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def write_bytes_atomically(path: Path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def write_arrow_atomically(path: Path, table: Any) -> bool:
+    """An Arrow IPC file (a ``pyarrow.Table``), atomically; False when the disk refused it. For the
+    caches: a cache that cannot be written costs the next build time, never this build."""
+    import pyarrow as pa
+
+    try:
+        with (
+            atomic_path(path) as tmp,
+            pa.OSFile(str(tmp), "wb") as sink,
+            pa.ipc.new_file(sink, table.schema) as writer,
+        ):
+            writer.write_table(table)
+    except OSError:
+        return False
+    return True
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -93,27 +93,11 @@ def test_an_unchanged_file_is_not_read_again(mirror: Path, tmp_path: Path, reads
     assert len(first["records"]) == 4 and len(first["rejects"]) == 1 and len(first["duplicates"]) == 1
 
 
-def test_changed_bytes_are_read_again(mirror: Path, tmp_path: Path, reads: list[str]):
-    cache = FileCache(tmp_path / "cache", rules_version())
-    build(mirror, tmp_path / "1.duckdb", cache)
-    rows = [row.copy() for row in CSV_ROWS]
-    rows[1][2] = "АО «Новая экспертиза»"
-    write_csv(mirror / "mos" / "files" / "epb_2018.csv", rows)
-    reads.clear()
-    db = build(mirror, tmp_path / "2.duckdb", cache)
-    assert reads == ["epb_2018.csv"]
-    con = duckdb.connect(str(db), read_only=True)
-    name = con.execute("SELECT expert_org_name FROM records WHERE reg_number = '50-ЗС-00007-2018'").fetchone()
-    con.close()
-    assert name == ("АО «Новая экспертиза»",)
-
-
-def test_cached_files_stay_in_the_build_process_and_only_the_changed_one_is_read(
-    mirror: Path, tmp_path: Path, reads: list[str]
-):
-    """With two workers, a rebuild after one file changed starts no worker processes: the cached files
-    are loaded where they are used and the one file to read is read here (``reads`` sees only this
-    process)."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_changed_bytes_are_read_again(mirror: Path, tmp_path: Path, reads: list[str], workers: int):
+    """Only the changed file is read, and in the build process even with two workers: the cached files
+    are loaded where they are used, and no worker pool is started for one file (``reads`` sees only
+    this process)."""
     cache = FileCache(tmp_path / "cache", rules_version())
     build(mirror, tmp_path / "1.duckdb", cache)
     rows = [row.copy() for row in CSV_ROWS]
@@ -121,8 +105,12 @@ def test_cached_files_stay_in_the_build_process_and_only_the_changed_one_is_read
     write_csv(mirror / "mos" / "files" / "epb_2018.csv", rows)
     reads.clear()
     db = tmp_path / "2.duckdb"
-    build_database(mirror, db, quiet=True, workers=2, cache=cache)
+    build_database(mirror, db, quiet=True, workers=workers, cache=cache)
     assert reads == ["epb_2018.csv"]
+    con = duckdb.connect(str(db), read_only=True)
+    name = con.execute("SELECT expert_org_name FROM records WHERE reg_number = '50-ЗС-00007-2018'").fetchone()
+    con.close()
+    assert name == ("АО «Новая экспертиза»",)
     assert tables(db) == tables(build(mirror, tmp_path / "afresh.duckdb", None))
 
 

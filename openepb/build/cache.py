@@ -34,6 +34,7 @@ import pyarrow as pa
 from openepb.contract.fields import FIELDS_BY_NAME, SOURCE_FIELDS
 from openepb.contract.problems import Problem
 from openepb.contract.sources import ROOT, SCHEMA_DIR
+from openepb.fileio import write_arrow_atomically
 from openepb.normalize.rows import FileResult, RowResult
 
 if TYPE_CHECKING:
@@ -188,17 +189,7 @@ class FileCache:
             except (pa.ArrowException, TypeError, ValueError):
                 return  # a value of an unexpected type: this file simply is not cached
         table = table.replace_schema_metadata({"openepb": json.dumps(meta, ensure_ascii=False)})
-        path = self.path(outcome.sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a full or read-only disk costs the next build time, not this build
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_arrow_atomically(self.path(outcome.sha256), table)
 
 
 def _table_of(result: FileResult) -> pa.Table:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 import shutil
 import struct
@@ -40,7 +39,7 @@ import pyarrow.compute as pc
 from openepb.contract import labels
 from openepb.contract.fields import FIELD_NAMES, RECORD_FIELDS
 from openepb.contract.tables import has_table
-from openepb.fileio import prune_tree, write_if_changed
+from openepb.fileio import prune_tree, write_arrow_atomically, write_if_changed
 from openepb.normalize.parsers import parse_licence, parse_reg_number
 from openepb.publish.memo import ROW_MEMO_MAX_RECORDS
 from openepb.publish.names import display_name
@@ -408,16 +407,7 @@ class RecordMemo:
                 "summary": pa.array([self.new[k][1] for k in keys], pa.string()),
             }
         ).replace_schema_metadata({"version": self.version()})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # the next build computes them again
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_arrow_atomically(path, table)  # unwritten, the next build computes them again
 
 
 def _dumps(obj: Any) -> str:
