@@ -122,3 +122,23 @@ def test_past_the_record_limit_no_memo_is_kept(
     calls.clear()
     write_search_index(db, tmp_path / "out", quiet=True, memo=memo)
     assert len(calls) == 12 and not memo.exists()
+
+
+@pytest.mark.parametrize("limit", [None, 11])
+def test_a_build_without_a_memo_holds_no_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit):
+    """Regression: without a memo file (or past the limit) every record's tokens were still held in
+    memory, 4.3 GiB at a million records."""
+    made: list[search.RecordMemo] = []
+
+    class Spy(search.RecordMemo):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(search, "RecordMemo", Spy)
+    db, memo = tmp_path / "s.duckdb", tmp_path / "memo.arrow"
+    store(db)
+    if limit is not None:
+        monkeypatch.setattr(search, "ROW_MEMO_MAX_RECORDS", limit)
+    write_search_index(db, tmp_path / "out", quiet=True, memo=memo if limit else None)
+    assert len(made) == 1 and made[0].new == {} and not memo.exists()

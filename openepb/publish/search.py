@@ -331,7 +331,7 @@ def write_search_index(
     if memo is not None and con.execute("SELECT count(*) FROM records").fetchone()[0] > ROW_MEMO_MAX_RECORDS:
         memo.unlink(missing_ok=True)
         memo = None
-    records = RecordMemo.load(memo) if memo is not None else RecordMemo()
+    records = RecordMemo.load(memo) if memo is not None else RecordMemo(keep=False)
     try:
         _build(con, writer, report, tmp / ".pairs.duckdb", records)
     finally:
@@ -362,13 +362,18 @@ class RecordMemo:
     Both are functions of the record's row alone (``record_tokens``, ``_summary``), so a record with
     the same values has the same ones; an entry is trusted only under the code version it was made
     with (``openepb.build.cache.publish_code_version``: this module, the name rules, …). A memo that
-    cannot be read is no memo. ``save`` keeps the entries this build used, no others.
+    cannot be read is no memo. ``save`` keeps the entries this build used, no others. A memo with
+    ``keep=False`` (no memo file, or a register too large for one) computes every record and holds
+    nothing: held, the entries of a million records take gigabytes.
     """
 
-    def __init__(self, entries: dict[bytes, tuple[list[str], str]] | None = None) -> None:
+    def __init__(
+        self, entries: dict[bytes, tuple[list[str], str]] | None = None, *, keep: bool = True
+    ) -> None:
         self.old = entries or {}
         self.new: dict[bytes, tuple[list[str], str]] = {}
         self.hits = 0
+        self.keep = keep
 
     @staticmethod
     def version() -> str:
@@ -389,6 +394,8 @@ class RecordMemo:
             return cls()
 
     def get(self, row: dict[str, Any]) -> tuple[list[str], str]:
+        if not self.keep:
+            return sorted(record_tokens(row)), _dumps(_summary(row))
         key = hashlib.blake2b(repr(tuple(row.values())).encode(), digest_size=16).digest()
         found = self.old.get(key)
         if found is None:
