@@ -178,3 +178,96 @@ def test_sorted_runs_across_arrow_batches_equal_duckdb_list_aggregates() -> None
     for rows in (1, 3, 64, 1000):
         got = list(_runs(con.sql("SELECT token, ord FROM p ORDER BY token, ord"), rows=rows))
         assert got == [(token, list(ords)) for token, ords in truth]
+
+
+def _reference_buckets(db: Path, buckets: int) -> dict[int, str]:
+    """Each card bucket's file as the plain way writes it: every card (``_card``) as JSON, sorted
+    by that JSON within its bucket, paths replaced by their index in the bucket's table of files,
+    the whole bucket through ``json.dumps``."""
+    from openepb.publish.search import CARD_FIELDS, _card, _duplicates, _file_facts, _iso
+
+    con = duckdb.connect(str(db), read_only=True)
+    columns = ["reg_number", *CARD_FIELDS]
+    rows = [
+        dict(zip(columns, r, strict=True))
+        for r in con.execute(f"SELECT {', '.join(columns)} FROM records").fetchall()
+    ]
+    dups, files = _duplicates(con), _file_facts(con)
+    con.close()
+    grouped: dict[int, list[str]] = {}
+    for row in rows:
+        card = _card({k: _iso(v) for k, v in row.items()}, dups)
+        grouped.setdefault(card_bucket(row["reg_number"], buckets), []).append(
+            json.dumps(card, ensure_ascii=False, separators=(",", ":"))
+        )
+    source_at = CARD_FIELDS.index("source_file")
+    out = {}
+    for number, texts in grouped.items():
+        table: dict[str, int] = {}
+        cards = [json.loads(t) for t in sorted(texts)]
+        for card in cards:
+            path = card[1][source_at]
+            card[1][source_at] = table.setdefault(path, len(table)) if path else None
+            for dup in card[2]:
+                dup[0] = table.setdefault(dup[0], len(table)) if dup[0] else None
+        listed = [files.get(p, [p, None, None, None, None]) for p in table]
+        out[number] = json.dumps({"files": listed, "cards": cards}, ensure_ascii=False, separators=(",", ":"))
+    return out
+
+
+def test_card_buckets_are_what_json_dumps_of_the_sorted_cards_writes(tmp_path: Path) -> None:
+    """Cards are put together from strings; every bucket file must equal the JSON of its cards,
+    with escapes, missing sources, sources outside the files table and republications."""
+    db = tmp_path / "s.duckdb"
+    con = duckdb.connect(str(db))
+    for name in ("records", "duplicates", "files"):
+        con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in TABLES[name])})")
+    for i in range(300):
+        source = (
+            None if i % 7 == 0 else f"mos/{i % 5}.csv" if i % 11 else f'spb/"странный"\\путь {i % 3}.xlsx'
+        )
+        con.execute(
+            "INSERT INTO records (reg_number, year, date_registered, object_type, office_code, object_name,"
+            " applicant_name, source_file, source_table, source_row, excluded_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                f"{i % 90 + 1:02d}-ТУ-{i * 37 % 100_000:05d}-{2015 + i % 9}",
+                2015 + i % 9,
+                f"{2015 + i % 9}-0{1 + i % 9}-1{i % 10}",
+                "ТУ" if i % 2 else "ЗС",
+                "mos" if i % 3 else "spb",
+                f'Кран «№{i}»\t"двойной"\n\u2028 ё ' * (1 + i % 3),
+                None if i % 4 == 0 else f"ООО «Ромашка-{i % 13}»",
+                source,
+                None if source is None else f"Лист{i % 2}",
+                None if source is None else i,
+                "2024-01-02" if i % 17 == 0 else None,
+            ],
+        )
+    con.execute(
+        "INSERT INTO files (path, office_code, sha256, format, status) VALUES "
+        "('mos/0.csv', 'mos', 'aa', 'csv', 'ok'), ('mos/1.csv', 'mos', 'bb', 'csv', 'ok'),"
+        " ('spb/\"странный\"\\путь 1.xlsx', 'spb', 'cc', 'xlsx', 'ok')"
+    )
+    regs = [
+        r[0] for r in con.execute("SELECT reg_number FROM records ORDER BY reg_number LIMIT 40").fetchall()
+    ]
+    for j, reg in enumerate(regs):
+        for k in range(1 + j % 3):
+            con.execute(
+                "INSERT INTO duplicates (reg_number, source_file, source_table, source_row, differs) VALUES (?, ?, ?, ?, ?)",
+                [
+                    reg,
+                    None if k == 2 else f"mos/{(j + k) % 6}.csv",
+                    f"Т{k}",
+                    j * 10 + k,
+                    "object_name" if k else None,
+                ],
+            )
+    con.close()
+    out = tmp_path / "search"
+    write_search_index(db, out, quiet=True)
+    buckets = json.loads((out / "meta.json").read_text(encoding="utf-8"))["buckets"]
+    truth = _reference_buckets(db, buckets)
+    written = {int(p.stem): p.read_text(encoding="utf-8") for p in (out / "c").glob("*.json")}
+    assert len(truth) > 1 and any('"cards":[[' in t and ",[[" in t for t in truth.values())  # republications
+    assert written == truth

@@ -447,9 +447,8 @@ def _build(
     years: list[list[int | None]] = []
     facets: list[int] = []
     summaries: list[str] = []  # JSON of each summary
-    pairs.execute("CREATE TABLE c (bucket INTEGER, card VARCHAR)")
-    card_col: list[str] = []
-    bucket_col: list[int] = []
+    pairs.execute("CREATE TABLE c (bucket INTEGER, head VARCHAR, src VARCHAR, tail VARCHAR)")
+    cards = _CardColumns()
     tok_col: list[str] = []
     ord_col: list[int] = []
     columns = ["reg_number", *CARD_FIELDS]
@@ -469,21 +468,23 @@ def _build(
         if len(summaries) == SUMMARY:
             out.raw("summaries", f"s/{ordinal // SUMMARY}.json", _json_list(summaries))
             summaries = []
-        bucket_col.append(card_bucket(row["reg_number"], buckets))
-        card_col.append(json.dumps(_card(row, dups), ensure_ascii=False, separators=(",", ":")))
+        cards.add(card_bucket(row["reg_number"], buckets), row)
         tok_col.extend(tokens)
         ord_col.extend([ordinal] * len(tokens))
         if len(tok_col) >= 1_000_000:
             _flush_pairs(pairs, tok_col, ord_col)
-            _flush_cards(pairs, bucket_col, card_col)
+            cards.flush(pairs)
     _flush_pairs(pairs, tok_col, ord_col)
-    _flush_cards(pairs, bucket_col, card_col)
+    cards.flush(pairs)
     if facets:
         out.json("facets", f"f/{(records - 1) // FACET}.json", facets)
     if summaries:
         out.raw("summaries", f"s/{(records - 1) // SUMMARY}.json", _json_list(summaries))
-    for number, cards in _runs(pairs.sql("SELECT bucket, card FROM c ORDER BY bucket, card")):
-        _write_cards(out, number, [json.loads(card) for card in cards], files)
+    # A card's JSON starts with its registration number, unique among records, so ordering by the
+    # head orders by the whole card.
+    sql = "SELECT bucket, list_value(head, src, tail) FROM c ORDER BY bucket, head, src, tail"
+    for number, parts in _runs(pairs.sql(sql)):
+        _write_cards(out, number, parts, files, dups)
     split = _write_tokens(pairs, out, report)
     pairs.close()
     scratch.unlink(missing_ok=True)
@@ -527,13 +528,46 @@ def _flush_pairs(con: duckdb.DuckDBPyConnection, tokens: list[str], ordinals: li
     ordinals.clear()
 
 
-def _flush_cards(con: duckdb.DuckDBPyConnection, buckets: list[int], cards: list[str]) -> None:
-    if not cards:
-        return
-    batch = pa.table({"bucket": pa.array(buckets, pa.int32()), "card": pa.array(cards, pa.string())})  # noqa: F841
-    con.execute("INSERT INTO c SELECT * FROM batch")
-    buckets.clear()
-    cards.clear()
+_DECODER = json.JSONDecoder()
+#: Where the source file is in a card's field values.
+_SOURCE_AT = CARD_FIELDS.index("source_file")
+
+
+class _CardColumns:
+    """Cards on their way to the scratch table, each as the JSON text around its source file: the
+    head ``["number",[values before,`` , the source file's path, the tail ``,values after],``. A
+    bucket's file is put together from these strings (``_write_cards``), with the paths replaced
+    by their index in the bucket's table of files and the duplicates added, as ``json.dumps`` of
+    the card (``_card``) would write it."""
+
+    def __init__(self) -> None:
+        self.bucket: list[int] = []
+        self.head: list[str] = []
+        self.src: list[str | None] = []
+        self.tail: list[str] = []
+
+    def add(self, bucket: int, row: dict[str, Any]) -> None:
+        values = [_iso(row[n]) for n in CARD_FIELDS]
+        before, after = values[:_SOURCE_AT], values[_SOURCE_AT + 1 :]
+        self.bucket.append(bucket)
+        self.head.append(f"[{_dumps(row['reg_number'])},[{_dumps(before)[1:-1]}{',' if before else ''}")
+        self.src.append(values[_SOURCE_AT] or None)
+        self.tail.append(f"{',' if after else ''}{_dumps(after)[1:-1]}],")
+
+    def flush(self, con: duckdb.DuckDBPyConnection) -> None:
+        if not self.bucket:
+            return
+        batch = pa.table(  # noqa: F841
+            {
+                "bucket": pa.array(self.bucket, pa.int32()),
+                "head": pa.array(self.head, pa.string()),
+                "src": pa.array(self.src, pa.string()),
+                "tail": pa.array(self.tail, pa.string()),
+            }
+        )
+        con.execute("INSERT INTO c SELECT * FROM batch")
+        for column in (self.bucket, self.head, self.src, self.tail):
+            column.clear()
 
 
 def _summary(row: dict[str, Any]) -> list[Any]:
@@ -582,23 +616,33 @@ def _duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, list[list[Any]]]:
     return out
 
 
-def _write_cards(out: _Writer, number: int, cards: list[list[Any]], files: dict[str, list[Any]]) -> None:
+def _write_cards(
+    out: _Writer,
+    number: int,
+    cards: list[list[str | None]],
+    files: dict[str, list[Any]],
+    dups: dict[str, list[list[Any]]],
+) -> None:
     """One bucket: its own table of files (``[path, office, sha256, format, status]``), cards whose
-    source and duplicates point into it by index."""
-    source_at = CARD_FIELDS.index("source_file")
+    source and duplicates point into it by index. ``cards`` are ``[head, source, tail]`` of
+    ``_CardColumns`` in the bucket's order; the file is what ``json.dumps`` writes of
+    ``{"files": …, "cards": [_card(…) with the paths indexed, …]}``."""
     table: dict[str, int] = {}
 
-    def index(path: str | None) -> int | None:
-        if not path:
-            return None
-        return table.setdefault(path, len(table))
+    def index(path: str | None) -> str:
+        return "null" if not path else str(table.setdefault(path, len(table)))
 
-    for card in cards:
-        card[1][source_at] = index(card[1][source_at])
-        for dup in card[2]:
-            dup[0] = index(dup[0])
+    texts = []
+    for head, src, tail in cards:
+        text = f"{head}{index(src)}{tail}"
+        others = dups.get(_DECODER.raw_decode(head, 1)[0]) if dups else None  # by the number
+        if others:
+            listed = ",".join(f"[{index(d[0])},{_dumps(d[1:])[1:]}" for d in others)
+            texts.append(f"{text}[{listed}]]")
+        else:
+            texts.append(f"{text}[]]")
     listed = [files.get(p, [p, None, None, None, None]) for p in table]
-    out.json("cards", f"c/{number}.json", {"files": listed, "cards": cards})
+    out.text("cards", f"c/{number}.json", f'{{"files":{_dumps(listed)},"cards":[{",".join(texts)}]}}')
 
 
 def _runs(cursor: duckdb.DuckDBPyRelation, rows: int = 200_000) -> Iterator[tuple[Any, list[Any]]]:
