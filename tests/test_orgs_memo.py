@@ -59,3 +59,44 @@ def test_a_lost_view_file_is_written_again(tmp_path: Path):
     lost.unlink()
     write_org_lists(db, tmp_path / "kept", quiet=True, memo=memo)
     assert lost.read_bytes() == content
+
+
+def test_piece_files_are_the_json_of_their_objects(tmp_path: Path):
+    """Piece files are joined from each piece's serialized rows: the bytes ``json.dumps`` writes of
+    the object read back from them (keys in their order, every row), and the detail entries count
+    the rows the files hold."""
+    from openepb.publish.orgs import _dump
+
+    rows = random_records(7)
+    _, pieces, _, _ = write_org_lists(make_db(tmp_path / "a.duckdb", rows), tmp_path / "site", quiet=True)
+    written = sorted((tmp_path / "site" / "orgrec").rglob("*.json"))
+    assert len(written) > 1
+    held: dict[str, int] = {}
+    for path in written:
+        data = path.read_bytes()
+        obj = json.loads(data)
+        assert obj and data == _dump(obj)
+        if path.parent.name != "o":
+            held.update({key: len(value) for key, value in obj.items()})
+    listed = {
+        f"{org}#{i}": entry[3]
+        for own in pieces.values()
+        for org, rows_ in own.items()
+        for i, entry in enumerate(rows_)
+    }
+    assert listed == held
+
+
+def test_pair_counts_are_the_rows_of_each_type_and_district_pair():
+    import numpy as np
+
+    from openepb.publish.orgs import _pair_counts
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 50, 400):
+        kinds = np.stack([rng.integers(0, 4, n), rng.integers(0, 9, n)], axis=1).astype(np.int64)
+        truth: dict[tuple[int, int], int] = {}
+        for a, b in kinds.tolist():
+            truth[(a, b)] = truth.get((a, b), 0) + 1
+        assert _pair_counts(kinds) == [[a, b, truth[(a, b)]] for a, b in sorted(truth)]
+    assert _pair_counts(np.empty((0, 2), dtype=np.int64)) == []

@@ -107,6 +107,12 @@ class _Out:
         self.report.add(kind, len(data))
         self.recent.append([rel, kind, len(data), None])
 
+    def text(self, kind: str, rel: str, data: bytes) -> None:
+        """A file whose JSON is already serialized."""
+        self.bytes(rel, data)
+        self.report.add(kind, len(data))
+        self.recent.append([rel, kind, len(data), None])
+
     def keep(self, files: list[list[Any]]) -> None:
         """Files a memo says are already written: counted as written, not touched."""
         for rel, kind, size, _ in files:
@@ -319,15 +325,16 @@ def _write_pieces(
     )
     pieces: dict[str, list[list[Any]]] = defaultdict(list)
     file_no = 0
-    batch: dict[str, list[list[Any]]] = {}
+    batch: list[bytes] = []  # ``"key":[rows]`` of each piece of the file, serialized once
     size = 0
 
     def flush() -> None:
         nonlocal file_no, batch, size
-        if batch:
-            out.json("office pieces" if by_office else "pieces", f"{folder}/{file_no}.json", batch)
+        if batch:  # what ``_dump`` of the {key: rows} object writes
+            data = b"{" + b",".join(batch) + b"}"
+            out.text("office pieces" if by_office else "pieces", f"{folder}/{file_no}.json", data)
             file_no += 1
-            batch, size = {}, 0
+            batch, size = [], 0
 
     current: str | None = None
     rows: list[list[Any]] = []
@@ -338,11 +345,12 @@ def _write_pieces(
         nonlocal rows, years, kinds, size
         if not rows:
             return
-        cost = len(_dump(rows))
+        data = _dump(rows)
+        cost = len(data)
         if batch and size + cost > PIECE_FILE_BYTES:
             flush()
         key = f"{current}#{len(pieces[current])}"
-        batch[key] = rows
+        batch.append(_dump(key) + b":" + data)
         size += cost
         per = np.array(kinds, dtype=np.int64).reshape(-1, 2)
         pieces[current].append(
@@ -381,8 +389,12 @@ def _write_pieces(
 
 def _pair_counts(kinds: np.ndarray) -> list[list[int]]:
     """``[[type, district, rows], …]`` of a piece's rows, for the (type, district) pairs it has."""
-    pairs, counts = np.unique(kinds, axis=0, return_counts=True)
-    return [[int(a), int(b), int(n)] for (a, b), n in zip(pairs, counts, strict=True)]
+    if not len(kinds):
+        return []
+    width = int(kinds[:, 1].max()) + 1  # pairs as one code, in (type, district) order
+    counts = np.bincount(kinds[:, 0] * width + kinds[:, 1])
+    codes = np.flatnonzero(counts)
+    return [[int(c // width), int(c % width), int(counts[c])] for c in codes.tolist()]
 
 
 def write_org_lists(
