@@ -30,7 +30,7 @@ from openepb.contract.counting import COUNTED, COUNTED_NOTE
 from openepb.contract.formats import get as get_format
 from openepb.contract.sources import ROOT, SCHEMA_DIR
 from openepb.contract.tables import has_table
-from openepb.fileio import sha256_of, write_bytes_atomically
+from openepb.fileio import prune_tree, sha256_of, write_bytes_atomically, write_if_changed
 from openepb.publish.files import EXPORT_FILES
 from openepb.publish.names import display_name, full_name
 from openepb.publish.orgs import write_org_lists
@@ -178,6 +178,13 @@ def write_json(path: Path, obj: Any) -> int:
     data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     write_bytes_atomically(path, data)
     return len(data)
+
+
+def write_json_kept(path: Path, obj: Any, written: set[Path]) -> None:
+    """``write_json`` leaving a file that already holds these bytes as it is; adds ``path`` to
+    ``written`` (what the folder keeps when ``prune_tree`` deletes the rest)."""
+    write_if_changed(path, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    written.add(path)
 
 
 def shards_by_size(entries: list[list[Any]], limit: int) -> Iterator[list[list[Any]]]:
@@ -555,8 +562,7 @@ def write_review(site_data: Path, views: dict[str, dict[str, list[list[Any]]]]) 
     """Write ``review/{role}/{view}/{page}.json`` (pages from 1, ``REVIEW_PAGE_ROWS`` rows each) and
     ``review/index.json``; return the index (rows and pages per role and view)."""
     folder = site_data / "review"
-    if folder.exists():
-        shutil.rmtree(folder)
+    written: set[Path] = set()
     index: dict[str, Any] = {
         "page_rows": REVIEW_PAGE_ROWS,
         "role_titles": ROLE_TITLES,
@@ -570,10 +576,11 @@ def write_review(site_data: Path, views: dict[str, dict[str, list[list[Any]]]]) 
             pages = max(1, -(-len(rows) // REVIEW_PAGE_ROWS))
             for page in range(pages):
                 chunk = rows[page * REVIEW_PAGE_ROWS : (page + 1) * REVIEW_PAGE_ROWS]
-                write_json(folder / role / view / f"{page + 1}.json", chunk)
+                write_json_kept(folder / role / view / f"{page + 1}.json", chunk, written)
             counts[view] = {"rows": len(rows), "pages": pages}
         index["roles"][role] = counts
-    write_json(folder / "index.json", index)
+    write_json_kept(folder / "index.json", index, written)
+    prune_tree(folder, written)  # what an earlier build wrote and this one did not
     return index
 
 
@@ -675,8 +682,7 @@ def write_details(
     costed = [_entry_cost(i, facts[i], latest.get(i, [])) for i in ids]
     first_ids: list[str] = []
     folder = site_data / "org" / role
-    if folder.exists():
-        shutil.rmtree(folder)
+    written: set[Path] = set()
     for number, shard in enumerate(shards_by_size(costed, DETAIL_SHARD_BYTES)):
         shard_ids = [entry[0] for entry in shard]
         first_ids.append(shard_ids[0])
@@ -685,7 +691,8 @@ def write_details(
             for entry in shard_data["orgs"]:
                 entry.append(pieces.get(entry[0], []))
                 entry.append((office_pieces or {}).get(entry[0], {}))
-        write_json(folder / f"{number}.json", shard_data)
+        write_json_kept(folder / f"{number}.json", shard_data, written)
+    prune_tree(folder, written)  # shards of an earlier build past this one's last
     return first_ids
 
 
