@@ -79,6 +79,8 @@ UNCACHED_PROBLEMS = frozenset({"conversion_failed"})
 DISABLE_ENV = "OPENEPB_NO_CACHE"
 
 _VALUE_FIELDS = (*SOURCE_FIELDS, "year")
+_VALUE_SET = frozenset(_VALUE_FIELDS)
+_NO_VALUES: dict[str, Any] = {}
 _ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "SMALLINT": pa.int32(), "INTEGER": pa.int64()}
 
 
@@ -193,23 +195,26 @@ class FileCache:
 
 
 def _table_of(result: FileResult) -> pa.Table:
-    columns: dict[str, list[Any]] = {f.name: [] for f in _SCHEMA_FIELDS}
-    for row in result.rows:
-        columns["kind"].append(row.kind)
-        columns["table"].append(row.table)
-        columns["row"].append(row.row)
-        columns["cells"].append(list(row.cells))
-        columns["reason"].append(row.reason)
-        columns["problems"].append(
-            json.dumps([_problem_json(p) for p in row.problems], ensure_ascii=False) if row.problems else None
-        )
-        values = row.values or {}
+    rows = result.rows
+    for row in rows:
         if row.values is not None and row.kind != "data":
             raise ValueError("values on a row that is not data")
-        if row.kind == "data" and (row.values is None or row.values.keys() != set(_VALUE_FIELDS)):
+        if row.kind == "data" and (row.values is None or row.values.keys() != _VALUE_SET):
             raise ValueError("a data row without the usual values")
-        for name in _VALUE_FIELDS:
-            columns[f"v_{name}"].append(values.get(name))
+    columns: dict[str, list[Any]] = {
+        "kind": [row.kind for row in rows],
+        "table": [row.table for row in rows],
+        "row": [row.row for row in rows],
+        "cells": [list(row.cells) for row in rows],
+        "reason": [row.reason for row in rows],
+        "problems": [
+            json.dumps([_problem_json(p) for p in row.problems], ensure_ascii=False) if row.problems else None
+            for row in rows
+        ],
+    }
+    values = [row.values or _NO_VALUES for row in rows]
+    for name in _VALUE_FIELDS:
+        columns[f"v_{name}"] = [v.get(name) for v in values]
     return pa.table({f.name: pa.array(columns[f.name], f.type) for f in _SCHEMA_FIELDS})
 
 
@@ -217,10 +222,11 @@ def _result_of(table: pa.Table, meta: dict[str, Any], file: str) -> FileResult:
     data = table.to_pydict()
     kinds, tables, numbers = data["kind"], data["table"], data["row"]
     cells, reasons, problems = data["cells"], data["reason"], data["problems"]
-    value_columns = [(name, data[f"v_{name}"]) for name in _VALUE_FIELDS]
+    value_rows = zip(*(data[f"v_{name}"] for name in _VALUE_FIELDS), strict=True)
     rows: list[RowResult] = []
     for i, kind in enumerate(kinds):
-        values = {name: column[i] for name, column in value_columns} if kind == "data" else None
+        these = next(value_rows)  # one per row, kept in step
+        values = dict(zip(_VALUE_FIELDS, these, strict=True)) if kind == "data" else None
         row = RowResult(kind, tables[i], numbers[i], tuple(cells[i]), values, reasons[i])
         if problems[i] is not None:
             row.problems = [_problem_of(item, file) for item in json.loads(problems[i])]
