@@ -247,7 +247,13 @@ def publish(ctx: BuildContext) -> int:
 
     started = time.perf_counter()
     if (stamp := stale(paths.exports, "exports")) is not None:
-        exported = export_all(db_path, paths.exports, quiet=True, checksums=False)
+        exported = export_all(
+            db_path,
+            paths.exports,
+            quiet=True,
+            checksums=False,
+            memo=paths.out / "cache" / "xml-slices.json" if cached else None,
+        )
         for line in exported.misfits.lines():
             print(line, file=sys.stderr)
         done(stamp)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import os
@@ -39,7 +40,7 @@ from openepb.contract.xsd import (
     load_schema,
     value_fits,
 )
-from openepb.fileio import atomic_path, sha256_of
+from openepb.fileio import atomic_path, sha256_of, write_bytes_atomically
 from openepb.publish.files import tabular
 
 BOM = b"\xef\xbb\xbf"
@@ -328,7 +329,11 @@ def _record_rows(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, Any]]:
 
 
 def write_xml(
-    con: duckdb.DuckDBPyConnection, out_dir: Path, generated: str, report: ExportReport
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    generated: str,
+    report: ExportReport,
+    memo: Path | None = None,
 ) -> list[_OfficeSlice]:
     """Per-office files written side by side from one unsorted stream (no sort, so memory stays flat),
     then records.xml assembled from their record bytes in office order."""
@@ -358,14 +363,18 @@ def write_xml(
         for piece in ordered:
             report.misfits.update(piece.misfits)
             _validate_office_header(piece)
-        _assemble_register(out_dir / "records.xml", ordered, periods.get(None, (None, None)), generated)
+        _assemble_register(out_dir / "records.xml", ordered, periods.get(None, (None, None)), generated, memo)
     for piece in ordered:
         piece.path = offices_dir / f"{piece.code}.xml"
     return ordered
 
 
 def _assemble_register(
-    path: Path, pieces: list[_OfficeSlice], period: tuple[date | None, date | None], generated: str
+    path: Path,
+    pieces: list[_OfficeSlice],
+    period: tuple[date | None, date | None],
+    generated: str,
+    memo: Path | None = None,
 ) -> None:
     head = io.BytesIO()
     with etree.xmlfile(head, encoding="utf-8") as xf:
@@ -387,7 +396,10 @@ def _assemble_register(
                 _copy_range(source, out, piece.end - piece.start)
         out.write(closing + b"\n")
         out.close()
-        _validate_xml(tmp)
+        if memo is None:
+            _validate_xml(tmp)
+        else:
+            _validate_register(tmp, len(document) - len(closing), [p.end - p.start for p in pieces], memo)
 
 
 def _copy_range(source: BinaryIO, target: BinaryIO, size: int) -> None:
@@ -437,6 +449,135 @@ def _validate_xml(path: Path) -> None:
         raise ExportError(
             f"{path.name} does not validate against the XSD: UniqueRegNumber, repeated: {', '.join(repeated)}"
         )
+
+
+#: Raise when what a validated slice of records.xml proves changes outside the code and the XSD.
+SLICE_MEMO_VERSION = 1
+#: Above this many records the slice memo (which keeps every registration number) is not kept.
+SLICE_MEMO_MAX_RECORDS = 1_000_000
+
+
+def _slice_memo_version() -> str:
+    from openepb.build.cache import publish_code_version
+    from openepb.contract.xsd import XSD_PATH
+
+    return json.dumps(
+        [
+            SLICE_MEMO_VERSION,
+            publish_code_version(),
+            sha256_of(XSD_PATH),
+            etree.LIBXML_VERSION,
+            etree.LXML_VERSION,
+        ]
+    )
+
+
+class _Chain(io.RawIOBase):
+    """A read-only stream of ``head``, ``size`` bytes of ``source`` from where it stands, ``tail``."""
+
+    def __init__(self, head: bytes, source: BinaryIO, size: int, tail: bytes) -> None:
+        self.parts: list[Any] = [head, (source, size), tail]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self.parts:
+            part = self.parts[0]
+            if isinstance(part, bytes):
+                data, rest = part[: len(buffer)], part[len(buffer) :]
+                self.parts[0] = rest
+            else:
+                source, left = part
+                data = source.read(min(left, len(buffer), 1 << 20))
+                if not data and left:
+                    raise ExportError("records.xml ended early")
+                self.parts[0] = (source, left - len(data))
+            if not data:
+                self.parts.pop(0)
+                continue
+            buffer[: len(data)] = data
+            return len(data)
+        return 0
+
+
+def _validate_register(path: Path, head_size: int, sizes: list[int], memo: Path) -> None:
+    """``_validate_xml`` of records.xml (``head`` + the office slices + the closing tag) one slice at
+    a time, skipping slices already proven valid.
+
+    Sound because the register's content is its header and then ``record*``: a validating parser is
+    in the same state after the header as after any whole record, so when ``head + slice + closing``
+    validates for every slice (and ``head + closing`` does), so does their concatenation — a slice
+    that validates after the header is whole records and nothing else. A slice whose bytes (SHA-256)
+    validated under the same XSD, code and libxml2 is not parsed again; its registration numbers,
+    read back from it then, come from ``memo``. Uniqueness is checked over all of them."""
+    closing = f"</{ROOT_ELEMENT}>".encode()
+    version = _slice_memo_version()
+    try:
+        stored = json.loads(memo.read_text(encoding="utf-8"))
+        known: dict[str, list[str | None]] = stored["slices"] if stored.get("version") == version else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        known = {}
+    schema = load_schema(identity_constraints=False)
+    record_tag, number_tag = _tag(RECORD_ELEMENT), _tag("reg_number")
+    numbers = _NumberLedger(path.with_name(f".{path.name}.numbers.duckdb"))
+    proven: dict[str, list[str | None]] = {}
+    total = 0
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(head_size)
+            offset = head_size
+            for size in [0, *sizes]:  # the empty slice first: the head and the closing tag alone
+                digest = hashlib.sha256()
+                handle.seek(offset)
+                left = size
+                while left > 0:
+                    chunk = handle.read(min(left, 1 << 20))
+                    if not chunk:
+                        raise ExportError("records.xml ended early")
+                    digest.update(chunk)
+                    left -= len(chunk)
+                key = digest.hexdigest()
+                found = known.get(key) if size else None
+                if found is None:
+                    handle.seek(offset)
+                    found = []
+                    for _, element in etree.iterparse(
+                        _Chain(head, handle, size, closing),
+                        events=("end",),
+                        schema=schema,
+                        resolve_entities=False,
+                        no_network=True,
+                        huge_tree=True,
+                    ):
+                        if element.tag == record_tag:
+                            found.append(element.findtext(number_tag))
+                            element.clear()
+                            while element.getprevious() is not None:
+                                del element.getparent()[0]
+                for number in found:
+                    numbers.add(number)
+                if size:
+                    proven[key] = found
+                    total += len(found)
+                offset += size
+            handle.seek(offset)
+            if handle.read() != closing + b"\n":
+                raise ExportError("records.xml does not end with its closing tag")
+        repeated = numbers.repeated()
+    except etree.XMLSyntaxError as error:
+        raise ExportError(f"{path.name} does not validate against the XSD: {error}") from error
+    finally:
+        numbers.close()
+    if repeated:
+        raise ExportError(
+            f"{path.name} does not validate against the XSD: UniqueRegNumber, repeated: {', '.join(repeated)}"
+        )
+    if total > SLICE_MEMO_MAX_RECORDS:
+        memo.unlink(missing_ok=True)
+        return
+    with contextlib.suppress(OSError):  # unwritten, the next build validates every slice again
+        write_bytes_atomically(memo, json.dumps({"version": version, "slices": proven}).encode())
 
 
 class _NumberLedger:
@@ -664,11 +805,13 @@ def export_all(
     quiet: bool = False,
     generated_at: str | None = None,
     checksums: bool = True,
+    memo: Path | None = None,
 ) -> ExportReport:
     """Write every export of the store at ``db_path`` into ``out_dir``; raise ExportError on invalid XML.
 
     A build passes ``checksums=False``: later stages add files, and :func:`describe_later_exports`
-    writes ``SHA256SUMS`` once over all of them.
+    writes ``SHA256SUMS`` once over all of them. ``memo`` (a file outside the exports) keeps which
+    office slices of records.xml were proven valid, so the next build validates only the changed ones.
     """
     started = time.perf_counter()
     generated = generated_at or _now()
@@ -703,7 +846,7 @@ def export_all(
             rows["merge_candidates.csv"] = write_csv(
                 con, "merge_candidates", out_dir / "merge_candidates.csv", EXPORT_ORDER["merge_candidates"]
             )
-        pieces = write_xml(con, out_dir, generated, report)
+        pieces = write_xml(con, out_dir, generated, report, memo)
         rows["records.xml"] = sum(piece.rows for piece in pieces)
         rows.update({f"offices/{piece.code}.xml": piece.rows for piece in pieces})
         Log(quiet, "export").info(f"records.xml and {len(pieces)} office files written and valid")
