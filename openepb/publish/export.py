@@ -42,6 +42,7 @@ from openepb.contract.xsd import (
 )
 from openepb.fileio import atomic_path, sha256_of, write_bytes_atomically
 from openepb.publish.files import tabular
+from openepb.publish.memo import ROW_MEMO_MAX_RECORDS
 
 BOM = b"\xef\xbb\xbf"
 BATCH_ROWS = 20_000
@@ -454,7 +455,7 @@ def _validate_xml(path: Path) -> None:
 #: Raise when what a validated slice of records.xml proves changes outside the code and the XSD.
 SLICE_MEMO_VERSION = 1
 #: Above this many records the slice memo (which keeps every registration number) is not kept.
-SLICE_MEMO_MAX_RECORDS = 1_000_000
+SLICE_MEMO_MAX_RECORDS = ROW_MEMO_MAX_RECORDS
 
 
 def _slice_memo_version() -> str:
