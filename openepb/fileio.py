@@ -75,7 +75,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def prune_tree(root: Path, kept: set[Path]) -> int:
+def prune_tree(root: Path, kept: set[Path] | set[str]) -> int:
     """Delete every file under ``root`` that is not in ``kept``, then the folders left empty;
     returns how many files were deleted."""
     if not root.is_dir():

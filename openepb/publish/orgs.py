@@ -39,6 +39,7 @@ so every number here equals the TOP-N, the Pulse and the organization page.
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -98,7 +99,7 @@ class _Out:
     def __init__(self, root: Path, report: ListReport) -> None:
         self.root = root
         self.report = report
-        self.written: set[Path] = set()
+        self.written: set[str] = set()  # paths as strings: hashing a Path costs more than its file
         self.recent: list[list[Any]] = []  # [file, kind, bytes, None] of the files of one part
 
     def json(self, kind: str, rel: str, obj: Any) -> None:
@@ -116,13 +117,13 @@ class _Out:
     def keep(self, files: list[list[Any]]) -> None:
         """Files a memo says are already written: counted as written, not touched."""
         for rel, kind, size, _ in files:
-            self.written.add(self.root / rel)
+            self.written.add(os.path.join(self.root, rel))
             self.report.add(kind, size)
 
     def bytes(self, rel: str, data: bytes) -> None:
         path = self.root / rel
         write_if_changed(path, data)
-        self.written.add(path)
+        self.written.add(str(path))
 
 
 def _name_key(name: str, ident: str) -> tuple[str, str]:

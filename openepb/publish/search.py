@@ -272,7 +272,7 @@ class _Writer:
     def __init__(self, root: Path, report: SearchReport) -> None:
         self.root = root
         self.report = report
-        self.written: set[Path] = set()
+        self.written: set[str] = set()  # paths as strings: hashing a Path costs more than its file
 
     def json(self, kind: str, rel: str, obj: Any) -> None:
         self.text(kind, rel, json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
@@ -284,7 +284,7 @@ class _Writer:
     def raw(self, kind: str, rel: str, data: bytes) -> None:
         path = self.root / rel
         write_if_changed(path, data)
-        self.written.add(path)
+        self.written.add(str(path))
         self.report.count(kind, len(data))
 
 
