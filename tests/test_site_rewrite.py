@@ -52,3 +52,15 @@ def test_review_pages_match_a_fresh_folder_and_lose_the_pages_past_the_end(tmp_p
     assert index["roles"]["expert"]["all"]["pages"] == 1
     assert json.loads((kept / "review" / "expert" / "all" / "1.json").read_bytes())[-1][0] == "e-new"
     assert not (kept / "review" / "expert" / "all" / "2.json").exists()
+
+
+def test_tree_size_counts_every_file_and_its_bytes(tmp_path: Path):
+    from openepb.publish.site import _tree_size
+
+    sizes = {"a.json": 3, "d/b.json": 10, "d/e/f/c.txt": 0, "d/e/g.bin": 7}
+    for name, size in sizes.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x" * size)
+    (tmp_path / "empty").mkdir()
+    assert _tree_size(tmp_path) == (len(sizes), sum(sizes.values()))
+    assert _tree_size(tmp_path / "missing") == (0, 0)

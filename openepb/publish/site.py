@@ -992,12 +992,18 @@ def _relative(path: Path, start: Path) -> str:
 def _tree_size(folder: Path) -> tuple[int, int]:
     """Files under ``folder`` and their bytes."""
     files = size = 0
-    for parent, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(parent, name)
-            if os.path.isfile(path):
+    folders = [str(folder)]
+    while folders:  # one stat per file (os.walk, isfile and getsize take two)
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+            elif entry.is_file():
                 files += 1
-                size += os.path.getsize(path)
+                size += entry.stat().st_size
     return files, size
 
 
