@@ -271,3 +271,27 @@ def test_card_buckets_are_what_json_dumps_of_the_sorted_cards_writes(tmp_path: P
     written = {int(p.stem): p.read_text(encoding="utf-8") for p in (out / "c").glob("*.json")}
     assert len(truth) > 1 and any('"cards":[[' in t and ",[[" in t for t in truth.values())  # republications
     assert written == truth
+
+
+def test_token_entries_are_what_json_dumps_writes(tmp_path: Path, monkeypatch) -> None:
+    """A token's member of its shard is written as a string: the bytes ``json.dumps`` gives of the
+    token and of ``[df, delta postings]`` or ``[df, null, blocks]``."""
+    import random
+
+    import openepb.publish.search as si
+
+    monkeypatch.setattr(si, "INLINE", 5)
+    monkeypatch.setattr(si, "BLOCK", 8)
+    writer = si._Writer(tmp_path, si.SearchReport())
+    rng = random.Random(5)
+    for token in ("кран", 'a"b\\c', "58ту012342017", "ё\u2028x"):
+        for n in (0, 1, 5, 6, 40):
+            ordinals = sorted(rng.sample(range(100), n))
+            entry = si._entry(writer, token, ordinals)
+            if n <= 5:
+                value: list = [n, delta(ordinals)]
+            else:
+                value = [n, None, sorted({o // 8 for o in ordinals})]
+            expected = json.dumps(token, ensure_ascii=False) + ":" + json.dumps(value, separators=(",", ":"))
+            assert entry.member == expected
+            assert json.loads("{" + entry.member + "}") == {token: value}

@@ -77,8 +77,11 @@ OFFICE_PIECES_FROM = 2
 VERDICTS = ("соответствует", "не соответствует")
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one a call
+
+
 def _dump(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODE(obj).encode("utf-8")
 
 
 @dataclass

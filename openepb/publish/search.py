@@ -275,7 +275,7 @@ class _Writer:
         self.written: set[str] = set()  # paths as strings: hashing a Path costs more than its file
 
     def json(self, kind: str, rel: str, obj: Any) -> None:
-        self.text(kind, rel, json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+        self.text(kind, rel, _dumps(obj))
 
     def text(self, kind: str, rel: str, text: str) -> None:
         """A file whose JSON is already serialized."""
@@ -417,8 +417,9 @@ class RecordMemo:
         write_arrow_atomically(path, table)  # unwritten, the next build computes them again
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+#: What ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` does, without making an encoder
+#: per call (``json.dumps`` makes one whenever an option differs from its defaults).
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _build(
@@ -703,8 +704,10 @@ def _entry(out: _Writer, token: str, ordinals: list[int]) -> _Entry:
         for number, values in blocks.items():
             out.json("blocks", f"b/{prefix_name(token)}/{number}.json", delta(values))
         value = [len(ordinals), None, sorted(blocks)]
-    text = json.dumps(value, separators=(",", ":"))
-    return _Entry(token, f"{json.dumps(token, ensure_ascii=False)}:{text}", len(token) * 2 + len(text) + 4)
+    # ``json.dumps(value, separators=(",", ":"))`` of counts, ordinals and null, written directly
+    inner = "null" if value[1] is None else f"[{','.join(map(str, value[1]))}]"
+    text = f"[{value[0]},{inner}" + (f",[{','.join(map(str, value[2]))}]]" if len(value) > 2 else "]")
+    return _Entry(token, f"{_dumps(token)}:{text}", len(token) * 2 + len(text) + 4)
 
 
 @dataclass(frozen=True, slots=True)
