@@ -248,7 +248,10 @@ def _record_texts(row: dict[str, Any], misfits: SchemaMisfits) -> list[tuple[str
     """(element, text) of the values the schema can carry; None when a required one cannot be."""
     texts = []
     for name in FIELD_NAMES:
-        text = _xml_text(name, row[name])
+        value = row[name]
+        if value is None:  # most fields of most records: no call
+            continue
+        text = _xml_text(name, value)
         if text is None:
             continue
         if not value_fits(name, text):
