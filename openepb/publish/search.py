@@ -352,14 +352,17 @@ def _limit(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
     con.execute(f"SET temp_directory = '{spill}'")
 
 
+#: The memo's columns after the key, in the order of ``RecordMemo.get``.
+_MEMO_COLUMNS = ("tokens", "summary", "card_head", "card_source", "card_tail")
 #: Raise when what a record's tokens or summary are made of changes outside this package's code.
-MEMO_VERSION = 1
+MEMO_VERSION = 2
 
 
 class RecordMemo:
-    """Tokens and summary (as JSON) of each record, by a digest of the record's every value.
+    """Tokens, summary (as JSON) and card text (``_card_parts``) of each record, by a digest of the
+    record's every value.
 
-    Both are functions of the record's row alone (``record_tokens``, ``_summary``), so a record with
+    All are functions of the record's row alone (``record_tokens``, ``_summary``, ``_card_parts``), so a record with
     the same values has the same ones; an entry is trusted only under the code version it was made
     with (``openepb.build.cache.publish_code_version``: this module, the name rules, …). A memo that
     cannot be read is no memo. ``save`` keeps the entries this build used, no others. A memo with
@@ -367,11 +370,9 @@ class RecordMemo:
     nothing: held, the entries of a million records take gigabytes.
     """
 
-    def __init__(
-        self, entries: dict[bytes, tuple[list[str], str]] | None = None, *, keep: bool = True
-    ) -> None:
+    def __init__(self, entries: dict[bytes, tuple[Any, ...]] | None = None, *, keep: bool = True) -> None:
         self.old = entries or {}
-        self.new: dict[bytes, tuple[list[str], str]] = {}
+        self.new: dict[bytes, tuple[Any, ...]] = {}
         self.hits = 0
         self.keep = keep
 
@@ -388,18 +389,19 @@ class RecordMemo:
                 table = pa.ipc.open_file(source).read_all()
             if table.schema.metadata.get(b"version") != cls.version().encode():
                 return cls()
-            keys, tokens, summaries = (table.column(n).to_pylist() for n in ("key", "tokens", "summary"))
-            return cls(dict(zip(keys, zip(tokens, summaries, strict=True), strict=True)))
+            keys, *values = (table.column(n).to_pylist() for n in ("key", *_MEMO_COLUMNS))
+            return cls(dict(zip(keys, zip(*values, strict=True), strict=True)))
         except Exception:  # missing, cut short or of another layout: computed afresh
             return cls()
 
-    def get(self, row: dict[str, Any]) -> tuple[list[str], str]:
+    def get(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        """``(tokens, summary, card head, card source, card tail)`` of a record."""
         if not self.keep:
-            return sorted(record_tokens(row)), _dumps(_summary(row))
+            return (sorted(record_tokens(row)), _dumps(_summary(row)), *_card_parts(row))
         key = hashlib.blake2b(repr(tuple(row.values())).encode(), digest_size=16).digest()
         found = self.old.get(key)
         if found is None:
-            found = (sorted(record_tokens(row)), _dumps(_summary(row)))
+            found = (sorted(record_tokens(row)), _dumps(_summary(row)), *_card_parts(row))
         else:
             self.hits += 1
         self.new[key] = found
@@ -411,7 +413,10 @@ class RecordMemo:
             {
                 "key": pa.array(keys, pa.binary(16)),
                 "tokens": pa.array([self.new[k][0] for k in keys], pa.list_(pa.string())),
-                "summary": pa.array([self.new[k][1] for k in keys], pa.string()),
+                **{
+                    name: pa.array([self.new[k][i] for k in keys], pa.string())
+                    for i, name in enumerate(_MEMO_COLUMNS[1:], start=1)
+                },
             }
         ).replace_schema_metadata({"version": self.version()})
         write_arrow_atomically(path, table)  # unwritten, the next build computes them again
@@ -464,12 +469,12 @@ def _build(
         if len(facets) == FACET:
             out.json("facets", f"f/{(ordinal // FACET)}.json", facets)
             facets = []
-        tokens, summary = memo.get(row)
+        tokens, summary, *card = memo.get(row)
         summaries.append(summary)
         if len(summaries) == SUMMARY:
             out.raw("summaries", f"s/{ordinal // SUMMARY}.json", _json_list(summaries))
             summaries = []
-        cards.add(card_bucket(row["reg_number"], buckets), row)
+        cards.add(card_bucket(row["reg_number"], buckets), *card)
         tok_col.extend(tokens)
         ord_col.extend([ordinal] * len(tokens))
         if len(tok_col) >= 1_000_000:
@@ -534,6 +539,14 @@ _DECODER = json.JSONDecoder()
 _SOURCE_AT = CARD_FIELDS.index("source_file")
 
 
+def _card_parts(row: dict[str, Any]) -> tuple[str, str | None, str]:
+    """A card's JSON text around its source file (``_CardColumns``)."""
+    values = [_iso(row[n]) for n in CARD_FIELDS]
+    before, after = values[:_SOURCE_AT], values[_SOURCE_AT + 1 :]
+    head = f"[{_dumps(row['reg_number'])},[{_dumps(before)[1:-1]}{',' if before else ''}"
+    return head, values[_SOURCE_AT] or None, f"{',' if after else ''}{_dumps(after)[1:-1]}],"
+
+
 class _CardColumns:
     """Cards on their way to the scratch table, each as the JSON text around its source file: the
     head ``["number",[values before,`` , the source file's path, the tail ``,values after],``. A
@@ -547,13 +560,11 @@ class _CardColumns:
         self.src: list[str | None] = []
         self.tail: list[str] = []
 
-    def add(self, bucket: int, row: dict[str, Any]) -> None:
-        values = [_iso(row[n]) for n in CARD_FIELDS]
-        before, after = values[:_SOURCE_AT], values[_SOURCE_AT + 1 :]
+    def add(self, bucket: int, head: str, src: str | None, tail: str) -> None:
         self.bucket.append(bucket)
-        self.head.append(f"[{_dumps(row['reg_number'])},[{_dumps(before)[1:-1]}{',' if before else ''}")
-        self.src.append(values[_SOURCE_AT] or None)
-        self.tail.append(f"{',' if after else ''}{_dumps(after)[1:-1]}],")
+        self.head.append(head)
+        self.src.append(src)
+        self.tail.append(tail)
 
     def flush(self, con: duckdb.DuckDBPyConnection) -> None:
         if not self.bucket:
