@@ -10,6 +10,7 @@ another version, or one that cannot be read, is no memo.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from openepb.fileio import write_bytes_atomically
 
 #: A memo of values per record is held in memory whole and grows with the register (about 1 KB a
 #: record): past this many records it is not kept, and the stage computes every record.
@@ -87,15 +90,8 @@ class PartMemo:
         if self.path is None:
             return
         data = json.dumps({"version": self.version, "parts": self.new}, ensure_ascii=False)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(data, encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # the next build computes every part
-        finally:
-            tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # unwritten, the next build computes every part
+            write_bytes_atomically(self.path, data.encode("utf-8"))
 
     def forget(self) -> None:
         """Before the stage writes: a stage that fails half-way leaves no memo behind."""
