@@ -432,23 +432,34 @@ def _validate_xml(path: Path) -> None:
     The structure and every value are validated by libxml2 as the document streams past; the unique
     registration number (the XSD's ``xs:unique``) is checked by DuckDB on the numbers read back from
     the document, on disk, since libxml2 would hold every key in memory."""
-    schema = load_schema(identity_constraints=False)
-    record_tag, number_tag = _tag(RECORD_ELEMENT), _tag("reg_number")
     numbers = _NumberLedger(path.with_name(f".{path.name}.numbers.duckdb"))
     try:
-        for _, element in etree.iterparse(
-            str(path), events=("end",), schema=schema, resolve_entities=False, no_network=True, huge_tree=True
-        ):
-            if element.tag == record_tag:
-                numbers.add(element.findtext(number_tag))
-                element.clear()
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
+        for number in _validated_numbers(str(path)):
+            numbers.add(number)
         repeated = numbers.repeated()
     except etree.XMLSyntaxError as error:
         raise ExportError(f"{path.name} does not validate against the XSD: {error}") from error
     finally:
         numbers.close()
+    _refuse_repeated(path, repeated)
+
+
+def _validated_numbers(source: str | BinaryIO) -> Iterator[str | None]:
+    """The registration number of each record of a document, as libxml2 validates it streaming
+    (without the schema's uniqueness table); each record is dropped once read."""
+    record_tag, number_tag = _tag(RECORD_ELEMENT), _tag("reg_number")
+    schema = load_schema(identity_constraints=False)
+    for _, element in etree.iterparse(
+        source, events=("end",), schema=schema, resolve_entities=False, no_network=True, huge_tree=True
+    ):
+        if element.tag == record_tag:
+            yield element.findtext(number_tag)
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+
+
+def _refuse_repeated(path: Path, repeated: list[str]) -> None:
     if repeated:
         raise ExportError(
             f"{path.name} does not validate against the XSD: UniqueRegNumber, repeated: {', '.join(repeated)}"
@@ -522,8 +533,6 @@ def _validate_register(path: Path, head_size: int, sizes: list[int], memo: Path)
         known: dict[str, list[str | None]] = stored["slices"] if stored.get("version") == version else {}
     except (OSError, ValueError, KeyError, TypeError):
         known = {}
-    schema = load_schema(identity_constraints=False)
-    record_tag, number_tag = _tag(RECORD_ELEMENT), _tag("reg_number")
     numbers = _NumberLedger(path.with_name(f".{path.name}.numbers.duckdb"))
     proven: dict[str, list[str | None]] = {}
     total = 0
@@ -545,20 +554,7 @@ def _validate_register(path: Path, head_size: int, sizes: list[int], memo: Path)
                 found = known.get(key) if size else None
                 if found is None:
                     handle.seek(offset)
-                    found = []
-                    for _, element in etree.iterparse(
-                        _Chain(head, handle, size, closing),
-                        events=("end",),
-                        schema=schema,
-                        resolve_entities=False,
-                        no_network=True,
-                        huge_tree=True,
-                    ):
-                        if element.tag == record_tag:
-                            found.append(element.findtext(number_tag))
-                            element.clear()
-                            while element.getprevious() is not None:
-                                del element.getparent()[0]
+                    found = list(_validated_numbers(_Chain(head, handle, size, closing)))
                 for number in found:
                     numbers.add(number)
                 if size:
@@ -573,10 +569,7 @@ def _validate_register(path: Path, head_size: int, sizes: list[int], memo: Path)
         raise ExportError(f"{path.name} does not validate against the XSD: {error}") from error
     finally:
         numbers.close()
-    if repeated:
-        raise ExportError(
-            f"{path.name} does not validate against the XSD: UniqueRegNumber, repeated: {', '.join(repeated)}"
-        )
+    _refuse_repeated(path, repeated)
     if total > SLICE_MEMO_MAX_RECORDS:
         memo.unlink(missing_ok=True)
         return
