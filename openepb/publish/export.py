@@ -432,16 +432,27 @@ def _validate_xml(path: Path) -> None:
     The structure and every value are validated by libxml2 as the document streams past; the unique
     registration number (the XSD's ``xs:unique``) is checked by DuckDB on the numbers read back from
     the document, on disk, since libxml2 would hold every key in memory."""
-    numbers = _NumberLedger(path.with_name(f".{path.name}.numbers.duckdb"))
-    try:
+    with _validation(path) as numbers:
         for number in _validated_numbers(str(path)):
             numbers.add(number)
+
+
+@contextlib.contextmanager
+def _validation(path: Path) -> Iterator[_NumberLedger]:
+    """The ledger the validation of ``path`` adds its numbers to: a schema error becomes an
+    ExportError naming the file, and when the block ends a repeated number is refused."""
+    numbers = _NumberLedger(path.with_name(f".{path.name}.numbers.duckdb"))
+    try:
+        yield numbers
         repeated = numbers.repeated()
     except etree.XMLSyntaxError as error:
         raise ExportError(f"{path.name} does not validate against the XSD: {error}") from error
     finally:
         numbers.close()
-    _refuse_repeated(path, repeated)
+    if repeated:
+        raise ExportError(
+            f"{path.name} does not validate against the XSD: UniqueRegNumber, repeated: {', '.join(repeated)}"
+        )
 
 
 def _validated_numbers(source: str | BinaryIO) -> Iterator[str | None]:
@@ -457,13 +468,6 @@ def _validated_numbers(source: str | BinaryIO) -> Iterator[str | None]:
             element.clear()
             while element.getprevious() is not None:
                 del element.getparent()[0]
-
-
-def _refuse_repeated(path: Path, repeated: list[str]) -> None:
-    if repeated:
-        raise ExportError(
-            f"{path.name} does not validate against the XSD: UniqueRegNumber, repeated: {', '.join(repeated)}"
-        )
 
 
 #: Raise when what a validated slice of records.xml proves changes outside the code and the XSD.
@@ -533,43 +537,35 @@ def _validate_register(path: Path, head_size: int, sizes: list[int], memo: Path)
         known: dict[str, list[str | None]] = stored["slices"] if stored.get("version") == version else {}
     except (OSError, ValueError, KeyError, TypeError):
         known = {}
-    numbers = _NumberLedger(path.with_name(f".{path.name}.numbers.duckdb"))
     proven: dict[str, list[str | None]] = {}
     total = 0
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(head_size)
-            offset = head_size
-            for size in [0, *sizes]:  # the empty slice first: the head and the closing tag alone
-                digest = hashlib.sha256()
-                handle.seek(offset)
-                left = size
-                while left > 0:
-                    chunk = handle.read(min(left, 1 << 20))
-                    if not chunk:
-                        raise ExportError("records.xml ended early")
-                    digest.update(chunk)
-                    left -= len(chunk)
-                key = digest.hexdigest()
-                found = known.get(key) if size else None
-                if found is None:
-                    handle.seek(offset)
-                    found = list(_validated_numbers(_Chain(head, handle, size, closing)))
-                for number in found:
-                    numbers.add(number)
-                if size:
-                    proven[key] = found
-                    total += len(found)
-                offset += size
+    with _validation(path) as numbers, path.open("rb") as handle:
+        head = handle.read(head_size)
+        offset = head_size
+        for size in [0, *sizes]:  # the empty slice first: the head and the closing tag alone
+            digest = hashlib.sha256()
             handle.seek(offset)
-            if handle.read() != closing + b"\n":
-                raise ExportError("records.xml does not end with its closing tag")
-        repeated = numbers.repeated()
-    except etree.XMLSyntaxError as error:
-        raise ExportError(f"{path.name} does not validate against the XSD: {error}") from error
-    finally:
-        numbers.close()
-    _refuse_repeated(path, repeated)
+            left = size
+            while left > 0:
+                chunk = handle.read(min(left, 1 << 20))
+                if not chunk:
+                    raise ExportError("records.xml ended early")
+                digest.update(chunk)
+                left -= len(chunk)
+            key = digest.hexdigest()
+            found = known.get(key) if size else None
+            if found is None:
+                handle.seek(offset)
+                found = list(_validated_numbers(_Chain(head, handle, size, closing)))
+            for number in found:
+                numbers.add(number)
+            if size:
+                proven[key] = found
+                total += len(found)
+            offset += size
+        handle.seek(offset)
+        if handle.read() != closing + b"\n":
+            raise ExportError("records.xml does not end with its closing tag")
     if total > SLICE_MEMO_MAX_RECORDS:
         memo.unlink(missing_ok=True)
         return
